@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages a qkdpool target needs. Idempotent and fast
+# when everything is already there: apt runs only for what is missing.
+#
+#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan all
+#
+# Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
+# checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+pkgs_build=(build-essential pkg-config libmnl-dev libkeyutils-dev
+	linux-image-amd64 linux-headers-amd64 kmod)
+pkgs_vm=(qemu-system-x86 busybox-static iproute2 iputils-ping keyutils xz-utils
+	cpio jq procps iperf3)
+pkgs_lint=(sparse cppcheck perl shellcheck)
+pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	dpkg-dev)
+
+want=()
+for group in "${@:-all}"; do
+	case "$group" in
+	build) want+=("${pkgs_build[@]}") ;;
+	vm) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}") ;;
+	lint) want+=("${pkgs_build[@]}" "${pkgs_lint[@]}") ;;
+	strongswan) want+=("${pkgs_strongswan[@]}") ;;
+	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}") ;;
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan all)" >&2
+	   exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	if ((EUID != 0)); then
+		echo "deps.sh: missing packages: ${missing[*]} (run as root)" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	# The package lists may be stale or absent on a fresh machine.
+	apt-get update -q >/dev/null || apt-get update
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+case " $* " in
+*" vm "*|*" lint "*|*" all "*|"  ")
+	exec "$top/scripts/kernel-tools.sh" ;;
+esac

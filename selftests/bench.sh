@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: run every benchmark that exists, each in one VM boot (its
+# ratios are measured within that one run), and print their tables.
+#
+# usage: selftests/bench.sh [NAME...]     (default: all benchmarks below)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+# name:command
+benches=(
+	"links:selftests/net/bench-links.sh"
+	"pool:selftests/pool/bench.sh"
+)
+
+scripts/deps.sh all && make -s all || exit 1
+rc=0
+for entry in "${benches[@]}"; do
+	IFS=: read -r name cmd <<<"$entry"
+	if (($#)) && [[ " $* " != *" $name "* ]]; then
+		continue
+	fi
+	if [ ! -e "$cmd" ]; then
+		echo "== bench $name: not built yet, skipped"
+		continue
+	fi
+	echo "== bench $name"
+	selftests/qemu/vm-run.sh -t 900 "$cmd" || rc=1
+	echo
+done
+exit $rc

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every qkdpool test suite and end with the line "N passed, N failed,
+# N skipped". This is `make check`, the README's test command and CI's.
+#
+# usage: selftests/run.sh [SUITE...]     (default: all suites below)
+#
+# A suite prints KTAP/TAP lines ("ok N name", "not ok N name", "# SKIP");
+# every such line counts. A suite that dies, times out or prints no result
+# counts as one failure of its own. Host suites run here; VM suites run
+# inside QEMU with Debian's kernel, one VM boot per suite so that a crash
+# in one cannot hide the results of another.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+out=$top/build/results
+cd "$top" || exit 1
+
+# kind:name:command (relative to the checkout):timeout_s
+suites=(
+	"host:unit:selftests/unit/run.sh:120"
+	"host:harness:selftests/qemu/test-harness.sh:300"
+	"vm:net:selftests/net/links.sh:300"
+	"vm:pool:selftests/pool/test.sh:900"
+	"host:lint:selftests/lint.sh:600"
+)
+
+pass=0 fail=0 skip=0
+failures=()
+
+suite_wanted()
+{
+	local want
+
+	[ -z "$only" ] && return 0
+	for want in $only; do
+		[ "$want" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# count_results NAME FILE RC: add the suite's TAP lines to the totals.
+count_results()
+{
+	local name=$1 file=$2 rc=$3 p f s line
+
+	p=$(grep -cE '^ok [0-9]+ .*# *SKIP' "$file")
+	s=$p
+	p=$(($(grep -cE '^ok [0-9]+' "$file") - s))
+	f=$(grep -cE '^not ok [0-9]+' "$file")
+	while IFS= read -r line; do
+		failures+=("$name: ${line#not ok }")
+	done < <(grep -E '^not ok [0-9]+' "$file")
+
+	case "$rc" in
+	0) ;;
+	123) failures+=("$name: the kernel logged a WARN/oops"); f=$((f + 1)) ;;
+	124) failures+=("$name: timed out"); f=$((f + 1)) ;;
+	125) failures+=("$name: the VM crashed or gave no result"); f=$((f + 1)) ;;
+	*) if ((f == 0)); then
+		failures+=("$name: exited with status $rc")
+		f=$((f + 1))
+	   fi ;;
+	esac
+	if ((p + f + s == 0)); then
+		failures+=("$name: ran no test")
+		f=1
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	printf '=== %s: %d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+}
+
+run_suite()
+{
+	local kind=$1 name=$2 cmd=$3 tmo=$4 file=$out/$2.tap rc
+
+	if [ ! -e "$cmd" ]; then
+		echo "=== $name: not built yet ($cmd missing), skipped"
+		return
+	fi
+	echo "=== $name ($kind): $cmd"
+	if [ "$kind" = vm ]; then
+		selftests/qemu/vm-run.sh -t "$tmo" -l "$out/$name.vm.log" "$cmd" |
+			tee "$file"
+		rc=${PIPESTATUS[0]}
+	else
+		timeout -k 5 "$tmo" "$cmd" 2>&1 | tee "$file"
+		rc=${PIPESTATUS[0]}
+		[ "$rc" = 124 ] || [ "$rc" = 137 ] && rc=124
+	fi
+	count_results "$name" "$file" "$rc"
+}
+
+only="$*"
+mkdir -p "$out"
+start=$SECONDS
+scripts/deps.sh all || { echo "0 passed, 1 failed"; exit 1; }
+if ! make -s all; then
+	echo "build failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+for entry in "${suites[@]}"; do
+	IFS=: read -r kind name cmd tmo <<<"$entry"
+	suite_wanted "$name" || continue
+	run_suite "$kind" "$name" "$cmd" "$tmo"
+done
+
+echo
+echo "=== summary ($((SECONDS - start)) s)"
+for f in "${failures[@]}"; do
+	echo "FAILED: $f"
+done
+echo "$pass passed, $fail failed, $skip skipped"
+((fail == 0))

@@ -42,9 +42,10 @@ test_cppcheck()
 
 test_shellcheck()
 {
-	# SC1090/1091: sourced paths are computed; SC2086: word splitting of
+	# SC1090/1091: sourced paths are computed; SC2034/2154: variables are
+	# set and used across sourced files; SC2086: word splitting of
 	# option lists is intended in these scripts.
-	shellcheck -S warning -e SC1090,SC1091,SC2086 $shell
+	shellcheck -S warning -e SC1090,SC1091,SC2086,SC2034,SC2154 $shell
 }
 
 ktap_plan 4

@@ -9,8 +9,6 @@
 #   | veth0   10.0.0.1 ===================|======|=================== 10.0.0.2 veth0  |
 #   +-------------------------------------+      +-------------------------------------+
 #
-# Each later component adds its step below; a step whose component is not
-# built yet says so and is skipped.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,23 +21,17 @@ trap topo_cleanup EXIT
 
 step "topology: two gateways, $gw1 and $gw2, joined by a veth link"
 topo_setup
+echo "    ping gw1 -> gw2:"
+n1 ping -q -c 3 -i 0.2 -W 2 10.0.0.2 | sed -n 's/^/      /; /packets transmitted/p'
 for n in 1 2; do
-	echo "gw$n:"
-	ip$n -br addr show dev veth0 | sed 's/^/    /'
+	echo "    gw$n: veth0 $(ip$n -o -4 addr show dev veth0 | awk '{ print $4 }')"
 done
-n1 ping -q -c 3 -i 0.2 -W 2 10.0.0.2 | sed -n 's/^/    /; /packets transmitted/p'
 
-step "key pool (qkdpool.ko)"
-if [ -e kmod/qkdpool.ko ]; then
-	insmod kmod/qkdpool.ko
-	echo "    loaded; /dev/qkdpool: $(stat -c '%A %U' /dev/qkdpool 2>/dev/null || echo absent)"
-else
-	echo "    not built yet: skipped"
-fi
-
-for part in "key manager (qkd-kmd)" "IPsec with QKD PPK (strongSwan plugin qkd)" \
-	    "MACsec rekeyed from the pool (qkd-macsecd)"; do
-	step "$part"
-	echo "    not built yet: skipped"
+# Each component adds a step file demo/steps/NN-name.sh, sourced in order
+# with this file's functions and the topology at hand. A step prints what it
+# did, and says "not built yet" if its component is missing.
+for file in "$here"/steps/[0-9]*.sh; do
+	[ -e "$file" ] || continue
+	. "$file"
 done
 step "done"

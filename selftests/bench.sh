@@ -14,6 +14,8 @@ cd "$top" || exit 1
 benches=(
 	"links:selftests/net/bench-links.sh"
 	"pool:selftests/pool/bench.sh"
+	"strongswan:selftests/strongswan/bench.sh"
+	"macsec:selftests/macsec/bench.sh"
 )
 
 scripts/deps.sh all && make -s all || exit 1

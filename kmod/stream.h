@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Copyright (C) 2025 The qkdpool authors.
+ */
+
+#ifndef _QKD_STREAM_H
+#define _QKD_STREAM_H
+
+#include <linux/rhashtable-types.h>
+#include <linux/workqueue.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/atomic.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <uapi/linux/qkdpool.h>
+
+struct net;
+
+/* Module parameters, defined in main.c. */
+extern unsigned long qkd_mem_max;
+extern unsigned int qkd_resv_timeout_ms;
+extern atomic_long_t qkd_mem_used;
+
+struct qkd_stream_limits {
+	u32 max_keys;
+	u32 low_watermark;
+	u32 lifetime_ms;
+};
+
+/*
+ * A stream is reachable from its pool (name hash and ID xarray, both under
+ * the pool mutex, lookups under RCU) and referenced by netlink requests in
+ * flight and by bound device files. Everything below @lock is protected by
+ * it; @dead is set under it when the stream leaves its pool, after which no
+ * key is added or handed out and @net must not be used.
+ */
+struct qkd_stream {
+	struct hlist_node name_node;
+	struct rcu_head rcu;
+	refcount_t refs;
+	struct net *net;
+	u32 id;
+	wait_queue_head_t wq;
+	struct delayed_work work;
+	spinlock_t lock;	/* the fields below */
+	struct rhashtable keys;
+	struct list_head local;
+	struct list_head peer;
+	struct list_head resv;
+	unsigned long next_scan;
+	unsigned long last_scan;
+	bool scan_armed;
+	struct qkd_stream_limits lim;
+	u32 nr_local;
+	u32 nr_peer;
+	u32 nr_resv;
+	u64 added;
+	u64 taken;
+	u64 expired;
+	u64 rejected;
+	bool dead;
+	bool exhausted;
+	bool local_sorted;	/* s->local is in expiry order */
+	bool peer_sorted;
+	char name[QKD_STREAM_NAME_MAX];
+};
+
+struct qkd_key;
+
+int qkd_stream_init(void);
+void qkd_stream_uninit(void);
+
+bool qkd_stream_name_valid(const char *name);
+struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
+				     const struct qkd_stream_limits *lim);
+void qkd_stream_kill(struct qkd_stream *s);
+void qkd_stream_put(struct qkd_stream *s);
+
+static inline void qkd_stream_hold(struct qkd_stream *s)
+{
+	refcount_inc(&s->refs);
+}
+
+struct qkd_key *qkd_key_alloc(const u8 *id, const u8 *material, u32 len,
+			      u32 owner, u32 lifetime_ms);
+void qkd_key_free(struct qkd_key *key);
+
+int qkd_stream_add(struct qkd_stream *s, struct qkd_key **keys,
+		   unsigned int n);
+int qkd_stream_take_next(struct qkd_stream *s, struct qkd_key_record *recs,
+			 unsigned int n);
+int qkd_stream_take_id(struct qkd_stream *s, const u8 *id,
+		       struct qkd_key_record *rec);
+int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
+		       u32 timeout_ms, struct qkd_key_record *rec);
+int qkd_stream_commit(struct qkd_stream *s, const u8 *id, const void *owner);
+int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner);
+void qkd_stream_release_owner(struct qkd_stream *s, const void *owner);
+u32 qkd_stream_flush(struct qkd_stream *s, u32 flags);
+int qkd_stream_set(struct qkd_stream *s, const u32 *max_keys,
+		   const u32 *low_watermark, const u32 *lifetime_ms);
+void qkd_stream_info(struct qkd_stream *s, struct qkd_stream_info *info);
+
+/* For wait_event() and poll(): lockless, a hint rechecked under the lock. */
+static inline bool qkd_stream_readable(struct qkd_stream *s)
+{
+	return READ_ONCE(s->nr_local) || READ_ONCE(s->dead);
+}
+
+#endif /* _QKD_STREAM_H */

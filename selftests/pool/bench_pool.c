@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_pool [N]: time qkdpool take paths (best of 3 rounds of N keys) for 32-byte keys and print a
+ * table. Runs as root with the module loaded (in the VM); timings are for
+ * the table only, nothing is asserted.
+ *
+ *   read() 1 key/call, read() 64 keys/call, netlink take, ioctl take-by-ID,
+ *   and keyctl(KEYCTL_READ) of a user key as the anchor; then take-next and
+ *   take-by-ID per-op cost with 10^3 and 10^6 keys in the stream, and the
+ *   kernel memory per stored key.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
+
+#include "qkdnl.h"
+
+#define REC sizeof(struct qkd_key_record)
+#define BIG 1000000
+#define SMALL 1000
+#define TAKES 20000
+
+static struct qnl q;
+static const char *name = "bench";
+static struct qkd_key_record *recs;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_pool: %s: %s\n", what, strerror(-err));
+	exit(1);
+}
+
+static int reset_stream(void)
+{
+	int fd, ret;
+
+	qnl_stream_del(&q, name);
+	ret = qnl_stream_new(&q, name, QKD_STREAM_KEYS_LIMIT, 0, 0);
+	if (ret)
+		die("stream create", ret);
+	fd = qdev_open(name, O_NONBLOCK);
+	if (fd < 0)
+		die("open /dev/qkdpool", fd);
+	return fd;
+}
+
+/* Adds keys first..first+n-1 in bulk writes of 1024 records. */
+static void fill(int fd, uint32_t first, uint32_t n, uint32_t owner)
+{
+	uint32_t i, chunk;
+
+	for (i = 0; i < n; i += chunk) {
+		chunk = n - i < 1024 ? n - i : 1024;
+		for (uint32_t j = 0; j < chunk; j++)
+			qkd_make_key(&recs[j], 1, first + i + j, owner, 32);
+		if (write(fd, recs, chunk * REC) != (ssize_t)(chunk * REC))
+			die("write", -errno);
+	}
+}
+
+static double bench_read(int fd, unsigned int n, unsigned int per_call)
+{
+	unsigned int done = 0;
+	double t0 = now_ns();
+	ssize_t r;
+
+	while (done < n) {
+		r = read(fd, recs, per_call * REC);
+		if (r <= 0)
+			die("read", -errno);
+		done += r / REC;
+	}
+	return (now_ns() - t0) / n;
+}
+
+static double bench_netlink(unsigned int n)
+{
+	struct qkd_key_record rec;
+	double t0 = now_ns();
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = qnl_take(&q, name, NULL, &rec);
+		if (ret)
+			die("netlink take", ret);
+	}
+	return (now_ns() - t0) / n;
+}
+
+/*
+ * Takes @n of the peer keys first..first+total-1 by ID: in the order they
+ * were added (as a peer taking its oldest keys asks for them), or
+ * scattered (a permutation: 2654435761 is prime).
+ */
+static double bench_take_id(int fd, uint32_t first, unsigned int n,
+			    unsigned int total, int scattered)
+{
+	struct qkd_key_record rec;
+	double t0 = now_ns();
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t k = first + (scattered ?
+			(uint32_t)((i * 2654435761ULL) % total) : i);
+
+		qkd_make_key(&rec, 1, k, 0, 16);
+		if (ioctl(fd, QKD_IOC_TAKE_ID, &rec))
+			die("take by ID", -errno);
+	}
+	return (now_ns() - t0) / n;
+}
+
+static double bench_keyctl(unsigned int n)
+{
+	unsigned char buf[32] = { 1 };
+	double t0;
+	long id;
+
+	id = syscall(SYS_add_key, "user", "qkdpool-bench", buf, sizeof(buf),
+		     KEY_SPEC_PROCESS_KEYRING);
+	if (id < 0)
+		return -1;
+	t0 = now_ns();
+	for (unsigned int i = 0; i < n; i++)
+		if (syscall(SYS_keyctl, KEYCTL_READ, id, buf, sizeof(buf)) !=
+		    sizeof(buf))
+			return -1;
+	return (now_ns() - t0) / n;
+}
+
+static void row(const char *what, unsigned int n, double ns, double ref)
+{
+	printf("%-34s %9u %10.0f %12.0f %8.2fx\n", what, n, ns, 1e9 / ns,
+	       ref / ns);
+}
+
+static long read_meminfo(const char *field)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			sscanf(line + strlen(field), " %ld", &v);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Per-op cost of @takes takes with about @level keys in the stream: kind 0
+ * take-next by read(), 1 take-by-ID in add order, 2 take-by-ID scattered.
+ * Below @takes keys the stream is refilled to @level between rounds (fills
+ * are not timed), so each figure averages the same number of takes.
+ */
+static double scale_one(unsigned int level, unsigned int takes, int kind)
+{
+	uint32_t owner = kind ? QKD_OWNER_PEER : QKD_OWNER_LOCAL;
+	unsigned int per = level < takes ? level : takes;
+	double sum = 0;
+	unsigned int r;
+	int fd;
+
+	fd = reset_stream();
+	if (level >= takes)
+		fill(fd, 0, level, owner);
+	for (r = 0; r < takes / per; r++) {
+		if (level < takes)
+			fill(fd, r * level, level, owner);
+		if (kind == 0)
+			sum += bench_read(fd, per, 1) * per;
+		else
+			sum += bench_take_id(fd, level < takes ? r * level : 0,
+					     per, level, kind == 2) * per;
+	}
+	close(fd);
+	return sum / takes;
+}
+
+/* Best of three, alternating sizes so that both see the same VM noise. */
+static void scale(unsigned int takes, double small[3], double big[3])
+{
+	double r;
+
+	for (int rep = 0; rep < 3; rep++) {
+		for (int kind = 0; kind < 3; kind++) {
+			r = scale_one(SMALL, takes, kind);
+			if (!rep || r < small[kind])
+				small[kind] = r;
+			r = scale_one(BIG, takes, kind);
+			if (!rep || r < big[kind])
+				big[kind] = r;
+		}
+	}
+}
+
+/* MemFree without page cache noise. */
+static long mem_free(void)
+{
+	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	usleep(500000);
+	return read_meminfo("MemFree:");
+}
+
+static void report_memory(int *fd)
+{
+	long free0, free1, slab0, slab1, used0, used1;
+
+	*fd = reset_stream();
+	used0 = qkd_mem_used();
+	free0 = mem_free();
+	slab0 = read_meminfo("Slab:");
+	fill(*fd, 0, BIG, QKD_OWNER_PEER);
+	/* mem_free() also lets the hash table finish its deferred resize. */
+	free1 = mem_free();
+	used1 = qkd_mem_used();
+	slab1 = read_meminfo("Slab:");
+	printf("\nkernel memory per stored 32-byte key (%d keys):\n", BIG);
+	printf("  key objects (module mem_used)   %6.1f bytes\n",
+	       (double)(used1 - used0) / BIG);
+	printf("  slab growth (/proc/meminfo)     %6.1f bytes\n",
+	       (slab1 - slab0) * 1024.0 / BIG);
+	printf("  all memory incl. hash buckets   %6.1f bytes (MemFree drop)\n",
+	       (free0 - free1) * 1024.0 / BIG);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int n = argc > 1 ? atoi(argv[1]) : 30000;
+	static const char * const what[3] = {
+		"take-next read() 1/call", "take-by-ID ioctl, add order",
+		"take-by-ID ioctl, scattered",
+	};
+	double nl = 0, r1 = 0, r64 = 0, id = 0, kr = 0, s3[3], s6[3];
+	int fd, ret;
+
+	recs = calloc(1024, REC);
+	ret = qnl_open(&q);
+	if (ret)
+		die("netlink", ret);
+
+	/* Best of three rounds of @n keys each. */
+	for (int round = 0; round < 3; round++) {
+		double r[5];
+
+		fd = reset_stream();
+		fill(fd, 0, n, QKD_OWNER_LOCAL);
+		r[0] = bench_read(fd, n, 1);
+		fill(fd, 0, n, QKD_OWNER_LOCAL);
+		r[1] = bench_read(fd, n, 64);
+		fill(fd, 0, n, QKD_OWNER_LOCAL);
+		r[2] = bench_netlink(n);
+		fill(fd, 0, n, QKD_OWNER_PEER);
+		r[3] = bench_take_id(fd, 0, n, n, 0);
+		r[4] = bench_keyctl(n);
+		close(fd);
+		if (!round || r[0] < r1)
+			r1 = r[0];
+		if (!round || r[1] < r64)
+			r64 = r[1];
+		if (!round || r[2] < nl)
+			nl = r[2];
+		if (!round || r[3] < id)
+			id = r[3];
+		if (!round || r[4] < kr)
+			kr = r[4];
+	}
+
+	printf("qkdpool take paths, 32-byte keys (timing only, no asserts)\n");
+	printf("%-34s %9s %10s %12s %9s\n", "operation", "keys", "ns/key",
+	       "keys/s", "vs netlink");
+	row("netlink KEY_TAKE (next)", n, nl, nl);
+	row("read() 1 key/call", n, r1, nl);
+	row("read() 64 keys/call", n, r64, nl);
+	row("ioctl QKD_IOC_TAKE_ID", n, id, nl);
+	if (kr > 0)
+		row("keyctl READ user key (anchor)", n, kr, nl);
+
+	scale(TAKES, s3, s6);
+	printf("\nper-op cost (ns) vs stream size (%d takes each):\n", TAKES);
+	printf("%-34s %10s %10s %8s\n", "operation", "10^3 keys",
+	       "10^6 keys", "ratio");
+	for (int i = 0; i < 3; i++)
+		printf("%-34s %10.0f %10.0f %8.2f\n", what[i], s3[i], s6[i],
+		       s6[i] / s3[i]);
+
+	report_memory(&fd);
+	close(fd);
+	qnl_stream_del(&q, name);
+	qnl_close(&q);
+	memset(recs, 0, 1024 * REC);
+	free(recs);
+	return 0;
+}

@@ -31,6 +31,8 @@ suites=(
 )
 
 pass=0 fail=0 skip=0
+# A TAP test line: "ok 3 name", "not ok - name" (the number is optional).
+num='( [0-9]+| -)'
 failures=()
 
 suite_wanted()
@@ -49,13 +51,12 @@ count_results()
 {
 	local name=$1 file=$2 rc=$3 p f s line
 
-	p=$(grep -cE '^ok [0-9]+ .*# *SKIP' "$file")
-	s=$p
-	p=$(($(grep -cE '^ok [0-9]+' "$file") - s))
-	f=$(grep -cE '^not ok [0-9]+' "$file")
+	s=$(grep -cE "^ok$num.*# *SKIP" "$file")
+	p=$(($(grep -cE "^ok$num" "$file") - s))
+	f=$(grep -cE "^not ok$num" "$file")
 	while IFS= read -r line; do
 		failures+=("$name: ${line#not ok }")
-	done < <(grep -E '^not ok [0-9]+' "$file")
+	done < <(grep -E "^not ok$num" "$file")
 
 	case "$rc" in
 	0) ;;

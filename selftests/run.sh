@@ -24,7 +24,7 @@ suites=(
 	"host:harness:selftests/qemu/test-harness.sh:300"
 	"vm:net:selftests/net/links.sh:300"
 	"vm:pool:selftests/pool/test.sh:900"
-	"vm:qkdctl:selftests/qkdctl/test.sh:600"
+	"vm:qkdctl:selftests/qkdctl/test.sh:900"
 	"vm:strongswan:selftests/strongswan/test.sh:1200"
 	"vm:macsec:selftests/macsec/test.sh:900"
 	"host:lint:selftests/lint.sh:600"

@@ -47,6 +47,14 @@ static struct qkd_stream *file_stream(struct file *file)
 	return smp_load_acquire(&qf->stream);
 }
 
+/*
+ * The one privilege check of the device (besides its mode): a file is a
+ * capability of its opener, usable by whoever it is passed to, and it acts
+ * in the opener's namespace only. Checking current's credentials again in
+ * read()/write() would be wrong (a privileged task writing to a file it
+ * was handed would lend its privilege) and would break daemons that open
+ * the device and then drop privileges.
+ */
 static int qkd_open(struct inode *inode, struct file *file)
 {
 	struct net *net = current->nsproxy->net_ns;
@@ -164,11 +172,12 @@ static ssize_t qkd_read(struct file *file, char __user *buf, size_t count,
 	return done * REC_SIZE;
 }
 
-static struct qkd_key *record_to_key(const struct qkd_key_record *rec)
+static struct qkd_key *record_to_key(const struct qkd_stream *s,
+				     const struct qkd_key_record *rec)
 {
 	if (rec->flags)
 		return ERR_PTR(-EINVAL);
-	return qkd_key_alloc(rec->id, rec->material, rec->material_len,
+	return qkd_key_alloc(s, rec->id, rec->material, rec->material_len,
 			     rec->owner, rec->lifetime_ms);
 }
 
@@ -180,7 +189,7 @@ static int write_one(struct qkd_stream *s, const char __user *buf)
 
 	if (copy_from_user(&rec, buf, REC_SIZE))
 		return -EFAULT;
-	key = record_to_key(&rec);
+	key = record_to_key(s, &rec);
 	memzero_explicit(&rec, sizeof(rec));
 	if (IS_ERR(key))
 		return PTR_ERR(key);
@@ -246,8 +255,15 @@ static long key_ioctl(struct qkd_stream *s, struct qkd_file *qf,
 		ret = qkd_stream_reserve(s, NULL, qf, 0, &rec);
 	if (ret)
 		return ret;
-	if (copy_to_user(arg, &rec, REC_SIZE))
+	if (copy_to_user(arg, &rec, REC_SIZE)) {
+		/*
+		 * Part of the record may have reached user space: a reserved
+		 * key is destroyed like a taken one, never released again.
+		 */
+		if (cmd != QKD_IOC_TAKE_ID)
+			qkd_stream_commit(s, rec.id, qf);
 		ret = -EFAULT;
+	}
 	memzero_explicit(&rec, sizeof(rec));
 	return ret;
 }

@@ -21,12 +21,30 @@ module_param_named(mem_max, qkd_mem_max, ulong, 0644);
 MODULE_PARM_DESC(mem_max,
 		 "Most bytes of kernel memory all stored keys may use (default 256 MiB); adds beyond it fail with -ENOSPC");
 
+unsigned long qkd_mem_max_userns = 16UL << 20;
+module_param_named(mem_max_userns, qkd_mem_max_userns, ulong, 0644);
+MODULE_PARM_DESC(mem_max_userns,
+		 "Most bytes the keys of all namespaces owned by non-initial user namespaces may use, within mem_max (default 16 MiB)");
+
 unsigned int qkd_resv_timeout_ms = 30000;
-module_param_named(resv_timeout_ms, qkd_resv_timeout_ms, uint, 0644);
+
+/* The range QKD_A_TIMEOUT has: 0 would release reservations at once. */
+static int resv_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, QKD_RESV_TIMEOUT_MAX);
+}
+
+static const struct kernel_param_ops resv_timeout_ops = {
+	.set = resv_timeout_set,
+	.get = param_get_uint,
+};
+module_param_cb(resv_timeout_ms, &resv_timeout_ops, &qkd_resv_timeout_ms,
+		0644);
 MODULE_PARM_DESC(resv_timeout_ms,
-		 "Default lifetime of a netlink reservation, ms (default 30000)");
+		 "Default lifetime of a netlink reservation, ms, 1..3600000 (default 30000)");
 
 atomic_long_t qkd_mem_used = ATOMIC_LONG_INIT(0);
+atomic_long_t qkd_mem_used_userns = ATOMIC_LONG_INIT(0);
 
 static int mem_used_get(char *buf, const struct kernel_param *kp)
 {

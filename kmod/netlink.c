@@ -48,7 +48,13 @@ static const struct nla_policy qkd_policy[QKD_A_MAX + 1] = {
 	[QKD_A_STREAM_LOW_WATERMARK] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							     &wm_range),
 	[QKD_A_STREAM_LIFETIME] = { .type = NLA_U32 },
-	[QKD_A_KEYS] = NLA_POLICY_NESTED_ARRAY(key_policy),
+	/*
+	 * Not NLA_POLICY_NESTED_ARRAY(key_policy): a key rejected by the
+	 * policy would free the request, the other keys' material in it,
+	 * unwiped. parse_key() validates each key as strictly, and the doit
+	 * wipes the request whatever the outcome.
+	 */
+	[QKD_A_KEYS] = { .type = NLA_NESTED },
 	[QKD_A_KEY_ID] = NLA_POLICY_EXACT_LEN(QKD_KEY_ID_LEN),
 	[QKD_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __QKD_F_ALL),
 	[QKD_A_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &timeout_range),
@@ -339,7 +345,8 @@ static void wipe_material(struct nlattr *keys)
 				memzero_explicit(nla_data(a), nla_len(a));
 }
 
-static struct qkd_key *parse_key(struct nlattr *nest,
+static struct qkd_key *parse_key(const struct qkd_stream *s,
+				 struct nlattr *nest,
 				 struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[QKD_KEY_A_MAX + 1];
@@ -354,7 +361,7 @@ static struct qkd_key *parse_key(struct nlattr *nest,
 		NL_SET_ERR_MSG_MOD(extack, "key needs ID, material and owner");
 		return ERR_PTR(-EINVAL);
 	}
-	return qkd_key_alloc(nla_data(tb[QKD_KEY_A_ID]),
+	return qkd_key_alloc(s, nla_data(tb[QKD_KEY_A_ID]),
 			     nla_data(tb[QKD_KEY_A_MATERIAL]),
 			     nla_len(tb[QKD_KEY_A_MATERIAL]),
 			     nla_get_u8(tb[QKD_KEY_A_OWNER]),
@@ -362,15 +369,15 @@ static struct qkd_key *parse_key(struct nlattr *nest,
 			     nla_get_u32(tb[QKD_KEY_A_LIFETIME]) : 0);
 }
 
-static int parse_keys(struct genl_info *info, struct qkd_key **keys,
-		      unsigned int n)
+static int parse_keys(struct genl_info *info, const struct qkd_stream *s,
+		      struct qkd_key **keys)
 {
 	unsigned int i = 0;
 	struct nlattr *nest;
 	int rem;
 
 	nla_for_each_nested(nest, info->attrs[QKD_A_KEYS], rem) {
-		keys[i] = parse_key(nest, info->extack);
+		keys[i] = parse_key(s, nest, info->extack);
 		if (IS_ERR(keys[i]))
 			goto err_free_keys;
 		i++;
@@ -398,7 +405,7 @@ static int add_keys(struct genl_info *info, unsigned int n)
 	keys = kvmalloc_array(n, sizeof(*keys), GFP_KERNEL);
 	if (!keys)
 		goto out_put_stream;
-	ret = parse_keys(info, keys, n);
+	ret = parse_keys(info, s, keys);
 	if (ret)
 		goto out_free_array;
 	ret = set_err(info, qkd_stream_add(s, keys, n));
@@ -422,7 +429,11 @@ static int key_add_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	nla_for_each_nested(nest, info->attrs[QKD_A_KEYS], rem)
 		n++;
-	if (!n || n > QKD_ADD_BATCH_MAX) {
+	if (rem) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[QKD_A_KEYS]);
+		NL_SET_ERR_MSG_MOD(info->extack, "malformed key list");
+		ret = -EINVAL;
+	} else if (!n || n > QKD_ADD_BATCH_MAX) {
 		NL_SET_BAD_ATTR(info->extack, info->attrs[QKD_A_KEYS]);
 		NL_SET_ERR_MSG_MOD(info->extack, "1..1024 keys per request");
 		ret = -EINVAL;
@@ -439,6 +450,43 @@ static void free_secret_msg(struct sk_buff *msg)
 {
 	memzero_explicit(msg->data, msg->len);
 	nlmsg_free(msg);
+}
+
+/*
+ * The reply of a take or reserve, sized to fit: netlink trims a reply with
+ * much tailroom by copying it to a smaller buffer and freeing the old one
+ * unwiped.
+ */
+static size_t key_reply_size(const struct qkd_stream *s)
+{
+	return nla_total_size(strlen(s->name) + 1) +
+	       nla_total_size(0) +			/* QKD_A_KEYS */
+	       nla_total_size(0) +			/* the key */
+	       nla_total_size(QKD_KEY_ID_LEN) +
+	       nla_total_size(QKD_KEY_MAX_LEN) +	/* material */
+	       nla_total_size(sizeof(u8)) +		/* owner */
+	       nla_total_size(sizeof(u32)) +		/* lifetime */
+	       nla_total_size(sizeof(u32));		/* QKD_A_TIMEOUT */
+}
+
+/*
+ * Netlink frees a reply it cannot queue (the receiver's buffer is full)
+ * without wiping it. Our own reference keeps it, so it is wiped then. A
+ * queued reply is wiped only once neither the receiver nor a tap holds it
+ * any more (the receiver frees it unwiped otherwise, as the UAPI says).
+ * The receiver is the requesting socket, alive for the whole request, so
+ * the destructor our put may run still finds it.
+ */
+static int reply_secret(struct sk_buff *msg, struct genl_info *info)
+{
+	int ret;
+
+	skb_get(msg);
+	ret = genlmsg_reply(msg, info);
+	if (!skb_shared(msg) && !skb_cloned(msg))
+		memzero_explicit(msg->data, msg->len);
+	consume_skb(msg);
+	return ret;
 }
 
 static int put_key(struct sk_buff *msg, const struct qkd_key_record *rec)
@@ -476,7 +524,7 @@ static int key_reply(struct genl_info *info, struct sk_buff *msg,
 		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
+	return reply_secret(msg, info);
 }
 
 /*
@@ -497,7 +545,7 @@ static int take(struct genl_info *info, bool reserve)
 	if (ret)
 		return ret;
 	ret = -ENOMEM;
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(key_reply_size(s), GFP_KERNEL);
 	if (!msg)
 		goto out_put_stream;
 	if (attrs[QKD_A_KEY_ID])
@@ -518,6 +566,12 @@ static int take(struct genl_info *info, bool reserve)
 		goto out_put_stream;
 	}
 	ret = key_reply(info, msg, s, &rec, timeout);
+	/*
+	 * An undelivered reply was wiped: nobody saw a reserved key, so it
+	 * goes back at once rather than when the reservation times out.
+	 */
+	if (ret && reserve)
+		qkd_stream_release(s, rec.id, NULL);
 	memzero_explicit(&rec, sizeof(rec));
 out_put_stream:
 	qkd_stream_put(s);

@@ -13,6 +13,7 @@
  * is freed.
  */
 
+#include <net/net_namespace.h>
 #include <linux/rhashtable.h>
 #include <linux/jiffies.h>
 #include <linux/string.h>
@@ -31,7 +32,7 @@ enum qkd_key_state {
 };
 
 /*
- * 52 bytes plus material: a 32-byte key fits a 88-byte slab object, the
+ * 53 bytes plus material: a 32-byte key fits a 88-byte slab object, the
  * hash table adds 8 to 16 bytes of bucket per key.
  */
 struct qkd_key {
@@ -43,6 +44,7 @@ struct qkd_key {
 	u8 owner;
 	u8 state;
 	u8 big;				/* index into key_cache[] */
+	u8 userns;			/* charged to mem_max_userns too */
 	u8 material[];
 };
 
@@ -72,8 +74,55 @@ static const struct rhashtable_params key_params = {
 
 static struct kmem_cache *key_cache[2];
 
-struct qkd_key *qkd_key_alloc(const u8 *id, const u8 *material, u32 len,
-			      u32 owner, u32 lifetime_ms)
+/* Unsigned: a cap above LONG_MAX means no cap, not a negative one. */
+static bool over(atomic_long_t *used, long charge, unsigned long *max)
+{
+	return (unsigned long)atomic_long_add_return(charge, used) >
+	       READ_ONCE(*max);
+}
+
+static void mem_uncharge(bool userns, long charge)
+{
+	if (userns)
+		atomic_long_sub(charge, &qkd_mem_used_userns);
+	atomic_long_sub(charge, &qkd_mem_used);
+}
+
+/*
+ * Namespaces owned by other user namespaces than the initial one, which
+ * unprivileged users can create, also share a smaller cap: else they
+ * could fill the global one and starve the host's pools.
+ */
+static bool mem_charge(bool userns, long charge)
+{
+	if (over(&qkd_mem_used, charge, &qkd_mem_max))
+		goto err_total;
+	if (userns && over(&qkd_mem_used_userns, charge, &qkd_mem_max_userns))
+		goto err_userns;
+	return true;
+
+err_userns:
+	atomic_long_sub(charge, &qkd_mem_used_userns);
+err_total:
+	atomic_long_sub(charge, &qkd_mem_used);
+	return false;
+}
+
+/**
+ * qkd_key_alloc() - allocate a key for a stream, charged to its caps
+ * @s: the stream the key is for (it decides which caps apply)
+ * @id: the key ID, QKD_KEY_ID_LEN bytes
+ * @material: the material, copied
+ * @len: its length
+ * @owner: QKD_OWNER_LOCAL or QKD_OWNER_PEER
+ * @lifetime_ms: 0 for the stream default
+ *
+ * Return: the key, to add with qkd_stream_add() or free with
+ * qkd_key_free(); ERR_PTR(-EINVAL, -ENOSPC or -ENOMEM).
+ */
+struct qkd_key *qkd_key_alloc(const struct qkd_stream *s, const u8 *id,
+			      const u8 *material, u32 len, u32 owner,
+			      u32 lifetime_ms)
 {
 	struct kmem_cache *cache;
 	struct qkd_key *key;
@@ -87,16 +136,14 @@ struct qkd_key *qkd_key_alloc(const u8 *id, const u8 *material, u32 len,
 	big = len > QKD_KEY_MAX_LEN / 2;
 	cache = key_cache[big];
 	charge = kmem_cache_size(cache);
-	if (atomic_long_add_return(charge, &qkd_mem_used) >
-	    (long)READ_ONCE(qkd_mem_max)) {
-		atomic_long_sub(charge, &qkd_mem_used);
+	if (!mem_charge(s->userns, charge))
 		return ERR_PTR(-ENOSPC);
-	}
 	key = kmem_cache_alloc(cache, GFP_KERNEL_ACCOUNT);
 	if (!key) {
-		atomic_long_sub(charge, &qkd_mem_used);
+		mem_uncharge(s->userns, charge);
 		return ERR_PTR(-ENOMEM);
 	}
+	key->userns = s->userns;
 	memcpy(key->id, id, QKD_KEY_ID_LEN);
 	memcpy(key->material, material, len);
 	key->len = len;
@@ -113,7 +160,7 @@ void qkd_key_free(struct qkd_key *key)
 	struct kmem_cache *cache = key_cache[key->big];
 
 	memzero_explicit(key->material, key->len);
-	atomic_long_sub(kmem_cache_size(cache), &qkd_mem_used);
+	mem_uncharge(key->userns, kmem_cache_size(cache));
 	kmem_cache_free(cache, key);
 }
 
@@ -133,10 +180,12 @@ static bool key_expired(const struct qkd_key *key)
 static void key_to_record(const struct qkd_key *key,
 			  struct qkd_key_record *rec)
 {
+	long ticks = key->expires - jiffies;
 	u32 left = 0;
 
+	/* Checked unexpired under the lock, but jiffies may have moved on. */
 	if (key->expires)
-		left = max(jiffies_to_msecs(key->expires - jiffies), 1U);
+		left = ticks > 0 ? jiffies_to_msecs(ticks) : 1;
 	memcpy(rec->id, key->id, QKD_KEY_ID_LEN);
 	rec->material_len = key->len;
 	rec->owner = key->owner;
@@ -364,6 +413,7 @@ struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
 	}
 	refcount_set(&s->refs, 1);
 	s->net = net;
+	s->userns = net->user_ns != &init_user_ns;
 	init_waitqueue_head(&s->wq);
 	INIT_DELAYED_WORK(&s->work, scan_work);
 	spin_lock_init(&s->lock);

@@ -19,8 +19,10 @@ struct net;
 
 /* Module parameters, defined in main.c. */
 extern unsigned long qkd_mem_max;
+extern unsigned long qkd_mem_max_userns;
 extern unsigned int qkd_resv_timeout_ms;
 extern atomic_long_t qkd_mem_used;
+extern atomic_long_t qkd_mem_used_userns;
 
 struct qkd_stream_limits {
 	u32 max_keys;
@@ -40,6 +42,7 @@ struct qkd_stream {
 	struct rcu_head rcu;
 	refcount_t refs;
 	struct net *net;
+	bool userns;		/* @net is owned by a non-initial user ns */
 	u32 id;
 	wait_queue_head_t wq;
 	struct delayed_work work;
@@ -82,8 +85,9 @@ static inline void qkd_stream_hold(struct qkd_stream *s)
 	refcount_inc(&s->refs);
 }
 
-struct qkd_key *qkd_key_alloc(const u8 *id, const u8 *material, u32 len,
-			      u32 owner, u32 lifetime_ms);
+struct qkd_key *qkd_key_alloc(const struct qkd_stream *s, const u8 *id,
+			      const u8 *material, u32 len, u32 owner,
+			      u32 lifetime_ms);
 void qkd_key_free(struct qkd_key *key);
 
 int qkd_stream_add(struct qkd_stream *s, struct qkd_key **keys,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -102,6 +103,84 @@ TEST_F(dev, unbound_and_bind_errors)
 	EXPECT_EQ(-1, ioctl(fd, _IO(QKD_IOC_MAGIC, 99)));
 	EXPECT_EQ(ENOTTY, errno);
 	close(fd);
+}
+
+/*
+ * A file acts in its opener's namespace: bound after the task moved to
+ * another one (which has a stream of the same name), it still binds to
+ * the opener's stream.
+ */
+TEST_F(dev, bind_uses_opener_netns)
+{
+	int fd = qdev_open(NULL, 0);
+	int status;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct qkd_bind b = {};
+		struct qnl q;
+		int here;
+
+		if (unshare(CLONE_NEWNET) || qnl_open(&q) ||
+		    qnl_stream_new(&q, self->name, 0, 0, 0))
+			_exit(10);
+		snprintf((char *)b.name, sizeof(b.name), "%s", self->name);
+		if (ioctl(fd, QKD_IOC_BIND, &b))
+			_exit(11);
+		if (write_keys(fd, self->tag, 0, 1, L) != REC)
+			_exit(12);
+		here = qdev_open(self->name, 0);
+		if (here < 0 || sinfo(here).added != 0)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(1, sinfo(self->fd).avail_local);
+	close(fd);
+}
+
+/*
+ * Privilege is checked at open() (mode 0600 and CAP_NET_ADMIN), by the
+ * opener's credentials: a file is a capability its opener may delegate,
+ * e.g. to a daemon that dropped privileges. Such a process can use the
+ * files it was given (even bind one, in the opener's namespace) but can
+ * not open the device itself.
+ */
+TEST_F(dev, open_file_is_delegated)
+{
+	int unbound = qdev_open(NULL, 0);
+	struct qkd_key_record rec;
+	int status;
+	pid_t pid;
+
+	ASSERT_LE(0, unbound);
+	ASSERT_EQ(2 * REC, write_keys(self->fd, self->tag, 0, 2, L));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		struct qkd_bind b = {};
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (open("/dev/qkdpool", O_RDWR) >= 0 || errno != EACCES)
+			_exit(11);
+		if (read(self->fd, &rec, REC) != REC || qkd_key_n(&rec) != 0)
+			_exit(12);
+		snprintf((char *)b.name, sizeof(b.name), "%s", self->name);
+		if (ioctl(unbound, QKD_IOC_BIND, &b))
+			_exit(13);
+		if (read(unbound, &rec, REC) != REC || qkd_key_n(&rec) != 1)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(2, sinfo(self->fd).taken);
+	close(unbound);
 }
 
 TEST_F(dev, write_then_read_local_in_order)
@@ -274,6 +353,59 @@ TEST_F(dev, reserve_id_peer_only)
 	EXPECT_EQ(0, ioctl(self->fd, QKD_IOC_COMMIT, &ref));
 	EXPECT_EQ(0, sinfo(self->fd).avail_peer);
 	EXPECT_EQ(0, sinfo(self->fd).reserved);
+}
+
+/*
+ * A record buffer whose last bytes lie on an unmapped page: the ID and part
+ * of the material reach user space before copy_to_user() faults.
+ */
+static struct qkd_key_record *faulting_record(void **map, size_t *len)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + pg, pg);
+	*map = p;
+	*len = pg;
+	return (struct qkd_key_record *)(p + pg - REC + 16);
+}
+
+/*
+ * A reservation whose copy to user space faults was partly handed out: it
+ * must be destroyed, not released again when the file closes.
+ */
+TEST_F(dev, reserve_fault_destroys_key)
+{
+	struct qkd_key_record *bad, rec;
+	int other;
+	size_t len;
+	void *map;
+
+	ASSERT_EQ(REC, write_keys(self->fd, self->tag, 0, 1, L));
+	ASSERT_EQ(REC, write_keys(self->fd, self->tag, 1, 1, P));
+	bad = faulting_record(&map, &len);
+	ASSERT_NE(NULL, bad);
+	other = qdev_open(self->name, O_NONBLOCK);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-1, ioctl(other, QKD_IOC_RESERVE_NEXT, bad));
+	EXPECT_EQ(EFAULT, errno);
+	qkd_make_key(&rec, self->tag, 1, 0, 16);
+	memcpy(bad->id, rec.id, sizeof(rec.id));
+	EXPECT_EQ(-1, ioctl(other, QKD_IOC_RESERVE_ID, bad));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(map, len);
+	EXPECT_EQ(0, sinfo(self->fd).reserved);
+	close(other);
+	/* Neither key comes back once the file is closed. */
+	EXPECT_EQ(0, sinfo(self->fd).avail_local);
+	EXPECT_EQ(0, sinfo(self->fd).avail_peer);
+	EXPECT_EQ(2, sinfo(self->fd).taken);
+	EXPECT_EQ(-1, ioctl(self->fd, QKD_IOC_TAKE_ID, &rec));
+	EXPECT_EQ(ENOENT, errno);
 }
 
 /* Waits until task @tid of @pid sleeps (state S), without fixed sleeps. */

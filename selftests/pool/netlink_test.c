@@ -5,6 +5,7 @@
  */
 
 #include <errno.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -653,6 +654,105 @@ TEST_F(nl, unprivileged_denied)
 		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("mode %d", mode);
 	}
 	EXPECT_EQ(1, info(self).avail_local);
+}
+
+#define PARAMS "/sys/module/qkdpool/parameters/"
+
+static int param_set(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* As nobody, in a new user and network namespace: fill the pool. */
+static int fill_as_userns_root(int ready, int done)
+{
+	struct qkd_key_record *recs = calloc(512, sizeof(*recs));
+	uint32_t n = 0, batch = 512;
+	struct qnl q;
+	char c = 0;
+	int ret;
+
+	if (setgid(65534) || setuid(65534))
+		return 10;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return 42;
+	if (!recs || qnl_open(&q) || qnl_stream_new(&q, "fill", 0, 0, 0))
+		return 11;
+	while (batch) {
+		uint32_t i;
+
+		for (i = 0; i < batch; i++)
+			qkd_make_key(&recs[i], 5, n + i, L, 32);
+		ret = qnl_key_add(&q, "fill", recs, batch);
+		if (ret && ret != -ENOSPC)
+			return 12;
+		if (ret)
+			batch /= 2;
+		else
+			n += batch;
+	}
+	if (write(ready, &c, 1) != 1 || read(done, &c, 1) != 1)
+		return 13;
+	return n ? 0 : 14;
+}
+
+/*
+ * Any user may own a network namespace (through a user namespace) and be
+ * its CAP_NET_ADMIN: filling the pool there must not starve the pools of
+ * the host's namespaces.
+ */
+TEST_F(nl, userns_cannot_starve_host)
+{
+	int ready[2], done[2], status, i;
+	long before, per_key;
+	uint32_t flushed;
+	char c = 0;
+	pid_t pid;
+
+	before = qkd_mem_used();
+	ASSERT_EQ(0, add_keys(self, 1000, 1, L));
+	per_key = qkd_mem_used() - before;
+	ASSERT_EQ(0, qnl_flush(&self->q, self->name, 0, &flushed));
+	signal(SIGPIPE, SIG_IGN);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(done));
+	ASSERT_EQ(0, param_set("mem_max", "2097152"));
+	param_set("mem_max_userns", "1048576");
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(ready[0]);
+		close(done[1]);
+		_exit(fill_as_userns_root(ready[1], done[0]));
+	}
+	close(ready[1]);
+	close(done[0]);
+	if (read(ready[0], &c, 1) == 1)
+		EXPECT_EQ(0, add_keys(self, 0, 64, L));
+	write(done[1], &c, 1);
+	waitpid(pid, &status, 0);
+	param_set("mem_max", "268435456");
+	param_set("mem_max_userns", "16777216");
+	if (WEXITSTATUS(status) == 42)
+		SKIP(return, "no unprivileged user namespaces");
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(64, info(self).avail_local);
+	/*
+	 * The namespace is freed asynchronously, its keys with it (as may be
+	 * those of earlier tests' namespaces: hence at most).
+	 */
+	for (i = 0; i < 2000 && qkd_mem_used() > before + 64 * per_key; i++)
+		usleep(5000);
+	EXPECT_GE(before + 64 * per_key, qkd_mem_used());
 }
 
 TEST_HARNESS_MAIN

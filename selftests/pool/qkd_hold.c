@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qkd_hold NAME NKEYS: create stream NAME in the current namespace, add
- * NKEYS keys through the device, reserve one, print "ready" and hold the
- * file open until stdin closes. For the unload and netns-exit checks of
- * test.sh.
+ * NKEYS keys through the device, reserve one, add a short-lived key and
+ * reserve it through netlink (so the stream's delayed work is queued),
+ * print "ready" and hold the file open until stdin closes. For the unload
+ * and netns-exit checks of test.sh.
  */
 
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-	struct qkd_key_record rec;
+	struct qkd_key_record rec, peer;
 	unsigned int i, n;
 	struct qnl q;
 	char c;
@@ -36,6 +37,12 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	if (n && ioctl(fd, QKD_IOC_RESERVE_NEXT, &rec))
+		return 1;
+	/* Arm the stream's delayed work: an expiry and a reservation timer. */
+	qkd_make_key(&peer, 8, 0, QKD_OWNER_PEER, 32);
+	peer.lifetime_ms = 1500;
+	if (write(fd, &peer, sizeof(peer)) != sizeof(peer) ||
+	    qnl_reserve(&q, argv[1], peer.id, 1500, &rec))
 		return 1;
 	printf("ready\n");
 	fflush(stdout);

@@ -348,7 +348,7 @@ int qnl_key_add(struct qnl *q, const char *name,
 	}
 	mnl_attr_nest_end(nlh, keys);
 	ret = qnl_talk(q, nlh, NULL, NULL);
-	memset(buf, 0, sz);
+	explicit_bzero(buf, sz);
 	free(buf);
 	return ret;
 }

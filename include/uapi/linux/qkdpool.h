@@ -55,6 +55,10 @@
  * Memory for keys is charged to the adding task's memory cgroup and bounded
  * globally by the module parameter mem_max (bytes); the module parameter
  * mem_used (read-only) reports the current kernel memory held by keys.
+ * Keys of namespaces owned by a user namespace other than the initial one
+ * (which unprivileged users can create, becoming CAP_NET_ADMIN there) are
+ * also bounded together by mem_max_userns (default 16 MiB), so that they
+ * cannot exhaust mem_max for the host's namespaces.
  *
  * Generic netlink
  * ---------------
@@ -110,11 +114,20 @@
  *   QKD_A_STREAM_NAME: required
  *   QKD_A_KEYS:        NLA_NESTED, required, 1..QKD_ADD_BATCH_MAX entries,
  *                      each an NLA_NESTED (attribute type ignored, 0 is
- *                      customary) holding:
+ *                      customary); the nest as a whole is bounded by the
+ *                      netlink attribute length (65535 bytes), about 108
+ *                      bytes per 64-byte key with a lifetime: split
+ *                      batches by size too (606 such keys fit). Each key
+ *                      holds:
  *     QKD_KEY_A_ID:       16 bytes, required
  *     QKD_KEY_A_MATERIAL: 16..64 bytes, required
  *     QKD_KEY_A_OWNER:    NLA_U8, QKD_OWNER_LOCAL or QKD_OWNER_PEER, required
  *     QKD_KEY_A_LIFETIME: NLA_U32 ms, optional (0/absent: stream default)
+ *   The module wipes the material in the request once it is processed,
+ *   also when a key is rejected. Set NETLINK_CAP_ACK on the socket: an
+ *   error ACK otherwise echoes the request, and one rejected before the
+ *   keys are looked at (e.g. for an unknown top-level attribute) still
+ *   holds the material.
  *   A KEY_ADD is atomic: every key is added or none. Errors: -EEXIST if an
  *   ID is already in the stream (or repeated in the request), -ENOSPC if the
  *   stream would exceed max keys or the global cap mem_max would be
@@ -133,7 +146,11 @@
  * QKD_CMD_KEY_RESERVE: like QKD_CMD_KEY_TAKE but the key stays reserved.
  *   QKD_A_TIMEOUT: NLA_U32 ms, optional, 1..QKD_RESV_TIMEOUT_MAX; after it
  *   the key is released automatically. The reply is that of KEY_TAKE plus
- *   QKD_A_TIMEOUT.
+ *   QKD_A_TIMEOUT. A reservation whose reply cannot be delivered is
+ *   released at once. Netlink reservations belong to no socket: any
+ *   CAP_NET_ADMIN sender may commit or release one by ID, so a holder must
+ *   finish before its timeout (after it, the key may be reserved again,
+ *   and a late commit or release would act on the new reservation).
  *
  * QKD_CMD_KEY_COMMIT / QKD_CMD_KEY_RELEASE: QKD_A_STREAM_NAME and
  *   QKD_A_KEY_ID required. Commit destroys a reserved key (counted as
@@ -168,6 +185,12 @@
  * user namespace of the opener's network namespace (-EPERM). A new file is
  * unbound: every operation but QKD_IOC_BIND fails with -EBADFD.
  *
+ * Privilege is checked at open() only, with the opener's credentials: an
+ * open file is a capability that its opener may hand on (fork, exec,
+ * SCM_RIGHTS) to a process that dropped or never had privileges, which can
+ * then use it, bind it included. A file belongs to the network namespace
+ * of its opener for good: moving the task (setns, unshare) changes nothing.
+ *
  * QKD_IOC_BIND (struct qkd_bind): bind the file to the stream named
  *   name[] in the network namespace of the opener. A file binds once
  *   (-EBUSY after that). -ENOENT: no such stream; -EINVAL: bad name.
@@ -199,6 +222,8 @@
  *   local-owned key (-EAGAIN if none; never blocks).
  * QKD_IOC_RESERVE_ID (struct qkd_key_record, in: id; out: the key): reserve
  *   a peer-owned key by ID.
+ *   As with read(), a key whose record cannot be copied out (-EFAULT) is
+ *   destroyed, even a reserved one: part of it may have been copied.
  * QKD_IOC_COMMIT, QKD_IOC_RELEASE (struct qkd_key_ref): commit or release a
  *   key reserved through this same file (-ENOENT if the key is not reserved,
  *   -EBUSY if another file or netlink holds the reservation). Closing the

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Key material left behind: after keys leave the pool, scan all kernel RAM
+ * (/proc/kcore) for their material. The test never holds the material in
+ * the clear for long: it keeps it XOR-masked, builds records just before
+ * handing them to the kernel and wipes them at once, so the scan cannot
+ * find the test's own copies.
+ */
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include "qkdnl.h"
+#include "kselftest_harness.h"
+
+#define MASK 0x5a
+#define MAT_LEN 48
+#define CHUNK (1 << 20)
+
+struct secret {
+	uint8_t masked[MAT_LEN];
+};
+
+static void secret_init(struct secret *sec)
+{
+	size_t i;
+
+	if (getrandom(sec->masked, MAT_LEN, 0) != MAT_LEN)
+		abort();
+	/* No zero bytes: a zeroed or partly zeroed copy never matches. */
+	for (i = 0; i < MAT_LEN; i++)
+		if ((sec->masked[i] ^ MASK) == 0)
+			sec->masked[i] ^= 1;
+}
+
+/* Writes one key through the device and wipes the record. */
+static int secret_add(int fd, const struct secret *sec, uint32_t tag,
+		      uint32_t n)
+{
+	struct qkd_key_record rec;
+	ssize_t ret;
+	size_t i;
+
+	qkd_make_key(&rec, tag, n, QKD_OWNER_LOCAL, MAT_LEN);
+	for (i = 0; i < MAT_LEN; i++)
+		rec.material[i] = sec->masked[i] ^ MASK;
+	ret = write(fd, &rec, sizeof(rec));
+	explicit_bzero(&rec, sizeof(rec));
+	return ret == sizeof(rec) ? 0 : -1;
+}
+
+static size_t match_at(const uint8_t *buf, size_t len,
+		       const struct secret *sec)
+{
+	size_t i, j, hits = 0;
+
+	for (i = 0; i + MAT_LEN <= len; i++) {
+		if ((buf[i] ^ MASK) != sec->masked[0])
+			continue;
+		for (j = 1; j < MAT_LEN; j++)
+			if ((buf[i + j] ^ MASK) != sec->masked[j])
+				break;
+		hits += j == MAT_LEN;
+	}
+	return hits;
+}
+
+/* Counts copies of the material in RAM; -1 if /proc/kcore is unreadable. */
+static long kcore_count(const struct secret *sec)
+{
+	uint8_t *buf = malloc(CHUNK);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	long hits = 0;
+	int fd, i;
+
+	fd = open("/proc/kcore", O_RDONLY);
+	if (fd < 0 || !buf ||
+	    pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
+		hits = -1;
+		goto out;
+	}
+	for (i = 0; i < eh.e_phnum; i++) {
+		off_t off = eh.e_phoff + (off_t)i * eh.e_phentsize;
+		uint64_t done;
+
+		if (pread(fd, &ph, sizeof(ph), off) != sizeof(ph))
+			break;
+		/* RAM and kernel text have a physical address; vmalloc not. */
+		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1)
+			continue;
+		for (done = 0; done < ph.p_filesz; done += CHUNK - MAT_LEN) {
+			ssize_t got = pread(fd, buf, CHUNK,
+					    ph.p_offset + done);
+
+			if (got <= 0)
+				break;
+			hits += match_at(buf, got, sec);
+			if ((size_t)got < CHUNK)
+				break;
+		}
+	}
+out:
+	if (buf)
+		explicit_bzero(buf, CHUNK);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return hits;
+}
+
+FIXTURE(sec) {
+	struct qnl q;
+	char name[QKD_STREAM_NAME_MAX];
+	int fd;
+};
+
+FIXTURE_SETUP(sec)
+{
+	self->fd = -1;
+	if (access("/dev/qkdpool", F_OK))
+		SKIP(return, "qkdpool module not loaded");
+	if (access("/proc/kcore", R_OK))
+		SKIP(return, "no /proc/kcore");
+	ASSERT_EQ(0, qnl_open(&self->q));
+	snprintf(self->name, sizeof(self->name), "sec-%d", getpid());
+	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 0, 0, 0));
+	self->fd = qdev_open(self->name, O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(sec)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (!self->q.sk)
+		return;
+	qnl_stream_del(&self->q, self->name);
+	qnl_close(&self->q);
+}
+
+/* Asks for a take on @sk and does not read the reply. */
+static int send_take(struct qnl *q, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = qnl_msg(q, buf, QKD_CMD_KEY_TAKE, 0);
+
+	nlh->nlmsg_flags &= ~NLM_F_ACK;
+	mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, name);
+	return mnl_socket_sendto(q->sk, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
+/*
+ * A take whose reply cannot be queued (the receiver's buffer is full)
+ * destroys the key, and the undelivered reply must not leave the material
+ * in freed memory.
+ */
+TEST_F_TIMEOUT(sec, undelivered_take_leaves_no_copy, 300)
+{
+	struct qkd_stream_info in = {};
+	struct secret sec;
+	int small = 1, i;
+	struct qnl q2;
+	long hits;
+
+	secret_init(&sec);
+	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 0));
+	ASSERT_LT(0, kcore_count(&sec));	/* the scan finds live keys */
+	ASSERT_EQ(0, qnl_open(&q2));
+	ASSERT_EQ(0, setsockopt(mnl_socket_get_fd(q2.sk), SOL_SOCKET,
+				SO_RCVBUF, &small, sizeof(small)));
+	/* Unread error replies fill the smallest receive buffer. */
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, send_take(&q2, "no-such-stream-fill"));
+	ASSERT_EQ(0, send_take(&q2, self->name));
+	ASSERT_EQ(0, ioctl(self->fd, QKD_IOC_STREAM_INFO, &in));
+	EXPECT_EQ(0, in.avail_local);
+	EXPECT_EQ(1, in.taken);
+	qnl_close(&q2);
+	hits = kcore_count(&sec);
+	EXPECT_EQ(0, hits);
+	explicit_bzero(&sec, sizeof(sec));
+}
+
+/* A reservation whose reply cannot be queued goes back at once. */
+TEST_F(sec, undelivered_reserve_released)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct qkd_stream_info in = {};
+	struct qkd_key_record rec;
+	struct nlmsghdr *nlh;
+	int small = 1, i;
+	struct qnl q2;
+
+	qkd_make_key(&rec, getpid(), 0, QKD_OWNER_LOCAL, 32);
+	ASSERT_EQ(sizeof(rec), write(self->fd, &rec, sizeof(rec)));
+	ASSERT_EQ(0, qnl_open(&q2));
+	ASSERT_EQ(0, setsockopt(mnl_socket_get_fd(q2.sk), SOL_SOCKET,
+				SO_RCVBUF, &small, sizeof(small)));
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, send_take(&q2, "no-such-stream-fill"));
+	nlh = qnl_msg(&q2, buf, QKD_CMD_KEY_RESERVE, 0);
+	nlh->nlmsg_flags &= ~NLM_F_ACK;
+	mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, self->name);
+	ASSERT_LT(0, mnl_socket_sendto(q2.sk, nlh, nlh->nlmsg_len));
+	ASSERT_EQ(0, ioctl(self->fd, QKD_IOC_STREAM_INFO, &in));
+	EXPECT_EQ(0, in.reserved);
+	EXPECT_EQ(1, in.avail_local);
+	EXPECT_EQ(0, in.taken);
+	qnl_close(&q2);
+}
+
+/*
+ * A KEY_ADD rejected for a bad key leaves no copy of the good keys'
+ * material in the freed request.
+ */
+TEST_F_TIMEOUT(sec, rejected_add_leaves_no_copy, 300)
+{
+	struct qkd_key_record recs[2];
+	struct secret sec;
+	size_t i;
+	int ret;
+
+	secret_init(&sec);
+	qkd_make_key(&recs[0], getpid(), 0, QKD_OWNER_LOCAL, MAT_LEN);
+	for (i = 0; i < MAT_LEN; i++)
+		recs[0].material[i] = sec.masked[i] ^ MASK;
+	qkd_make_key(&recs[1], getpid(), 1, 3, MAT_LEN);
+	ret = qnl_key_add(&self->q, self->name, recs, 2);
+	explicit_bzero(recs, sizeof(recs));
+	EXPECT_EQ(-ERANGE, ret);
+	EXPECT_EQ(0, kcore_count(&sec));
+	explicit_bzero(&sec, sizeof(sec));
+}
+
+/* Flush and stream delete zeroize the keys they drop. */
+TEST_F_TIMEOUT(sec, flushed_and_deleted_keys_wiped, 300)
+{
+	struct secret sec;
+	uint32_t n;
+
+	secret_init(&sec);
+	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 0));
+	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 1));
+	ASSERT_EQ(0, qnl_flush(&self->q, self->name, 0, &n));
+	EXPECT_EQ(2, n);
+	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 2));
+	ASSERT_EQ(0, qnl_stream_del(&self->q, self->name));
+	EXPECT_EQ(0, kcore_count(&sec));
+	explicit_bzero(&sec, sizeof(sec));
+}
+
+TEST_HARNESS_MAIN

@@ -15,7 +15,7 @@ $(COMPONENTS): deps-build
 selftests strongswan-plugin: $(filter kmod userspace,$(COMPONENTS))
 
 deps-build:
-	@scripts/deps.sh build
+	@scripts/deps.sh build strongswan
 
 deps:
 	scripts/deps.sh all

@@ -18,7 +18,7 @@ pkgs_vm=(qemu-system-x86 busybox-static iproute2 iputils-ping keyutils xz-utils
 	cpio jq procps iperf3)
 pkgs_lint=(sparse cppcheck perl shellcheck)
 pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
-	dpkg-dev)
+	dpkg-dev curl)
 
 want=()
 for group in "${@:-all}"; do
@@ -27,7 +27,8 @@ for group in "${@:-all}"; do
 	vm) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}") ;;
 	lint) want+=("${pkgs_build[@]}" "${pkgs_lint[@]}") ;;
 	strongswan) want+=("${pkgs_strongswan[@]}") ;;
-	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}") ;;
+	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
+		    "${pkgs_strongswan[@]}") ;;
 	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan all)" >&2
 	   exit 2 ;;
 	esac

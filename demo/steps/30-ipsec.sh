@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Demo step: IKEv2 between the gateways with a fresh QKD key as the PPK of
+# every IKE_SA (strongSwan plugin `qkd`), ESP traffic through it, and a
+# reauthentication that takes the next key. Runs two charons, one per
+# gateway, configured with the plugin's example swanctl files.
+step "IPsec: IKEv2 with a QKD key as PPK (strongSwan plugin qkd)"
+if [ ! -e kmod/qkdpool.ko ] || [ ! -e strongswan-plugin/libstrongswan-qkd.so ] ||
+   [ ! -x /usr/lib/ipsec/charon ] || ! make -s -C selftests/strongswan >/dev/null 2>&1; then
+	echo "    not built yet: skipped"
+else
+	. "$top/selftests/lib/ktap.sh"
+	. "$top/selftests/strongswan/lib.sh"
+	lsmod | grep -q '^qkdpool ' || insmod kmod/qkdpool.ko
+	ipsec_tmp=$(mktemp -d /tmp/qkd-demo-ipsec.XXXXXX)
+	ipsec_pt=$top/selftests/strongswan/pooltool
+	n1 "$ipsec_pt" stream ipsec-gw2
+	n2 "$ipsec_pt" stream ipsec-gw1
+	"$ipsec_pt" gen 10 "$ipsec_tmp/keys"
+	n1 "$ipsec_pt" load ipsec-gw2 "$ipsec_tmp/keys"
+	n2 "$ipsec_pt" load ipsec-gw1 "$ipsec_tmp/keys" mirror
+	shred -u "$ipsec_tmp/keys" 2>/dev/null || rm -f "$ipsec_tmp/keys"
+	echo "    pools: gw1 stream ipsec-gw2: $(n1 "$ipsec_pt" info ipsec-gw2)"
+	echo "           gw2 stream ipsec-gw1: $(n2 "$ipsec_pt" info ipsec-gw1)"
+
+	ss_preload_esp n1
+	ss_install_plugin
+	ss_conf "$ipsec_tmp/gw1" qkd "stream = ipsec-gw2"
+	ss_conf "$ipsec_tmp/gw2" qkd "stream = ipsec-gw1"
+	ss_start "$gw1" "$ipsec_tmp/gw1"
+	ss_start "$gw2" "$ipsec_tmp/gw2"
+	ss_load_conf "$ipsec_tmp/gw1" strongswan-plugin/swanctl/gw1-initiator.conf
+	ss_load_conf "$ipsec_tmp/gw2" strongswan-plugin/swanctl/gw2-responder.conf
+
+	ss_sw "$ipsec_tmp/gw1" --initiate --child net --timeout 30 >/dev/null
+	echo "    gw1 initiated; IKE_SA as swanctl --list-sas shows it:"
+	ss_sw "$ipsec_tmp/gw1" --list-sas --noblock | sed -n '1,4p;/net:/,+1p' |
+		sed 's/^/      /'
+	ipsec_ids() { sed -n "s/.*sending PPK_ID '\(qkd:[0-9a-f-]*\)'.*/\1/p" "$ipsec_tmp/gw1/charon.log"; }
+	echo "    PPK_ID on the wire: $(ipsec_ids | tail -n1)"
+	echo "    gw2 used: $(sed -n "s/.*using PPK for PPK_ID '\([^']*\)'.*/\1/p" "$ipsec_tmp/gw2/charon.log" | tail -n1)"
+	echo "    ping gw1 -> gw2 through ESP:"
+	n1 ping -q -c 3 -i 0.2 -W 2 10.0.0.2 | sed -n 's/^/      /; /packets transmitted/p'
+	echo "    ESP packets counted by gw1's SAs: $(ip1 -s xfrm state | sed -n 's/.* \([0-9]*\)(packets).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')"
+
+	ipsec_old=$(ss_sw "$ipsec_tmp/gw1" --list-sas --noblock | sed -n 's/^qkd-gw2: #\([0-9]*\),.*/\1/p')
+	ss_sw "$ipsec_tmp/gw1" --rekey --ike-id "$ipsec_old" --reauth >/dev/null
+	wait_for 30 sh -c "test \$(grep -c 'sending PPK_ID' '$ipsec_tmp/gw1/charon.log') -ge 2"
+	wait_for 30 sh -c "grep -c 'consumed QKD key' '$ipsec_tmp/gw2/charon.log' | grep -qx 2"
+	echo "    reauthentication: new IKE_SA with PPK_ID $(ipsec_ids | tail -n1)"
+	echo "    pools now: gw1 $(n1 "$ipsec_pt" info ipsec-gw2)"
+	echo "               gw2 $(n2 "$ipsec_pt" info ipsec-gw1)"
+	ss_stop "$ipsec_tmp/gw1"
+	ss_stop "$ipsec_tmp/gw2"
+	rm -rf "$ipsec_tmp"
+	unset -f ipsec_ids
+fi

@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# charon instances in the gateways of selftests/lib/topo.sh, for the
+# strongSwan suite, its benchmark and the demo. Needs $top (the checkout).
+#
+# Each instance lives in a directory DIR: DIR/strongswan.conf, its own /run
+# (DIR/run bind-mounted over /run: the pid file path is compiled in), its
+# vici socket DIR/charon.vici (swanctl talks to it from anywhere), its log
+# DIR/charon.log.
+#
+#   ss_install_plugin             copy the plugin into /usr/lib/ipsec/plugins
+#                                 (only where / is a throw-away overlay)
+#   ss_conf DIR QKD|stock [QKD_SETTINGS]
+#   ss_start NSNAME DIR           start charon in netns NSNAME
+#   ss_stop DIR
+#   ss_sw DIR SWANCTL-ARGS...     swanctl on that instance
+
+ss_plugin=$top/strongswan-plugin/libstrongswan-qkd.so
+ss_plugindir=/usr/lib/ipsec/plugins
+# What the tests need of Debian's plugins: PSK auth, MODP, AES, SHA2, ESP.
+ss_load="random nonce aes sha1 sha2 hmac gmp kdf pem pkcs1 pubkey x509"
+ss_load="$ss_load kernel-netlink socket-default vici"
+
+# ss_sock DIR: path of the instance's vici socket
+ss_sock()
+{
+	local d=${1//\//_}
+	echo "/tmp/qkd-ss$d.vici"
+}
+
+# ss_preload_esp NSWRAPPER: load the kernel's ESP and AES-GCM modules now;
+# loaded on demand under TCG they delay the first CHILD_SA by seconds.
+ss_preload_esp()
+{
+	local k=0x0001020304050607080900010203040506070809000102030405060708090001
+
+	modprobe -a esp4 xfrm_user 2>/dev/null
+	$1 ip xfrm state add src 192.0.2.1 dst 192.0.2.2 proto esp spi 0x100 \
+		mode transport aead 'rfc4106(gcm(aes))' "${k}02030405" 128
+	$1 ip xfrm state flush
+}
+
+ss_install_plugin()
+{
+	# never into a real root: the VM's / is an overlay whose writes vanish
+	[ "$(findmnt -n -o FSTYPE /)" = overlay ] || return 1
+	install -m 0644 "$ss_plugin" "$ss_plugindir/"
+}
+
+# ss_conf DIR qkd|stock [QKD_SETTINGS]: write DIR/strongswan.conf; "qkd"
+# loads the plugin with the settings given (the body of plugins.qkd).
+ss_conf()
+{
+	local dir=$1 mode=$2 qkd=${3:-} load=$ss_load
+
+	[ "$mode" = qkd ] && load="$load qkd"
+	mkdir -p "$dir/run"
+	cat >"$dir/strongswan.conf" <<-EOF
+	charon {
+		load = $load
+		install_routes = no
+		make_before_break = yes
+		retransmit_tries = 3
+		retransmit_timeout = 2.0
+		cookie_threshold = 100000
+		cookie_threshold_ip = 100000
+		plugins {
+			vici {
+				socket = unix://$(ss_sock "$dir")
+			}
+			qkd {
+				$qkd
+			}
+		}
+		filelog {
+			log {
+				path = $dir/charon.log
+				default = 1
+				ike = 1
+				cfg = 1
+				flush_line = yes
+			}
+		}
+	}
+	swanctl {
+		load = pem pkcs1 x509 pubkey random
+		socket = unix://$(ss_sock "$dir")
+	}
+	EOF
+}
+
+ss_start()
+{
+	local ns=$1 dir=$2
+
+	rm -f "$(ss_sock "$dir")" "$dir/run/charon.pid"
+	# ip netns exec gives charon a mount namespace of its own: the bind
+	# mount of its /run stays private to it.
+	ip netns exec "$ns" sh -c \
+		'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec /usr/lib/ipsec/charon' \
+		sh "$dir" >"$dir/charon.out" 2>&1 </dev/null &
+	echo $! >"$dir/pid"
+	wait_for 30 test -S "$(ss_sock "$dir")"
+}
+
+ss_stop()
+{
+	local dir=$1 pid
+
+	[ -f "$dir/pid" ] || return 0
+	pid=$(cat "$dir/pid")
+	rm -f "$dir/pid"
+	kill "$pid" 2>/dev/null || return 0
+	wait_for 20 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+	return 0
+}
+
+ss_sw()
+{
+	local dir=$1
+	shift
+	# the socket comes from the swanctl section of the instance's conf
+	STRONGSWAN_CONF="$dir/strongswan.conf" swanctl "$@"
+}
+
+# ss_load_conf DIR FILE: replace the instance's connections and secrets.
+ss_load_conf()
+{
+	ss_sw "$1" --load-all --clear --file "$2" >/dev/null 2>&1
+}
+
+# ss_ike_count DIR CONN: number of ESTABLISHED IKE_SAs of CONN.
+ss_ike_count()
+{
+	ss_sw "$1" --list-sas --ike "$2" --noblock 2>/dev/null |
+		grep -c ": #[0-9]*, ESTABLISHED" || true
+}

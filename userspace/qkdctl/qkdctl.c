@@ -21,6 +21,7 @@ static const struct {
 	const char *help;
 } subcommands[] = {
 	{ "pool", pool_main, "the kernel key pool: streams, keys, events" },
+	{ "macsec", macsec_main, "qkd-macsecd: MACsec rekeying status, rekey now" },
 };
 
 static void usage(FILE *f)

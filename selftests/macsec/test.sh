@@ -1,0 +1,374 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qkd-macsecd between two gateways (run as root in the VM):
+#
+#   gw1: qkd-macsecd (leader)                 gw2: qkd-macsecd (follower)
+#        macsec0 10.1.0.1 (made by the daemon)     macsec0 10.1.0.2 (ip link)
+#        veth0 10.0.0.1 ======================== veth0 10.0.0.2
+#        pool "link12": keys owned here   <mirror>  same keys, peer-owned
+#
+# The tests run in order on one topology; each leaves the link keyed.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+. selftests/lib/ktap.sh
+. selftests/lib/topo.sh
+. selftests/macsec/lib.sh
+
+# Name the command that failed a test (errexit alone is silent).
+set -E
+trap 'echo "failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+# The baseline configuration: rekeys only on demand during the tests that
+# need a quiet link. handshake-timeout leaves room for TCG.
+base=(rekey-interval=1h grace=300ms handshake-timeout=4s)
+
+cleanup()
+{
+	# The daemons' logs outlive the VM, for a failed run's post-mortem.
+	mkdir -p "$top/build/macsec"
+	cp "$ms_dir"/gw[12].log "$top/build/macsec/" 2>/dev/null
+	ms_cleanup
+	topo_cleanup
+	lsmod | grep -q '^qkdpool ' && rmmod qkdpool
+	return 0
+}
+
+only=${MS_ONLY:-}	# debugging: a subset of the tests, by number
+
+if ! ms_built; then
+	ktap_plan 1
+	ktap_skip "macsec: qkd-macsecd" "qkd-macsecd, qkdctl or qkdpool.ko not built"
+	exit 0
+fi
+trap cleanup EXIT
+topo_setup
+ms_init
+ms_pools 200
+
+# Both daemons idle, on the same key, with balanced pools: a quiet moment.
+word_after() { local x=${2#* "$1" }; echo "${x%% *}"; }
+
+quiet()
+{
+	local s1 s2
+
+	s1=$(ms_admin 1 status) && s2=$(ms_admin 2 status) || return 1
+	[[ $s1 == *" state idle "* && $s2 == *" state idle "* ]] &&
+		[ "$(word_after key "$s1")" = "$(word_after key "$s2")" ] &&
+		[ "$(ms_taken n1)" = "$(ms_taken n2)" ] && ms_consistent
+}
+
+restart()
+{
+	ms_stop 1
+	ms_stop 2
+	ms_config 1 "${base[@]}" "$@"
+	ms_config 2 "${base[@]}" "$@"
+	ms_start 1
+	ms_start 2
+}
+
+# rx_sc counters that must not move while the link is rekeyed.
+loss_counters()
+{
+	local c
+	for c in InPktsNotValid InPktsNotUsingSA InPktsUnusedSA InPktsLate InPktsInvalid; do
+		echo "$c $(rxsc_counter n1 $c) $(rxsc_counter n2 $c)"
+	done
+	echo "tx_dropped $(ms_tx_dropped n1) $(ms_tx_dropped n2)"
+}
+
+test_bringup()
+{
+	ms_config 1 "${base[@]}"
+	ms_config 2 "${base[@]}"
+	ms_link2
+	ms_start 1
+	ms_start 2
+	wait_for 30 ms_ping
+	wait_for 10 quiet
+	# The first key of the pool protects the link, in both directions.
+	[[ $(ms_encoding_key n1) == "$(ms_key_id 1)" ]]
+	[[ $(ms_encoding_key n2) == "$(ms_key_id 1)" ]]
+	[[ $(ms_taken n1) == 1 && $(ms_taken n2) == 1 ]]
+	[[ $(ms_field 1 role) == leader && $(ms_field 2 role) == follower ]]
+}
+
+test_rekey_on_demand()
+{
+	local before
+
+	before=$(ms_field 1 rekeys)
+	kill -USR1 "$(ms_pid 1)"
+	wait_for 20 ms_is 1 rekeys -gt "$before"
+	wait_for 10 quiet
+	[[ $(ms_encoding_key n1) == "$(ms_key_id 2)" ]]
+	ms_ping 3
+}
+
+# Rekey every second for 30 s under 100 frames/s each way: nothing lost.
+test_rekey_every_second()
+{
+	local t1 t2 before after r1 out
+
+	before=$(loss_counters)
+	t1=$(ms_taken n1)
+	t2=$(ms_taken n2)
+	r1=$(grep -c 'rekeyed:' "$ms_dir/gw1.log" || true)
+	restart rekey-interval=1s
+	out=$(n1 ping -q -c 1500 -i 0.02 -W 2 10.1.0.2)
+	echo "$out" | grep 'packets transmitted'
+	# Stopping drains a handshake in flight: both ends end balanced.
+	ms_stop 1
+	ms_stop 2
+	after=$(loss_counters)
+	echo "counters before: $before"
+	echo "counters after: $after"
+	[[ $out == *"1500 packets transmitted, 1500 received,"* ]]
+	[[ $before == "$after" ]]
+	t1=$(($(ms_taken n1) - t1))
+	t2=$(($(ms_taken n2) - t2))
+	r1=$(($(grep -c 'rekeyed:' "$ms_dir/gw1.log") - r1))
+	echo "rekeys $r1, keys taken: gw1 $t1, gw2 $t2"
+	((r1 >= 30))
+	# Exactly one key per rekey at each end, taken in pool order.
+	[[ $t1 == "$r1" && $t2 == "$r1" ]]
+	[[ $(ms_encoding_key n1) == "$(ms_key_id "$(ms_taken n1)")" ]]
+	[[ $(ms_encoding_key n2) == "$(ms_key_id "$(ms_taken n1)")" ]]
+	ms_consistent
+	restart
+	wait_for 20 quiet
+}
+
+# A datagram that fails authentication changes nothing.
+test_forged()
+{
+	local sas1 sas2 taken
+
+	wait_for 10 quiet
+	sas1=$(ms_sas n1)
+	sas2=$(ms_sas n2)
+	taken=$(ms_taken n1)
+	head -c 112 /dev/urandom | n1 bash -c 'cat > /dev/udp/10.0.0.2/7370'
+	wait_for 10 ms_is 2 forged = 1
+	grep -q 'REJECTED a message that failed authentication' "$ms_dir/gw2.log"
+	[[ $(ms_sas n1) == "$sas1" && $(ms_sas n2) == "$sas2" ]]
+	[[ $(ms_taken n1) == "$taken" && $(ms_taken n2) == "$taken" ]]
+}
+
+# A genuine PREPARE, captured and sent again after its rekey: rejected.
+test_replayed()
+{
+	local sas1 sas2 taken before pid
+
+	n2 python3 selftests/macsec/sniff.py veth0 "$ms_port" 2 "$ms_dir/prepare" 60 \
+		> "$ms_dir/sniff.out" &
+	pid=$!
+	wait_for 30 grep -q listening "$ms_dir/sniff.out"
+	before=$(ms_field 1 rekeys)
+	kill -USR1 "$(ms_pid 1)"
+	wait "$pid"
+	wait_for 20 ms_is 1 rekeys -gt "$before"
+	wait_for 10 quiet
+	sas1=$(ms_sas n1)
+	sas2=$(ms_sas n2)
+	taken=$(ms_taken n1)
+	n1 bash -c "cat $ms_dir/prepare > /dev/udp/10.0.0.2/$ms_port"
+	wait_for 10 ms_is 2 replayed = 1
+	grep -q 'REJECTED a replayed or stale PREPARE' "$ms_dir/gw2.log"
+	[[ $(ms_sas n1) == "$sas1" && $(ms_sas n2) == "$sas2" ]]
+	[[ $(ms_taken n1) == "$taken" && $(ms_taken n2) == "$taken" ]]
+	ms_ping 3
+}
+
+# Pools that disagree: the check values differ, nothing switches, the
+# key is discarded at both ends and the link stays on its current key.
+test_mismatched_pools()
+{
+	local key
+
+	wait_for 10 quiet
+	key=$(ms_encoding_key n1)
+	n1 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	n2 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	ms_add_keys 1 mangle
+	kill -USR1 "$(ms_pid 1)"
+	wait_for 20 ms_is 2 key_mismatches -ge 1
+	wait_for 10 ms_is 1 key_mismatches -ge 1
+	grep -q 'KEY MISMATCH' "$ms_dir/gw1.log"
+	grep -q 'KEY MISMATCH' "$ms_dir/gw2.log"
+	[[ $(ms_encoding_key n1) == "$key" && $(ms_encoding_key n2) == "$key" ]]
+	wait_for 10 ms_avail_is n1 0
+	wait_for 10 ms_avail_is n2 0
+	ms_ping 3
+}
+
+# A wrong key in one kernel: traffic stops, the daemon says so and rekeys.
+test_wrong_key_in_kernel()
+{
+	local an mac1 bad
+
+	wait_for 10 quiet
+	ms_add_keys 20
+	an=$(ip2 -j macsec show macsec0 | jq -r '.[0].encoding_sa')
+	mac1=$(ip1 -br link show veth0 | awk '{ print $3 }')
+	bad=$(rxsc_counter n2 InPktsNotValid)
+	ip2 macsec set macsec0 rx port 1 address "$mac1" sa "$an" off
+	ip2 macsec del macsec0 rx port 1 address "$mac1" sa "$an"
+	ip2 macsec add macsec0 rx port 1 address "$mac1" sa "$an" pn 1 on \
+		key "$(ms_encoding_key n2)" 000102030405060708090a0b0c0d0e0f
+	# The daemon replaces the key within a tick or two: count, don't time.
+	ms_ping 3 0.2 || true
+	test "$(rxsc_counter n2 InPktsNotValid)" -gt "$bad"
+	wait_for 20 grep -q 'FAILED VALIDATION' "$ms_dir/gw2.log"
+	wait_for 30 ms_ping
+	wait_for 10 quiet
+}
+
+# Out of keys: gw1 (block) stops transmitting at the end of the SA's
+# lifetime, gw2 (keep) goes on; new keys bring the link back.
+test_empty_pool()
+{
+	wait_for 10 quiet
+	n1 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	n2 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	ms_stop 1
+	ms_stop 2
+	ms_config 1 "${base[@]}" rekey-interval=1s max-sa-lifetime=3s on-exhaustion=block
+	ms_config 2 "${base[@]}" rekey-interval=1s max-sa-lifetime=3s on-exhaustion=keep
+	ms_start 1
+	ms_start 2
+	wait_for 20 grep -q 'OUT OF KEYS' "$ms_dir/gw1.log"
+	wait_for 20 ms_is 1 blocked = yes
+	grep -q 'TRANSMISSION STOPPED' "$ms_dir/gw1.log"
+	wait_for 20 grep -q 'STILL TRANSMITTING' "$ms_dir/gw2.log"
+	ms_sas n1 | grep -q '^tx [0-3] [0-9a-f]* false$'
+	ms_sas n2 | grep -q '^tx [0-3] [0-9a-f]* true$'
+	! ms_ping 3 0.2 || false
+	ms_add_keys 20
+	wait_for 30 ms_ping
+	[[ $(ms_field 1 blocked) == no ]]
+	restart
+	wait_for 20 quiet
+}
+
+# Keys owned by the follower are used too: the leader asks for them when
+# it has none of its own.
+test_both_owners()
+{
+	local i before
+
+	wait_for 10 quiet
+	n1 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	n2 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	ms_add_keys 4 alternate
+	for i in 1 2 3 4; do
+		before=$(ms_field 1 rekeys)
+		kill -USR1 "$(ms_pid 1)"
+		wait_for 20 ms_is 1 rekeys -gt "$before"
+	done
+	wait_for 10 quiet
+	[[ $(ms_avail n1) == 0 && $(ms_avail n2) == 0 ]]
+	ms_ping 3
+	ms_add_keys 50
+}
+
+# The leader dies with a PREPARE out; the follower installs it later.
+test_leader_killed()
+{
+	wait_for 10 quiet
+	kill -STOP "$(ms_pid 2)"
+	kill -USR1 "$(ms_pid 1)"
+	wait_for 10 ms_is 1 state = prepare
+	ms_stop 1 KILL
+	kill -CONT "$(ms_pid 2)"
+	wait_for 10 ms_is 2 state = pending
+	ms_start 1
+	wait_for 30 quiet
+	ms_ping 3
+}
+
+# The follower dies with its READY lost; the leader gives up and retries.
+test_follower_killed()
+{
+	wait_for 10 quiet
+	n2 tc qdisc add dev veth0 clsact
+	n2 tc filter add dev veth0 egress protocol ip u32 \
+		match ip protocol 17 0xff match ip dport "$ms_port" 0xffff action drop
+	kill -USR1 "$(ms_pid 1)"
+	wait_for 20 ms_is 2 state = pending
+	ms_stop 2 KILL
+	n2 tc qdisc del dev veth0 clsact
+	ms_start 2
+	wait_for 30 quiet
+	ms_ping 3
+}
+
+# XPN (64-bit packet numbers): both directions share the SAK and salt and
+# differ by SSCI; the daemon creates gw1's device with the cipher.
+test_xpn()
+{
+	local before
+
+	ms_stop 1
+	ms_stop 2
+	ip1 link del macsec0
+	ip2 link del macsec0
+	ip2 link add link veth0 macsec0 type macsec port 1 encrypt on \
+		cipher gcm-aes-xpn-128
+	ip2 addr add 10.1.0.2/24 dev macsec0
+	ip2 link set macsec0 up
+	ms_config 1 "${base[@]}" cipher=gcm-aes-xpn-128
+	ms_config 2 "${base[@]}" cipher=gcm-aes-xpn-128
+	ms_start 1
+	ms_start 2
+	wait_for 30 ms_ping
+	[[ $(ip1 -j macsec show macsec0 | jq -r '.[0].cipher_suite') == GCM-AES-XPN-128 ]]
+	before=$(ms_field 1 rekeys)
+	kill -USR1 "$(ms_pid 1)"
+	wait_for 20 ms_is 1 rekeys -gt "$before"
+	wait_for 10 quiet
+	ms_ping 3
+	test "$(rxsc_counter n2 InPktsNotUsingSA)" = 0
+}
+
+# Daemons down after a failed test: start them again for the next one.
+ensure_running()
+{
+	kill -0 "$(ms_pid 1)" 2>/dev/null && kill -0 "$(ms_pid 2)" 2>/dev/null &&
+		return 0
+	restart
+}
+
+daemons() { ensure_running; "$@"; }
+
+tn=0
+t()
+{
+	local name=$1
+	shift
+	tn=$((tn + 1))
+	if [ -n "$only" ] && [[ " $only " != *" $tn "* ]]; then
+		ktap_skip "$name" "not selected by MS_ONLY"
+	else
+		local t0=$SECONDS
+		ktap_test "$name" "$@"
+		echo "# ($((SECONDS - t0)) s)"
+	fi
+}
+
+ktap_plan 12
+t "macsec: daemons key the link from the pool" test_bringup
+t "macsec: rekey on demand (SIGUSR1)" test_rekey_on_demand
+t "macsec: rekey every second for 30 s, no frame lost" test_rekey_every_second
+t "macsec: forged control message rejected" daemons test_forged
+t "macsec: replayed control message rejected" daemons test_replayed
+t "macsec: mismatched pools detected, keys discarded" daemons test_mismatched_pools
+t "macsec: wrong key in the kernel reported and replaced" daemons test_wrong_key_in_kernel
+t "macsec: empty pool applies the policy (block/keep)" daemons test_empty_pool
+t "macsec: keys owned by either end are used" daemons test_both_owners
+t "macsec: leader killed mid-rekey, link recovers" daemons test_leader_killed
+t "macsec: follower killed mid-rekey, link recovers" daemons test_follower_killed
+t "macsec: XPN cipher suite, created and adopted" daemons test_xpn
+ktap_finish

@@ -13,9 +13,10 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs_build=(build-essential pkg-config libmnl-dev libkeyutils-dev libssl-dev
+	libevent-dev libjansson-dev libcurl4-openssl-dev
 	linux-image-amd64 linux-headers-amd64 kmod)
 pkgs_vm=(qemu-system-x86 busybox-static iproute2 iputils-ping keyutils xz-utils
-	cpio jq procps iperf3 python3)
+	cpio jq procps iperf3 python3 curl openssl)
 pkgs_lint=(sparse cppcheck perl shellcheck)
 pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	dpkg-dev curl)

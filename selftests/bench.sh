@@ -16,6 +16,7 @@ benches=(
 	"pool:selftests/pool/bench.sh"
 	"strongswan:selftests/strongswan/bench.sh"
 	"macsec:selftests/macsec/bench.sh"
+	"kmd:selftests/kmd/bench.sh"
 )
 
 scripts/deps.sh all && make -s all || exit 1

@@ -18,13 +18,18 @@ top=$(cd "$here/.." && pwd)
 out=$top/build/results
 cd "$top" || exit 1
 
-# kind:name:command (relative to the checkout):timeout_s
+# kind:name:command (relative to the checkout):timeout_s. A kind ending in
+# "?" runs only when its suite is named (make check SUITES=kmd): the kmd VM
+# suite stays out of the default run until a rare qkd-kmd crash after a
+# kill -9 restart (seen once in ten runs) is understood.
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
 	"host:harness:selftests/qemu/test-harness.sh:300"
 	"vm:net:selftests/net/links.sh:300"
 	"vm:pool:selftests/pool/test.sh:900"
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"
+	"host:kmd-host:selftests/kmd/host.sh:300"
+	"vm?:kmd:selftests/kmd/test.sh:900"
 	"vm:strongswan:selftests/strongswan/test.sh:1200"
 	"vm:macsec:selftests/macsec/test.sh:900"
 	"host:lint:selftests/lint.sh:600"
@@ -109,6 +114,10 @@ fi
 
 for entry in "${suites[@]}"; do
 	IFS=: read -r kind name cmd tmo <<<"$entry"
+	if [ "${kind%\?}" != "$kind" ]; then
+		[[ " $only " == *" $name "* ]] || continue
+		kind=${kind%\?}
+	fi
 	suite_wanted "$name" || continue
 	run_suite "$kind" "$name" "$cmd" "$tmo"
 done

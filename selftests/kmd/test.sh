@@ -1,0 +1,405 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qkd-kmd and qkd-simkme between two nodes; run as root in the VM
+# (selftests/qemu/vm-run.sh selftests/kmd/test.sh).
+#
+#   $gw1 (node-a, master)                      $gw2 (node-b, slave)
+#   qkd-simkme kme-a 127.0.0.1:8443 ~~QKD~~ qkd-simkme kme-b 127.0.0.1:8443
+#        | ETSI 014 (sae-a)                        | ETSI 014 (sae-b)
+#   qkd-kmd node-a  10.0.0.1 ---- Kx/TLS ----  10.0.0.2:7001 qkd-kmd node-b
+#        |                                         |
+#   pool stream "node-b"                       pool stream "node-a"
+#
+# The two simulated KMEs share a seed and an epoch, so they hold the same
+# keys; each KM reaches only its own KME. Each test asserts on the kernel
+# pools (through kmd-keys) or on the daemons' status files and logs.
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+# shellcheck source=selftests/lib/ktap.sh
+. selftests/lib/ktap.sh
+# shellcheck source=selftests/lib/topo.sh
+. selftests/lib/topo.sh
+
+kmd=$top/userspace/kmd/qkd-kmd
+sim=$top/userspace/simkme/qkd-simkme
+keys=$top/selftests/kmd/kmd-keys
+ko=$top/kmod/qkdpool.ko
+work=$top/build/kmd-test/vm
+pki=$work/pki
+target=200
+batch=32
+tests=10
+
+# Daemons are started inside test subshells: their PIDs live in files.
+pidof_() { cat "$work/$1.pid"; }
+# gone PID: the process exited (a zombie counts: its parent may be gone).
+gone() { [ ! -e "/proc/$1" ] || grep -q ') Z ' "/proc/$1/stat"; }
+
+cleanup()
+{
+	local f
+
+	for f in "$work"/*.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	sleep 0.2
+	topo_cleanup
+	rmmod qkdpool 2>/dev/null
+	return 0
+}
+
+ktap_plan $tests
+for f in "$kmd" "$sim" "$keys" "$ko"; do
+	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
+		for _ in $(seq $tests); do
+			ktap_skip "kmd" "$f not built"
+		done
+		exit 0
+	fi
+done
+trap cleanup EXIT
+
+rm -rf "$work"
+mkdir -p "$work"
+selftests/kmd/certs.sh "$pki"
+lsmod | grep -q '^qkdpool ' && rmmod qkdpool
+insmod "$ko" || { echo "Bail out! insmod failed"; exit 1; }
+topo_setup
+epoch=$(date +%s)
+
+# write_conf NODE PEER ROLE: the configuration of node-NODE.
+write_conf()
+{
+	local me=$1 peer=$2 role=$3
+
+	{
+		echo "[node]"
+		echo "id = node-$me"
+		[ "$role" = slave ] && echo "kx_listen = 10.0.0.2:7001"
+		echo "cert = $pki/node-$me.pem"
+		echo "key = $pki/node-$me.key"
+		echo "ca = $pki/ca.pem"
+		echo "status_file = $work/$me.status.json"
+		echo "log_level = info"
+		[ "$role" = slave ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
+		echo "[peer node-$peer]"
+		[ "$role" = master ] && echo "address = 10.0.0.2:7001"
+		echo "role = $role"
+		echo "kme_url = https://127.0.0.1:8443"
+		echo "sae_id = sae-$me"
+		echo "peer_sae_id = sae-$peer"
+		echo "kme_cert = $pki/sae-$me.pem"
+		echo "kme_key = $pki/sae-$me.key"
+		echo "fill_target = $target"
+		echo "batch = $batch"
+		echo "max_keys = 1000"
+		echo "app_sae_id = app-$me"
+		echo "peer_app_sae_id = app-$peer"
+	} >"$work/$me.conf"
+}
+
+ns() { [ "$1" = a ] && echo n1 || echo n2; }
+# The namespace of a node, for `ip netns exec` of a daemon: run directly
+# (not through a function) so that $! is the daemon's PID.
+nsname() { [ "$1" = a ] && echo "$gw1" || echo "$gw2"; }
+other() { [ "$1" = a ] && echo b || echo a; }
+
+start_kme()
+{
+	ip netns exec "$(nsname "$1")" "$sim" --listen 127.0.0.1:8443 --cert "$pki/kme-$1.pem" \
+		--key "$pki/kme-$1.key" --ca "$pki/ca.pem" --sae "sae-$1" \
+		--peer-sae "sae-$(other "$1")" --seed-file "$pki/seed" \
+		--epoch "$epoch" --rate 2000 --log-level info \
+		>/dev/null 2>>"$work/kme-$1.log" &
+	echo $! >"$work/kme-$1.pid"
+}
+
+start_kmd()
+{
+	if [ -n "${KMD_GDB-}" ] && [ "$1" = b ]; then
+		ip netns exec "$(nsname "$1")" gdb -batch -ex run -ex bt \
+			--args "$kmd" -c "$work/$1.conf" \
+			>>"$work/gdb-$1.log" 2>>"$work/kmd-$1.log" </dev/null &
+		echo $! >"$work/kmd-$1.pid"
+		return
+	fi
+	ip netns exec "$(nsname "$1")" "$kmd" -c "$work/$1.conf" \
+		>/dev/null 2>>"$work/kmd-$1.log" &
+	echo $! >"$work/kmd-$1.pid"
+}
+
+# st NODE JQ-FILTER: a value from the node's status file.
+st() { jq -r ".peers[0]$2" "$work/$1.status.json" 2>/dev/null; }
+stream() { [ "$1" = a ] && echo node-b || echo node-a; }
+# info NODE: "avail_local avail_peer reserved added taken" from the pool.
+info() { $(ns "$1") "$keys" info "$(stream "$1")"; }
+pool_keys() { info "$1" | awk '{ print $1 + $2 + $3 }'; }
+filled() { [ "$(pool_keys a)" = $target ] && [ "$(pool_keys b)" = $target ]; }
+kx_up() { [ "$(st a .kx.state)" = up ] && [ "$(st b .kx.state)" = up ]; }
+idle() { filled && [ "$(st a .batches)" = 0 ] && [ "$(st b .batches)" = 0 ]; }
+
+# cross NODE: take NODE's local-owned keys, then the same IDs (peer-owned
+# there) at the other node; the two lists of "ID material" must match.
+cross()
+{
+	local me=$1 you
+	you=$(other "$1")
+
+	$(ns "$me") "$keys" drain "$(stream "$me")" >"$work/$me.local"
+	cut -d' ' -f1 "$work/$me.local" |
+		$(ns "$you") "$keys" take "$(stream "$you")" >"$work/$you.peer"
+	echo "$me owns $(wc -l <"$work/$me.local") keys"
+	[ -s "$work/$me.local" ]
+	! grep -q ' error$' "$work/$you.peer" || false
+	cmp "$work/$me.local" "$work/$you.peer"
+}
+
+write_conf a b master
+write_conf b a slave
+start_kme a
+start_kme b
+start_kmd b
+start_kmd a
+
+test_connect()
+{
+	wait_for 60 kx_up
+	echo "$(date +%T) Kx up"
+	[ "$(st a .role)" = master ]
+	[ "$(st b .role)" = slave ]
+}
+
+test_fill()
+{
+	wait_for 60 filled
+	echo "$(date +%T) filled"
+	info a
+	info b
+}
+
+test_same_keys()
+{
+	cross a
+	cross b
+}
+
+test_target()
+{
+	wait_for 60 filled
+	for _ in $(seq 10); do
+		[ "$(pool_keys a)" -le $target ]
+		[ "$(pool_keys b)" -le $target ]
+		sleep 0.2
+	done
+}
+
+kme_is() { [ "$(st "$1" .kme.state)" = "$2" ]; }
+
+test_kme_down()
+{
+	kill -USR1 "$(pidof_ kme-a)"
+	# Use keys at both ends, so that node-a must ask its KME for more.
+	cross a
+	echo "$(date +%T) KME of node-a down"
+	wait_for 30 kme_is a down
+	echo "status: $(st a .kme.state): $(st a .kme.error)"
+	[[ "$(st a .kme.error)" == *"QKD link down"* ]]
+	"$kmd" -c "$work/a.conf" --status | tee "$work/a.status.txt"
+	grep -q '^node-b .* down ' "$work/a.status.txt"
+	grep -q 'KME https://127.0.0.1:8443: .*QKD link down' "$work/a.status.txt"
+	"$kmd" -c "$work/a.conf" --status -j | jq -e '.peers[0].kme.state == "down"'
+	kill -USR2 "$(pidof_ kme-a)"
+	echo "$(date +%T) KME of node-a up"
+	wait_for 60 kme_is a up
+	echo "$(date +%T) status: $(st a .kme.state)"
+	wait_for 60 filled
+	echo "$(date +%T) filled again"
+}
+
+# send_frame HEXBYTES CERT: one raw TLS session to node-b's Kx port.
+send_frame()
+{
+	printf '%b' "$1" >"$work/frame"
+	# Stay connected after the frame until node-b hangs up: a client
+	# closing at once may reset the connection before the frame is read.
+	(cat "$work/frame"; sleep 5) |
+		n1 timeout 10 openssl s_client -connect 10.0.0.2:7001 \
+		-no_ign_eof -cert "$pki/$2.pem" -key "$pki/$2.key" \
+		-CAfile "$pki/ca.pem" >/dev/null 2>&1 || true
+}
+
+test_malformed()
+{
+	local log=$work/kmd-b.log
+
+	send_frame '\x09\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00' node-a
+	wait_for 10 grep -q 'bad frame header: unsupported version' "$log"
+	send_frame '\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x03\x01\x05\x41' node-a
+	wait_for 10 grep -q 'bad HELLO frame: payload truncated' "$log"
+	send_frame '\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x07\x01\x05evil!' node-a
+	wait_for 10 grep -q 'HELLO node ID differs' "$log"
+	send_frame '\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x08\x01\x06node-a' rogue
+	wait_for 10 grep -q 'TLS: ' "$log"
+	grep -E 'closing: (bad|unexpected|TLS)' "$log" | sed 's/^/    /'
+	# The real master reconnects and delivery goes on.
+	wait_for 60 kx_up
+	[ "$(st b .kx.rejected_frames)" -ge 3 ]
+}
+
+# kill9 NODE: use keys at both ends, and kill -9 NODE's key manager
+# while it is replacing them, then restart it.
+kill9()
+{
+	local me=$1 you before after
+	you=$(other "$1")
+
+	$(ns "$me") "$keys" drain "$(stream "$me")" >"$work/$me.local"
+	kill -9 "$(pidof_ "kmd-$me")"
+	cut -d' ' -f1 "$work/$me.local" |
+		$(ns "$you") "$keys" take "$(stream "$you")" >"$work/$you.peer"
+	cmp "$work/$me.local" "$work/$you.peer"
+	wait_for 10 gone "$(pidof_ "kmd-$me")"
+	before=$(info "$me")
+	echo "$(date +%T) kmd-$me killed; pool: $before; status: batches $(st "$you" .batches)"
+	start_kmd "$me"
+	wait_for 60 kx_up
+	after=$(info "$me")
+	echo "$(date +%T) kmd-$me restarted, Kx up; pool: $after"
+	# The pool kept every key: its lifetime "added" counter carries on.
+	[ "$(echo "$after" | cut -d' ' -f4)" -ge "$(echo "$before" | cut -d' ' -f4)" ]
+	wait_for 60 idle
+	echo "$(date +%T) idle; $(st a .batches_aborted) + $(st b .batches_aborted) batches aborted"
+}
+
+test_kill9()
+{
+	kill9 a
+	kill9 b
+}
+
+peer_keys_above() { [ "$(info b | cut -d' ' -f2)" -gt "$1" ]; }
+batches_at() { [ "$(st "$1" .batches)" -gt 0 ]; }
+dropped_at_b() { [ "$(st b .keys_dropped)" -gt 0 ]; }
+
+# Deterministic crash between the two adds: node-b (adding first, as the
+# peer-owner of batches node-a owns) adds and says ADDED while node-a is
+# frozen; node-a dies before adding. After restart, node-b resends ADDED,
+# node-a's pool probe finds nothing, node-b drops its half: nothing is
+# left on one side only (checked exactly by the last test).
+test_reconcile()
+{
+	local peer0
+
+	wait_for 60 idle
+	kill -STOP "$(pidof_ kme-b)"		# dec_keys at node-b hangs
+	cross a >/dev/null			# node-a asks for keys...
+	wait_for 30 batches_at b		# ...and offers them
+	peer0=$(info b | cut -d' ' -f2)
+	kill -STOP "$(pidof_ kmd-a)"
+	kill -CONT "$(pidof_ kme-b)"
+	wait_for 30 peer_keys_above "$peer0"	# node-b added its half
+	echo "$(date +%T) node-b added as peer: $(info b)"
+	kill -9 "$(pidof_ kmd-a)"
+	wait_for 10 gone "$(pidof_ kmd-a)"
+	start_kmd a
+	wait_for 60 kx_up
+	wait_for 30 dropped_at_b
+	wait_for 30 grep -q 'not in the pool: asking the peer to drop it' "$work/kmd-a.log"
+	echo "$(date +%T) node-b dropped $(st b .keys_dropped) keys"
+	wait_for 60 idle
+}
+
+# ak NODE-CERT METHOD PATH [BODY]: node-b's Ak (ETSI 014 for applications)
+# as the application with that certificate; prints "HTTP-CODE BODY".
+ak()
+{
+	local args=(-sS --cacert "$pki/ca.pem" --cert "$pki/$1.pem"
+		    --key "$pki/$1.key" -w ' %{http_code}' -X "$2")
+
+	[ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' -d "$4")
+	n2 curl "${args[@]}" "https://127.0.0.1:9443/api/v1/keys/$3" |
+		awk '{ c = $NF; $NF = ""; print c, $0 }'
+}
+
+# Ak at node-b serves app-b from the pool: enc_keys hands out node-b's
+# local-owned keys (found at node-a by ID), dec_keys the peer-owned key
+# whose ID app-a got at node-a; each key once.
+test_ak()
+{
+	local r id
+
+	wait_for 60 filled
+	r=$(ak app-b GET app-a/status)
+	echo "$r"
+	[ "${r%% *}" = 200 ]
+	[ "$(echo "${r#* }" | jq .stored_key_count)" = "$(info b | cut -d' ' -f1)" ]
+	r=$(ak app-b GET 'app-a/enc_keys?number=2')
+	[ "${r%% *}" = 200 ]
+	echo "${r#* }" | jq -r '.keys[] | .key_ID + " " + .key' |
+		while read -r id key; do
+			echo "$id $(echo "$key" | base64 -d | od -An -tx1 | tr -d ' \n')"
+		done >"$work/ak.enc"
+	cut -d' ' -f1 "$work/ak.enc" | $(ns a) "$keys" take node-b >"$work/ak.a"
+	cmp "$work/ak.enc" "$work/ak.a"
+	# The same keys again: gone at node-b (taken once).
+	id=$(head -n 1 "$work/ak.enc" | cut -d' ' -f1)
+	r=$(ak app-b GET "app-a/dec_keys?key_ID=$id")
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	# app-a's key at node-a, fetched by app-b at node-b by ID.
+	$(ns a) "$keys" drain node-b >"$work/ak.drain"
+	id=$(head -n 1 "$work/ak.drain" | cut -d' ' -f1)
+	r=$(ak app-b POST app-a/dec_keys "{\"key_IDs\": [{\"key_ID\": \"$id\"}]}")
+	[ "${r%% *}" = 200 ]
+	[ "$(echo "${r#* }" | jq -r '.keys[0].key' | base64 -d | od -An -tx1 | tr -d ' \n')" = \
+	  "$(head -n 1 "$work/ak.drain" | cut -d' ' -f2)" ]
+	# The other drained keys are used up at node-b too (keeps pools mirrored).
+	tail -n +2 "$work/ak.drain" | cut -d' ' -f1 | $(ns b) "$keys" take node-a >/dev/null
+	r=$(ak sae-x GET app-a/status)
+	echo "$r"
+	[ "${r%% *}" = 401 ]
+	r=$(ak app-b GET 'app-a/enc_keys?number=1000')
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	! n2 curl -sS --cacert "$pki/ca.pem" https://127.0.0.1:9443/api/v1/keys/app-a/status || false
+}
+
+# Stopped idle, the two pools must mirror each other exactly: no key added
+# at one end only (no orphan), and the keys pair up with equal material.
+test_consistent()
+{
+	local a b
+
+	wait_for 60 idle
+	kill "$(pidof_ kmd-a)" "$(pidof_ kmd-b)"
+	wait_for 10 gone "$(pidof_ kmd-a)"
+	wait_for 10 gone "$(pidof_ kmd-b)"
+	a=$(info a)
+	b=$(info b)
+	echo "node-a: $a / node-b: $b"
+	[ "$(echo "$a" | cut -d' ' -f1)" = "$(echo "$b" | cut -d' ' -f2)" ]
+	[ "$(echo "$a" | cut -d' ' -f2)" = "$(echo "$b" | cut -d' ' -f1)" ]
+	cross a
+	cross b
+	[ "$(pool_keys a)" = 0 ]
+	[ "$(pool_keys b)" = 0 ]
+}
+
+ktap_test "kmd: Kx connects, mutual TLS, roles agreed" test_connect
+ktap_test "kmd: both pools fill to the target" test_fill
+ktap_test "kmd: same key IDs and material, mirrored ownership" test_same_keys
+ktap_test "kmd: fill target respected" test_target
+ktap_test "kmd: KME outage shows in status, delivery resumes" test_kme_down
+ktap_test "kmd: malformed Kx frames rejected with a reason" test_malformed
+ktap_test "kmd: kill -9 of either KM mid-delivery, restart keeps the pool" test_kill9
+ktap_test "kmd: half-added batch after a crash is dropped on reconnect" test_reconcile
+ktap_test "kmd: Ak serves ETSI 014 to applications from the pool" test_ak
+ktap_test "kmd: pools mirror each other exactly after all faults" test_consistent
+for f in kmd-a kmd-b kme-a kme-b; do
+	echo "# --- $f.log (last lines)"
+	tail -n 8 "$work/$f.log" | sed 's/^/# /'
+done
+ktap_finish

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the key manager's parsers, its fuzzable entry points: the
+ * Kx framing (userspace/kmd/frame.c), the configuration file (config.c) and
+ * the ETSI 014 JSON mapping (userspace/etsi014/json.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+
+#include "config.h"
+#include "frame.h"
+#include "json.h"
+
+static uint8_t frame[KX_HDR_LEN + KX_PAYLOAD_MAX];
+
+static int decode(const uint8_t *buf, size_t len, struct kx_msg *m,
+		  const char **why)
+{
+	struct kx_hdr h;
+
+	if (len < KX_HDR_LEN) {
+		*why = "short";
+		return -EINVAL;
+	}
+	if (kx_hdr_decode(buf, &h, why))
+		return -EINVAL;
+	if (len != KX_HDR_LEN + h.len) {
+		*why = "length mismatch";
+		return -EINVAL;
+	}
+	return kx_msg_decode(&h, buf + KX_HDR_LEN, m, why);
+}
+
+TEST(frame_roundtrip_every_type)
+{
+	static struct kx_msg in, out;
+	const char *why = NULL;
+	size_t len;
+	int t;
+
+	for (t = KX_HELLO; t < __KX_TYPE_MAX; t++) {
+		memset(&in, 0, sizeof(in));
+		in.type = t;
+		in.role = KX_ROLE_SLAVE;
+		in.owner = KX_OWNER_MASTER;
+		in.key_bytes = 32;
+		in.batch = 0x0102030405060708ULL;
+		in.count = 3;
+		memset(in.ids, 0xab, 3 * QKD_KEY_ID_LEN);
+		strcpy(in.text, "node-b");
+		len = kx_msg_encode(&in, 7, frame, sizeof(frame));
+		ASSERT_GT(len, KX_HDR_LEN - 1);
+		ASSERT_EQ(0, decode(frame, len, &out, &why)) {
+			TH_LOG("%s: %s", kx_type_name(t), why);
+		}
+		EXPECT_EQ(t, out.type);
+		if (t == KX_OFFER || t == KX_ADDED || t == KX_ABORT) {
+			EXPECT_EQ(3, out.count);
+			EXPECT_EQ(0, memcmp(in.ids, out.ids, 3 * QKD_KEY_ID_LEN));
+		}
+		if (t != KX_HELLO && t != KX_ERROR)
+			EXPECT_EQ(in.batch, out.batch);
+	}
+}
+
+/* A valid HELLO frame, to be broken by each case below. */
+static size_t hello(void)
+{
+	static struct kx_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = KX_HELLO;
+	m.role = KX_ROLE_MASTER;
+	strcpy(m.text, "node-a");
+	return kx_msg_encode(&m, 1, frame, sizeof(frame));
+}
+
+TEST(frame_rejects_with_reason)
+{
+	static struct kx_msg m;
+	const char *why;
+	size_t len;
+
+	len = hello();
+	frame[0] = 2;
+	why = NULL;
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("unsupported version", why);
+
+	len = hello();
+	frame[1] = 99;
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("unknown message type", why);
+
+	len = hello();
+	frame[3] = 1;
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("reserved flags set", why);
+
+	len = hello();
+	frame[8] = 0x7f;
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("payload too long", why);
+
+	len = hello();
+	frame[KX_HDR_LEN] = 3;		/* role */
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("bad role", why);
+
+	len = hello();
+	frame[KX_HDR_LEN + 2] = 1;	/* non-printable node ID */
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("text is not printable ASCII", why);
+
+	len = hello();
+	frame[11] += 1;			/* one trailing byte */
+	EXPECT_EQ(-EINVAL, decode(frame, len + 1, &m, &why));
+	EXPECT_STREQ("trailing bytes after the payload", why);
+
+	len = hello();
+	frame[11] -= 1;
+	EXPECT_EQ(-EINVAL, decode(frame, len - 1, &m, &why));
+	EXPECT_STREQ("payload truncated", why);
+}
+
+TEST(frame_offer_bounds)
+{
+	static struct kx_msg m;
+	const char *why;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = KX_OFFER;
+	m.owner = KX_OWNER_SLAVE;
+	m.key_bytes = 8;		/* below QKD_KEY_MIN_LEN */
+	m.count = 1;
+	len = kx_msg_encode(&m, 1, frame, sizeof(frame));
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("key size out of range", why);
+
+	m.key_bytes = 32;
+	m.count = 0;
+	len = kx_msg_encode(&m, 1, frame, sizeof(frame));
+	EXPECT_EQ(-EINVAL, decode(frame, len, &m, &why));
+	EXPECT_STREQ("key ID count out of range", why);
+}
+
+/* Random bytes never crash the decoder (a poor man's fuzzer). */
+TEST(frame_random_input)
+{
+	static struct kx_msg m;
+	const char *why;
+	int i, n;
+
+	srand(1);
+	for (i = 0; i < 20000; i++) {
+		n = rand() % 64;
+		for (int j = 0; j < n; j++)
+			frame[j] = rand();
+		if (n >= 2)
+			frame[0] = 1, frame[1] = 1 + rand() % 7;
+		if (n >= 12)
+			frame[8] = frame[9] = frame[10] = 0,
+			frame[11] = n - 12, frame[2] = frame[3] = 0;
+		decode(frame, n, &m, &why);
+	}
+}
+
+static const char good_conf[] =
+	"# comment\n[node]\nid = node-a\ncert = a.pem\nkey = a.key\n"
+	"ca = ca.pem\n\n[peer node-b]\nrole = master\n"
+	"address = 10.0.0.2:7001\nkme_url = https://127.0.0.1:8443\n"
+	"sae_id = sae-a\npeer_sae_id = sae-b\nfill_target = 100\n"
+	"lifetime = 60\n";
+
+TEST(config_good)
+{
+	struct kmd_config cfg;
+
+	ASSERT_EQ(0, kmd_config_parse("t", good_conf, &cfg));
+	EXPECT_STREQ("node-a", cfg.node_id);
+	ASSERT_NE(NULL, cfg.peers);
+	EXPECT_STREQ("node-b", cfg.peers->id);
+	EXPECT_STREQ("node-b", cfg.peers->stream);	/* default */
+	EXPECT_STREQ("a.pem", cfg.peers->kme_cert);	/* default */
+	EXPECT_EQ(1, cfg.peers->master);
+	EXPECT_EQ(100, cfg.peers->fill_target);
+	EXPECT_EQ(60000, cfg.peers->lifetime_ms);
+	EXPECT_EQ(256, cfg.peers->key_size);
+	kmd_config_free(&cfg);
+}
+
+static int bad_conf(const char *replace, const char *with)
+{
+	struct kmd_config cfg;
+	char text[1024];
+	const char *at = strstr(good_conf, replace);
+	int ret;
+
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good_conf),
+		 good_conf, with, at + strlen(replace));
+	ret = kmd_config_parse("t", text, &cfg);
+	if (!ret)
+		kmd_config_free(&cfg);
+	return ret;
+}
+
+TEST(config_errors)
+{
+	EXPECT_EQ(-1, bad_conf("role = master", "role = boss"));
+	EXPECT_EQ(-1, bad_conf("fill_target = 100", "fill_target = x"));
+	EXPECT_EQ(-1, bad_conf("fill_target = 100", "fill_target = 70000"));
+	EXPECT_EQ(-1, bad_conf("address = 10.0.0.2:7001", "address = host:1"));
+	EXPECT_EQ(-1, bad_conf("address = 10.0.0.2:7001", "address = 10.0.0.2:0"));
+	EXPECT_EQ(-1, bad_conf("sae_id = sae-a\n", ""));
+	EXPECT_EQ(-1, bad_conf("[node]", "[nod]"));
+	EXPECT_EQ(-1, bad_conf("# comment", "stray = 1"));
+	EXPECT_EQ(-1, bad_conf("lifetime = 60", "colour = blue"));
+	EXPECT_EQ(-1, bad_conf("lifetime = 60", "key_size = 129"));
+	EXPECT_EQ(-1, bad_conf("role = master", "role = slave"));	/* no kx_listen */
+	EXPECT_EQ(-1, bad_conf("[peer node-b]", "[peer node-b]\n[peer node-b]"));
+}
+
+TEST(json_keys)
+{
+	static struct etsi014_key k[4];
+	struct etsi014_error e = { 0 };
+	char *s;
+	size_t n;
+
+	memset(k[0].id, 0x11, QKD_KEY_ID_LEN);
+	k[0].len = 32;
+	memset(k[0].material, 0x5a, 32);
+	s = etsi014_keys_json(k, 1);
+	ASSERT_NE(NULL, s);
+	memset(k, 0, sizeof(k));
+	ASSERT_EQ(0, etsi014_keys_parse(s, strlen(s), k, 4, &n, &e));
+	etsi014_str_free(s);
+	EXPECT_EQ(1, n);
+	EXPECT_EQ(32, k[0].len);
+	EXPECT_EQ(0x5a, k[0].material[31]);
+
+	s = "{\"keys\":[{\"key_ID\":\"nope\",\"key\":\"AAAA\"}]}";
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), k, 4, &n, &e));
+	EXPECT_EQ(400, e.code);
+	s = "{\"keys\":[{\"key_ID\":\"11111111-1111-1111-1111-111111111111\",\"key\":\"A===\"}]}";
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), k, 4, &n, &e));
+	s = "{\"keys\":{}}";
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), k, 4, &n, &e));
+	s = "[1,2]";
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), k, 4, &n, &e));
+}
+
+TEST(json_requests)
+{
+	static struct etsi014_dec_req d;
+	struct etsi014_enc_req r = { .number = 1 };
+	struct etsi014_error e = { 0 };
+	const char *s;
+
+	s = "{\"number\":5,\"size\":128,\"extension_mandatory\":[{\"route\":1}]}";
+	ASSERT_EQ(0, etsi014_enc_req_parse(s, strlen(s), &r, &e));
+	EXPECT_EQ(5, r.number);
+	EXPECT_EQ(128, r.size);
+	EXPECT_STREQ("route", r.bad_extension);
+	s = "{\"number\":-1}";
+	EXPECT_EQ(-EINVAL, etsi014_enc_req_parse(s, strlen(s), &r, &e));
+	s = "{\"number\":1,\"number\":2}";
+	EXPECT_EQ(-EINVAL, etsi014_enc_req_parse(s, strlen(s), &r, &e));
+
+	s = "{\"key_IDs\":[{\"key_ID\":\"11111111-1111-1111-1111-111111111111\"}]}";
+	ASSERT_EQ(0, etsi014_dec_req_parse(s, strlen(s), &d, &e));
+	EXPECT_EQ(1, d.n);
+	s = "{\"key_IDs\":[]}";
+	EXPECT_EQ(-EINVAL, etsi014_dec_req_parse(s, strlen(s), &d, &e));
+	s = "{\"key_IDs\":[{\"key\":\"x\"}]}";
+	EXPECT_EQ(-EINVAL, etsi014_dec_req_parse(s, strlen(s), &d, &e));
+}
+
+TEST(json_error_body)
+{
+	struct etsi014_error e, back = { 0 };
+	char *s;
+
+	etsi014_error_set(&e, 503, "server error", "QKD link %s", "down");
+	s = etsi014_error_json(&e);
+	ASSERT_NE(NULL, s);
+	etsi014_error_parse(s, strlen(s), &back);
+	free(s);
+	EXPECT_STREQ("server error", back.message);
+	EXPECT_STREQ("QKD link down", back.details);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ak, the ETSI 014 server for local applications: see ak.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "ak.h"
+#include "keyid.h"
+#include "link.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+
+#define AK_MAX_PER_REQUEST 128
+
+struct ak {
+	struct etsi014_server *srv;
+	SSL_CTX *tls;
+	/* Reservations of the request being served, to undo on failure. */
+	uint8_t held[ETSI014_KEYS_MAX][QKD_KEY_ID_LEN];
+};
+
+/* The link whose applications are caller and other. */
+static struct link *find(struct kmd *k, const char *caller, const char *other,
+			 struct etsi014_error *e)
+{
+	bool known = false;
+	struct link *l;
+
+	for (l = k->links; l; l = l->next) {
+		if (strcmp(l->cfg->app_sae, caller))
+			continue;
+		known = true;
+		if (!strcmp(l->cfg->peer_app_sae, other) && l->ak_pool)
+			return l;
+	}
+	if (!known)
+		etsi014_error_set(e, 401, "unauthorized",
+				  "SAE '%s' is not configured here", caller);
+	else
+		etsi014_error_set(e, 400, "bad request format",
+				  "SAE '%s' shares no keys with SAE '%s'",
+				  caller, other);
+	return NULL;
+}
+
+static int status(void *ctx, const char *caller, const char *slave_sae,
+		  struct etsi014_status *st, struct etsi014_error *e)
+{
+	struct kmd *k = ctx;
+	struct qkd_stream_info info;
+	struct link *l = find(k, caller, slave_sae, e);
+
+	if (!l)
+		return -1;
+	if (qkd_pool_info(l->ak_pool, &info)) {
+		etsi014_error_set(e, 503, "server error", "stream unavailable");
+		return -1;
+	}
+	snprintf(st->source_kme, sizeof(st->source_kme), "%s",
+		 k->cfg.node_id);
+	snprintf(st->target_kme, sizeof(st->target_kme), "%s", l->cfg->id);
+	snprintf(st->master_sae, sizeof(st->master_sae), "%s", caller);
+	snprintf(st->slave_sae, sizeof(st->slave_sae), "%s", slave_sae);
+	st->key_size = l->cfg->key_size;
+	st->stored_key_count = info.avail_local;
+	st->max_key_count = info.max_keys;
+	st->max_key_per_request = AK_MAX_PER_REQUEST;
+	st->max_key_size = l->cfg->key_size;
+	st->min_key_size = l->cfg->key_size;
+	st->max_sae_id_count = 0;
+	return 0;
+}
+
+static void release_all(struct ak *a, struct qkd_pool *p, size_t n)
+{
+	while (n--)
+		qkd_pool_release(p, a->held[n]);
+}
+
+/* Reserved keys become taken only once all of the request are held. */
+static void commit_all(struct ak *a, struct qkd_pool *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		qkd_pool_commit(p, a->held[i]);
+}
+
+static void to_key(struct qkd_key_record *rec, struct etsi014_key *k)
+{
+	memcpy(k->id, rec->id, QKD_KEY_ID_LEN);
+	k->len = rec->material_len;
+	memcpy(k->material, rec->material, rec->material_len);
+	qkd_key_record_wipe(rec);
+}
+
+static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
+		    const struct etsi014_enc_req *req,
+		    struct etsi014_key *keys, size_t *n,
+		    struct etsi014_error *e)
+{
+	struct kmd *k = ctx;
+	struct qkd_key_record rec;
+	struct link *l = find(k, caller, slave_sae, e);
+	uint32_t i;
+	int ret;
+
+	if (!l)
+		return -1;
+	if (req->n_additional_sae || !req->number ||
+	    req->number > AK_MAX_PER_REQUEST ||
+	    (req->size && req->size != l->cfg->key_size)) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "number 1..%u, size %u, no additional SAEs",
+				  AK_MAX_PER_REQUEST, l->cfg->key_size);
+		return -1;
+	}
+	for (i = 0; i < req->number; i++) {
+		ret = qkd_pool_reserve_next(l->ak_pool, &rec);
+		if (ret) {
+			release_all(k->ak, l->ak_pool, i);
+			etsi014_keys_wipe(keys, i);
+			etsi014_error_set(e, 503, "insufficient keys available",
+					  "%u requested: %s", req->number,
+					  strerror(-ret));
+			return -1;
+		}
+		memcpy(k->ak->held[i], rec.id, QKD_KEY_ID_LEN);
+		to_key(&rec, &keys[i]);
+	}
+	commit_all(k->ak, l->ak_pool, i);
+	*n = i;
+	return 0;
+}
+
+static int dec_keys(void *ctx, const char *caller, const char *master_sae,
+		    const struct etsi014_dec_req *req,
+		    struct etsi014_key *keys, size_t *n,
+		    struct etsi014_error *e)
+{
+	char text[QKD_KEYID_STR_SIZE];
+	struct kmd *k = ctx;
+	struct qkd_key_record rec;
+	struct link *l = find(k, caller, master_sae, e);
+	size_t i;
+	int ret;
+
+	if (!l)
+		return -1;
+	for (i = 0; i < req->n; i++) {
+		ret = qkd_pool_reserve_id(l->ak_pool, req->ids[i], &rec);
+		if (ret) {
+			release_all(k->ak, l->ak_pool, i);
+			etsi014_keys_wipe(keys, i);
+			etsi014_error_set(e, 400, "key not found", "%s: %s",
+					  qkd_keyid_format(req->ids[i], text),
+					  ret == -EACCES ?
+					  "not a key of the calling SAE" :
+					  strerror(-ret));
+			return -1;
+		}
+		memcpy(k->ak->held[i], rec.id, QKD_KEY_ID_LEN);
+		to_key(&rec, &keys[i]);
+	}
+	commit_all(k->ak, l->ak_pool, i);
+	*n = i;
+	return 0;
+}
+
+static const struct etsi014_server_ops ak_ops = {
+	.status = status,
+	.enc_keys = enc_keys,
+	.dec_keys = dec_keys,
+};
+
+static int open_pools(struct kmd *k)
+{
+	struct link *l;
+	int ret;
+
+	for (l = k->links; l; l = l->next) {
+		if (!l->cfg->app_sae[0])
+			continue;
+		ret = qkd_pool_open(l->cfg->stream, true, &l->ak_pool);
+		if (ret) {
+			log_err("ak: stream %s: %s", l->cfg->stream,
+				strerror(-ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ak_start(struct kmd *k)
+{
+	char err[512], host[128];
+	unsigned int port;
+	struct ak *a;
+
+	if (!k->cfg.ak_listen[0])
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -1;
+	k->ak = a;
+	if (open_pools(k))
+		return -1;
+	a->tls = etsi014_tls_ctx(true, k->cfg.cert, k->cfg.key, k->cfg.ca,
+				 err, sizeof(err));
+	if (!a->tls) {
+		log_err("ak: TLS: %s", err);
+		return -1;
+	}
+	etsi014_hostport(k->cfg.ak_listen, host, sizeof(host), &port);
+	a->srv = etsi014_server_new(k->base, a->tls, host, port, &ak_ops, k);
+	if (!a->srv)
+		return -1;
+	log_notice("ak: serving ETSI 014 on %s", k->cfg.ak_listen);
+	return 0;
+}
+
+void ak_stop(struct kmd *k)
+{
+	struct link *l;
+
+	for (l = k->links; l; l = l->next) {
+		if (l->ak_pool)
+			qkd_pool_close(l->ak_pool);
+		l->ak_pool = NULL;
+	}
+	if (!k->ak)
+		return;
+	etsi014_server_free(k->ak->srv);
+	SSL_CTX_free(k->ak->tls);
+	explicit_bzero(k->ak, sizeof(*k->ak));
+	free(k->ak);
+	k->ak = NULL;
+}

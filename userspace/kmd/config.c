@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Configuration file parsing, line by line into a context struct (as
+ * wireguard-tools config.c does): see config.h and qkd-kmd.conf(5).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+
+struct ctx {
+	struct kmd_config *cfg;
+	struct kmd_peer_cfg *peer;	/* current [peer] section */
+	enum { S_NONE, S_NODE, S_AK, S_PEER } section;
+	const char *name;
+	int line;
+};
+
+static int fail(const struct ctx *c, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s:%d: ", c->name, c->line);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return s;
+}
+
+static int set_str(const struct ctx *c, char *dst, size_t size,
+		   const char *v)
+{
+	if (!*v || strlen(v) >= size)
+		return fail(c, "value must be 1..%s characters",
+			    size > 200 ? "255" : "63");
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_u32(const struct ctx *c, uint32_t *dst, const char *v,
+		   uint32_t min, uint32_t max)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || *v < '0' || *v > '9' || n < min || n > max)
+		return fail(c, "'%s' is not a number in the allowed range", v);
+	*dst = n;
+	return 0;
+}
+
+static int set_endpoint(const struct ctx *c, char *dst, size_t size,
+			const char *v)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (etsi014_sockaddr(v, &ss, &len))
+		return fail(c, "'%s' is not ADDR:PORT (numeric)", v);
+	return set_str(c, dst, size, v);
+}
+
+static int node_key(struct ctx *c, const char *k, const char *v)
+{
+	struct kmd_config *cfg = c->cfg;
+
+	if (!strcmp(k, "id"))
+		return set_str(c, cfg->node_id, sizeof(cfg->node_id), v);
+	if (!strcmp(k, "kx_listen"))
+		return set_endpoint(c, cfg->kx_listen, sizeof(cfg->kx_listen),
+				    v);
+	if (!strcmp(k, "cert"))
+		return set_str(c, cfg->cert, sizeof(cfg->cert), v);
+	if (!strcmp(k, "key"))
+		return set_str(c, cfg->key, sizeof(cfg->key), v);
+	if (!strcmp(k, "ca"))
+		return set_str(c, cfg->ca, sizeof(cfg->ca), v);
+	if (!strcmp(k, "status_file"))
+		return set_str(c, cfg->status_file, sizeof(cfg->status_file),
+			       v);
+	if (!strcmp(k, "log_level")) {
+		cfg->log_level = qkd_log_level_parse(v);
+		return cfg->log_level < 0 ?
+			fail(c, "unknown log level '%s'", v) : 0;
+	}
+	return fail(c, "unknown key '%s' in [node]", k);
+}
+
+static int peer_role(struct ctx *c, const char *v)
+{
+	if (strcmp(v, "master") && strcmp(v, "slave"))
+		return fail(c, "role must be master or slave, not '%s'", v);
+	c->peer->master = !strcmp(v, "master");
+	return 0;
+}
+
+static int peer_key(struct ctx *c, const char *k, const char *v)
+{
+	struct kmd_peer_cfg *p = c->peer;
+
+#define STR(name, field) \
+	if (!strcmp(k, name)) \
+		return set_str(c, p->field, sizeof(p->field), v)
+	STR("stream", stream);
+	STR("kme_url", kme_url);
+	STR("sae_id", sae);
+	STR("peer_sae_id", peer_sae);
+	STR("kme_cert", kme_cert);
+	STR("kme_key", kme_key);
+	STR("kme_ca", kme_ca);
+	STR("app_sae_id", app_sae);
+	STR("peer_app_sae_id", peer_app_sae);
+#undef STR
+	if (!strcmp(k, "address"))
+		return set_endpoint(c, p->address, sizeof(p->address), v);
+	if (!strcmp(k, "role"))
+		return peer_role(c, v);
+	if (!strcmp(k, "key_size"))
+		return set_u32(c, &p->key_size, v, 128, 512) ?:
+		       (p->key_size % 8 ?
+			fail(c, "key_size %s is not a multiple of 8", v) : 0);
+	if (!strcmp(k, "fill_target"))
+		return set_u32(c, &p->fill_target, v, 1, QKD_STREAM_KEYS_LIMIT);
+	if (!strcmp(k, "batch"))
+		return set_u32(c, &p->batch, v, 1, 1024);
+	if (!strcmp(k, "max_keys"))
+		return set_u32(c, &p->max_keys, v, 1, QKD_STREAM_KEYS_LIMIT);
+	if (!strcmp(k, "lifetime"))
+		return set_u32(c, &p->lifetime_ms, v, 0, 4000000) ?:
+		       (p->lifetime_ms *= 1000, 0);
+	return fail(c, "unknown key '%s' in [peer]", k);
+}
+
+static int ak_key(struct ctx *c, const char *k, const char *v)
+{
+	if (!strcmp(k, "listen"))
+		return set_endpoint(c, c->cfg->ak_listen,
+				    sizeof(c->cfg->ak_listen), v);
+	return fail(c, "unknown key '%s' in [ak]", k);
+}
+
+static int new_peer(struct ctx *c, const char *id)
+{
+	struct kmd_peer_cfg *p, **tail;
+
+	for (p = c->cfg->peers; p; p = p->next)
+		if (!strcmp(p->id, id))
+			return fail(c, "peer '%s' configured twice", id);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return fail(c, "%s", "out of memory");
+	p->key_size = 256;
+	p->fill_target = 1024;
+	p->batch = 64;
+	p->max_keys = 65536;
+	for (tail = &c->cfg->peers; *tail; tail = &(*tail)->next)
+		;
+	*tail = p;
+	c->peer = p;
+	return set_str(c, p->id, sizeof(p->id), id);
+}
+
+static int section(struct ctx *c, char *s)
+{
+	char *end = strchr(s, ']');
+
+	if (!end || end[1])
+		return fail(c, "%s", "a section header is [name]");
+	*end = '\0';
+	s = trim(s + 1);
+	if (!strcmp(s, "node")) {
+		c->section = S_NODE;
+		return 0;
+	}
+	if (!strcmp(s, "ak")) {
+		c->section = S_AK;
+		return 0;
+	}
+	if (!strncmp(s, "peer ", 5)) {
+		c->section = S_PEER;
+		return new_peer(c, trim(s + 5));
+	}
+	return fail(c, "unknown section [%s]", s);
+}
+
+static int process_line(struct ctx *c, char *line)
+{
+	char *eq, *k, *v;
+
+	line = trim(line);
+	if (!*line || *line == '#' || *line == ';')
+		return 0;
+	if (*line == '[')
+		return section(c, line);
+	eq = strchr(line, '=');
+	if (!eq)
+		return fail(c, "expected 'key = value', got '%s'", line);
+	*eq = '\0';
+	k = trim(line);
+	v = trim(eq + 1);
+	switch (c->section) {
+	case S_NODE:
+		return node_key(c, k, v);
+	case S_AK:
+		return ak_key(c, k, v);
+	case S_PEER:
+		return peer_key(c, k, v);
+	default:
+		return fail(c, "'%s' outside a section", k);
+	}
+}
+
+/* Defaults that depend on other keys, and required keys. */
+static int finish_peer(struct ctx *c, struct kmd_peer_cfg *p)
+{
+	if (!p->stream[0])
+		snprintf(p->stream, sizeof(p->stream), "%s", p->id);
+	if (!p->kme_cert[0])
+		strcpy(p->kme_cert, c->cfg->cert);
+	if (!p->kme_key[0])
+		strcpy(p->kme_key, c->cfg->key);
+	if (!p->kme_ca[0])
+		strcpy(p->kme_ca, c->cfg->ca);
+	if (!p->kme_url[0] || !p->sae[0] || !p->peer_sae[0])
+		return fail(c, "[peer %s]: kme_url, sae_id and peer_sae_id are required",
+			    p->id);
+	if (p->master && !p->address[0])
+		return fail(c, "[peer %s]: a master needs the peer's address",
+			    p->id);
+	if (p->fill_target > p->max_keys)
+		return fail(c, "[peer %s]: fill_target exceeds max_keys", p->id);
+	return 0;
+}
+
+static int finish(struct ctx *c)
+{
+	struct kmd_config *cfg = c->cfg;
+	struct kmd_peer_cfg *p;
+
+	if (!cfg->node_id[0] || !cfg->cert[0] || !cfg->key[0] || !cfg->ca[0])
+		return fail(c, "%s", "[node]: id, cert, key and ca are required");
+	if (!cfg->peers)
+		return fail(c, "%s", "no [peer] section");
+	for (p = cfg->peers; p; p = p->next) {
+		if (finish_peer(c, p))
+			return -1;
+		if (!p->master && !cfg->kx_listen[0])
+			return fail(c, "[peer %s]: a slave needs [node] kx_listen",
+				    p->id);
+	}
+	return 0;
+}
+
+int kmd_config_parse(const char *name, const char *text,
+		     struct kmd_config *cfg)
+{
+	struct ctx c = { .cfg = cfg, .name = name };
+	const char *p = text, *nl;
+	char line[1024];
+	size_t len;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_NOTICE;
+	while (*p) {
+		c.line++;
+		nl = strchr(p, '\n');
+		len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len >= sizeof(line)) {
+			fail(&c, "%s", "line too long");
+			goto err;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (process_line(&c, line))
+			goto err;
+		p += len + !!nl;
+	}
+	if (!finish(&c))
+		return 0;
+err:
+	kmd_config_free(cfg);
+	return -1;
+}
+
+int kmd_config_load(const char *path, struct kmd_config *cfg)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	ret = getdelim(&text, &size, '\0', f) < 0 ? -1 : 0;
+	fclose(f);
+	if (!ret)
+		ret = kmd_config_parse(path, text, cfg);
+	else
+		fprintf(stderr, "%s: empty or unreadable\n", path);
+	free(text);
+	return ret;
+}
+
+void kmd_config_free(struct kmd_config *cfg)
+{
+	struct kmd_peer_cfg *p;
+
+	while ((p = cfg->peers)) {
+		cfg->peers = p->next;
+		free(p);
+	}
+}

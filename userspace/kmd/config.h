@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * qkd-kmd's configuration file (INI style, qkd-kmd.conf(5)): one [node]
+ * section, an optional [ak] section and one [peer NODE-ID] section per
+ * neighbour key manager.
+ */
+#ifndef KMD_CONFIG_H
+#define KMD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uapi/linux/qkdpool.h>
+
+#define KMD_ID_MAX	64
+#define KMD_PATH_MAX	256
+
+struct kmd_peer_cfg {
+	char id[KMD_ID_MAX];		/* the peer's node ID (its cert CN) */
+	char address[128];		/* its Kx endpoint (we dial: master) */
+	bool master;			/* our role on the QKD link */
+	char stream[QKD_STREAM_NAME_MAX];
+	char kme_url[256];
+	char sae[KMD_ID_MAX];		/* our SAE ID at our KME */
+	char peer_sae[KMD_ID_MAX];	/* the peer KM's SAE ID */
+	char kme_cert[KMD_PATH_MAX], kme_key[KMD_PATH_MAX];
+	char kme_ca[KMD_PATH_MAX];
+	uint32_t key_size;		/* bits, 128..512, multiple of 8 */
+	uint32_t fill_target;		/* keys kept in the stream */
+	uint32_t batch;			/* keys per enc_keys call */
+	uint32_t max_keys;		/* stream limit when we create it */
+	uint32_t lifetime_ms;		/* stream default key lifetime */
+	char app_sae[KMD_ID_MAX];	/* Ak: local application's SAE ID */
+	char peer_app_sae[KMD_ID_MAX];	/* Ak: the peer application's */
+	struct kmd_peer_cfg *next;
+};
+
+struct kmd_config {
+	char node_id[KMD_ID_MAX];
+	char kx_listen[128];
+	char cert[KMD_PATH_MAX], key[KMD_PATH_MAX], ca[KMD_PATH_MAX];
+	char status_file[KMD_PATH_MAX];
+	int log_level;
+	char ak_listen[128];		/* "" = no Ak server */
+	struct kmd_peer_cfg *peers;
+};
+
+/*
+ * Parse a configuration file into cfg (zeroed first). On error returns -1
+ * and prints "FILE:LINE: reason" to stderr.
+ */
+int kmd_config_load(const char *path, struct kmd_config *cfg);
+/* Parse a whole configuration held in memory (fuzzable). */
+int kmd_config_parse(const char *name, const char *text,
+		     struct kmd_config *cfg);
+void kmd_config_free(struct kmd_config *cfg);
+
+#endif /* KMD_CONFIG_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* qkd-kmd's daemon-wide state, shared by its parts. */
+#ifndef KMD_KMD_H
+#define KMD_KMD_H
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "genl.h"
+
+struct link;
+struct kx_listener;
+struct ak;
+
+struct kmd {
+	struct event_base *base;
+	struct kmd_config cfg;
+	struct qkd_genl *genl;		/* requests to the kernel pool */
+	SSL_CTX *kx_server, *kx_client;	/* Kx TLS contexts */
+	struct kx_listener *listener;
+	struct link *links;		/* one per [peer] */
+	struct ak *ak;			/* ETSI 014 for local applications */
+	struct event *status_timer;
+};
+
+#endif /* KMD_KMD_H */

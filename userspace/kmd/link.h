@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One neighbour key manager: the Kq side (our KME, through the ETSI 014
+ * client), the Kx connection to the neighbour and the batches of keys in
+ * delivery between the two (docs/kx-protocol.md). The master end drives:
+ * it asks its KME for keys (enc_keys) whenever the stream is below its
+ * fill target, offers the key IDs to the slave, which gets the same keys
+ * from its KME (dec_keys); then the two ends add the batch to their pools
+ * in the order that makes a half-delivered batch harmless and repairable.
+ */
+#ifndef KMD_LINK_H
+#define KMD_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "config.h"
+#include "frame.h"
+#include "kmd.h"
+#include "pool.h"
+
+struct kx_conn;
+struct batch;
+
+struct link {
+	struct kmd *kmd;
+	const struct kmd_peer_cfg *cfg;
+	struct link *next;
+
+	/* Kx */
+	struct kx_conn *conn;		/* NULL while down */
+	bool up;			/* HELLOs exchanged */
+	struct event *redial;		/* master: reconnect with backoff */
+	unsigned int dial_backoff_ms;
+	char kx_error[256];		/* why the link last went down */
+
+	/* Kq */
+	struct etsi014_client *kme;
+	bool kme_ok;
+	char kme_error[256];
+	unsigned int kme_backoff_ms;	/* 0: no failure pending */
+	struct event *kme_timer;	/* end of the back-off */
+	bool kme_waiting;
+	bool kme_probing;		/* a status request is out */
+	bool kme_stored_known;		/* kme_stored is fresh */
+	uint32_t kme_stored;		/* keys the KME said it holds */
+
+	struct batch *batches;
+	uint8_t next_owner;		/* master: alternates per batch */
+	struct event *fill_timer;
+	unsigned int ticks;
+
+	struct qkd_pool *ak_pool;	/* ak.c: the stream for applications */
+
+	/* Counters, for status. */
+	uint64_t keys_added, keys_dropped, batches_done, batches_aborted;
+	uint64_t kx_connects, kx_rejects, kme_errors;
+};
+
+int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
+		struct link **out);
+void link_destroy(struct link *l);
+
+/* From kx.c: the connection is authenticated and HELLOs are exchanged. */
+void link_kx_up(struct link *l, struct kx_conn *conn);
+/* From kx.c: the connection is gone (conn already freed). */
+void link_kx_down(struct link *l, const char *why);
+/*
+ * From kx.c: a frame after HELLO. Returns 0, or -1 with *why when the
+ * frame breaks the protocol (the connection is then closed).
+ */
+int link_on_msg(struct link *l, const struct kx_msg *m, const char **why);
+
+/* Keys in delivery (not yet in both pools), for status. */
+unsigned int link_inflight(const struct link *l);
+/* Batches held in memory, in any state (0: nothing left to settle). */
+unsigned int link_batches(const struct link *l);
+
+#endif /* KMD_LINK_H */

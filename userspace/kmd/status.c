@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The status file: see status.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "link.h"
+#include "log.h"
+#include "status.h"
+#include "store.h"
+
+static const char *kme_state(const struct link *l)
+{
+	if (l->kme_ok)
+		return "up";
+	return l->kme_errors ? "down" : "unknown";
+}
+
+static json_t *link_json(struct link *l)
+{
+	struct qkd_stream_stats st = { 0 };
+	int have = store_count(l->kmd->genl, l->cfg->stream, &st);
+
+	return json_pack("{s:s,s:s,s:s,"
+			 "s:{s:s,s:s,s:I,s:I},"
+			 "s:{s:s,s:s,s:s,s:I,s:I},"
+			 "s:{s:b,s:I,s:I,s:I,s:I,s:I},"
+			 "s:I,s:I,s:I,s:I,s:I,s:I}",
+		"peer", l->cfg->id,
+		"role", l->cfg->master ? "master" : "slave",
+		"stream", l->cfg->stream,
+		"kx", "state", l->up ? "up" : "down",
+		      "error", l->up ? "" : l->kx_error,
+		      "connects", (json_int_t)l->kx_connects,
+		      "rejected_frames", (json_int_t)l->kx_rejects,
+		"kme", "url", l->cfg->kme_url, "state", kme_state(l),
+		       "error", l->kme_error,
+		       "errors", (json_int_t)l->kme_errors,
+		       "retry_ms", (json_int_t)(l->kme_ok ? 0 :
+						l->kme_backoff_ms),
+		"pool", "present", have >= 0,
+			"keys", (json_int_t)(have >= 0 ? have : 0),
+			"avail_local", (json_int_t)st.avail_local,
+			"avail_peer", (json_int_t)st.avail_peer,
+			"reserved", (json_int_t)st.reserved,
+			"fill_target", (json_int_t)l->cfg->fill_target,
+		"inflight_keys", (json_int_t)link_inflight(l),
+		"batches", (json_int_t)link_batches(l),
+		"keys_added", (json_int_t)l->keys_added,
+		"keys_dropped", (json_int_t)l->keys_dropped,
+		"batches_done", (json_int_t)l->batches_done,
+		"batches_aborted", (json_int_t)l->batches_aborted);
+}
+
+static int write_status(struct kmd *k)
+{
+	const char *path = k->cfg.status_file;
+	json_t *root, *peers;
+	char tmp[KMD_PATH_MAX + 8];
+	struct link *l;
+	int ret;
+
+	peers = json_array();
+	for (l = k->links; l; l = l->next)
+		json_array_append_new(peers, link_json(l));
+	root = json_pack("{s:s,s:I,s:I,s:o}", "node", k->cfg.node_id,
+			 "pid", (json_int_t)getpid(),
+			 "time", (json_int_t)time(NULL), "peers", peers);
+	if (!root)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ret = json_dump_file(root, tmp, JSON_INDENT(1));
+	json_decref(root);
+	if (ret || rename(tmp, path)) {
+		unlink(tmp);
+		return -errno;
+	}
+	return 0;
+}
+
+static void status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct kmd *k = arg;
+	static bool warned;
+
+	(void)fd;
+	(void)what;
+	if (write_status(k) && !warned) {
+		log_warn("status: cannot write %s", k->cfg.status_file);
+		warned = true;
+	}
+}
+
+int kmd_status_start(struct kmd *k)
+{
+	struct timeval tv = { 1, 0 };
+
+	if (!k->cfg.status_file[0])
+		return 0;
+	k->status_timer = event_new(k->base, -1, EV_PERSIST, status_cb, k);
+	if (!k->status_timer || event_add(k->status_timer, &tv))
+		return -ENOMEM;
+	return 0;
+}
+
+void kmd_status_stop(struct kmd *k)
+{
+	if (!k->status_timer)
+		return;
+	write_status(k);
+	event_free(k->status_timer);
+	k->status_timer = NULL;
+}
+
+static const char *str(json_t *o, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(o, path1);
+	const char *s;
+
+	if (path2)
+		v = json_object_get(v, path2);
+	s = json_string_value(v);
+	return s ? s : "-";
+}
+
+static long long num(json_t *o, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(o, path1);
+
+	if (path2)
+		v = json_object_get(v, path2);
+	return json_integer_value(v);
+}
+
+static void print_peer(json_t *p)
+{
+	printf("%-12s %-6s %-12s %-4s %-7s %6lld/%-6lld %6lld %6lld %8lld %8lld\n",
+	       str(p, "peer", NULL), str(p, "role", NULL),
+	       str(p, "stream", NULL), str(p, "kx", "state"),
+	       str(p, "kme", "state"), num(p, "pool", "keys"),
+	       num(p, "pool", "fill_target"), num(p, "pool", "avail_local"),
+	       num(p, "pool", "avail_peer"), num(p, "keys_added", NULL),
+	       num(p, "batches_aborted", NULL));
+	if (strcmp(str(p, "kx", "error"), "") && strcmp(str(p, "kx", "state"), "up"))
+		printf("    Kx: %s\n", str(p, "kx", "error"));
+	if (strcmp(str(p, "kme", "state"), "up"))
+		printf("    KME %s: %s\n", str(p, "kme", "url"),
+		       str(p, "kme", "error"));
+}
+
+int kmd_status_print(const char *path, bool json)
+{
+	json_error_t err;
+	json_t *root, *p;
+	size_t i;
+
+	root = json_load_file(path, 0, &err);
+	if (!root) {
+		fprintf(stderr, "%s: %s\n", path, err.text);
+		return -1;
+	}
+	if (json) {
+		json_dumpf(root, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(root);
+		return 0;
+	}
+	printf("node %s (pid %lld), written %lld s ago\n",
+	       str(root, "node", NULL), num(root, "pid", NULL),
+	       (long long)time(NULL) - num(root, "time", NULL));
+	printf("%-12s %-6s %-12s %-4s %-7s %13s %6s %6s %8s %8s\n", "PEER",
+	       "ROLE", "STREAM", "KX", "KME", "KEYS/TARGET", "LOCAL", "PEER",
+	       "ADDED", "ABORTED");
+	json_array_foreach(json_object_get(root, "peers"), i, p)
+		print_peer(p);
+	json_decref(root);
+	return 0;
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/* qkd-simkme's answers to ETSI 014 requests. */
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Common checks: link up, caller is our SAE, the other SAE is the peer's. */
+static int check(struct simkme *k, const char *caller, const char *other,
+		 const char *role, struct etsi014_error *e)
+{
+	if (k->down) {
+		etsi014_error_set(e, 503, "server error", "QKD link down");
+		goto refuse;
+	}
+	if (strcmp(caller, k->sae)) {
+		etsi014_error_set(e, 401, "unauthorized",
+				  "SAE '%s' is not served by KME '%s'", caller,
+				  k->kme_id);
+		goto refuse;
+	}
+	if (strcmp(other, k->peer_sae)) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "unknown %s SAE '%s'", role, other);
+		goto refuse;
+	}
+	return 0;
+refuse:
+	k->refused++;
+	return -1;
+}
+
+static int status(void *ctx, const char *caller, const char *slave_sae,
+		  struct etsi014_status *st, struct etsi014_error *e)
+{
+	struct simkme *k = ctx;
+
+	if (check(k, caller, slave_sae, "slave", e))
+		return -1;
+	strcpy(st->source_kme, k->kme_id);
+	strcpy(st->target_kme, k->peer_kme_id);
+	strcpy(st->master_sae, caller);
+	strcpy(st->slave_sae, slave_sae);
+	st->key_size = k->key_size;
+	st->stored_key_count = sim_link_stored(k->enc, now());
+	st->max_key_count = k->max_keys;
+	st->max_key_per_request = k->max_per_request;
+	st->max_key_size = k->max_key_size;
+	st->min_key_size = k->min_key_size;
+	st->max_sae_id_count = 0;
+	return 0;
+}
+
+static int check_enc(struct simkme *k, const struct etsi014_enc_req *req,
+		     uint32_t size, struct etsi014_error *e)
+{
+	if (req->n_additional_sae) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "additional_slave_SAE_IDs: max_SAE_ID_count is 0");
+		return -1;
+	}
+	if (!req->number || req->number > k->max_per_request) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "number must be 1..%u (max_key_per_request)",
+				  k->max_per_request);
+		return -1;
+	}
+	if (size % 8 || size < k->min_key_size || size > k->max_key_size) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "size must be a multiple of 8 in %u..%u",
+				  k->min_key_size, k->max_key_size);
+		return -1;
+	}
+	return 0;
+}
+
+static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
+		    const struct etsi014_enc_req *req,
+		    struct etsi014_key *keys, size_t *n,
+		    struct etsi014_error *e)
+{
+	struct simkme *k = ctx;
+	uint32_t size = req->size ? req->size : k->key_size;
+
+	if (check(k, caller, slave_sae, "slave", e) ||
+	    check_enc(k, req, size, e) ||
+	    sim_link_enc(k->enc, now(), req->number, size / 8, keys, e))
+		return -1;
+	*n = req->number;
+	k->served += *n;
+	return 0;
+}
+
+static int dec_keys(void *ctx, const char *caller, const char *master_sae,
+		    const struct etsi014_dec_req *req,
+		    struct etsi014_key *keys, size_t *n,
+		    struct etsi014_error *e)
+{
+	struct simkme *k = ctx;
+
+	if (check(k, caller, master_sae, "master", e))
+		return -1;
+	if (req->n > k->max_per_request) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "at most %u key_IDs (max_key_per_request)",
+				  k->max_per_request);
+		return -1;
+	}
+	if (sim_link_dec(k->dec, now(), req, keys, e))
+		return -1;
+	*n = req->n;
+	k->served += *n;
+	return 0;
+}
+
+const struct etsi014_server_ops simkme_ops = {
+	.status = status,
+	.enc_keys = enc_keys,
+	.dec_keys = dec_keys,
+};

@@ -315,9 +315,10 @@ static int check_sae_list(json_t *root, struct etsi014_enc_req *req,
 		return 0;
 	if (!json_is_array(arr))
 		return bad(e, "additional_slave_SAE_IDs: expected an array");
-	json_array_foreach(arr, i, item)
+	json_array_foreach(arr, i, item) {
 		if (!json_is_string(item))
 			return bad(e, "additional_slave_SAE_IDs[]: expected strings");
+	}
 	req->n_additional_sae = json_array_size(arr);
 	return 0;
 }

@@ -175,8 +175,9 @@ int kmd_status_print(const char *path, bool json)
 	printf("%-12s %-6s %-12s %-4s %-7s %13s %6s %6s %8s %8s\n", "PEER",
 	       "ROLE", "STREAM", "KX", "KME", "KEYS/TARGET", "LOCAL", "PEER",
 	       "ADDED", "ABORTED");
-	json_array_foreach(json_object_get(root, "peers"), i, p)
+	json_array_foreach(json_object_get(root, "peers"), i, p) {
 		print_peer(p);
+	}
 	json_decref(root);
 	return 0;
 }

@@ -9,7 +9,8 @@ step "key manager: qkd-simkme (ETSI 014) -> qkd-kmd -> kernel pool"
 kmd_bin=$top/userspace/kmd/qkd-kmd
 kmd_sim=$top/userspace/simkme/qkd-simkme
 kmd_ctl=$top/userspace/qkdctl/qkdctl
-if [ ! -x "$kmd_bin" ] || [ ! -x "$kmd_sim" ] || [ ! -e kmod/qkdpool.ko ]; then
+if [ ! -x "$kmd_bin" ] || [ ! -x "$kmd_sim" ] || [ ! -x "$kmd_ctl" ] ||
+   [ ! -e kmod/qkdpool.ko ]; then
 	echo "    not built yet: skipped"
 else
 	lsmod | grep -q '^qkdpool ' || insmod kmod/qkdpool.ko
@@ -64,9 +65,10 @@ else
 		sleep 0.1
 	done
 	echo "    KMEs: kme-a (gw1) and kme-b (gw2), 1000 keys/s, 256-bit keys"
+	echo "    qkdctl km status (gw1, then gw2): both streams filled to target"
 	for kmd_me in a b; do
-		jq -r '.node as $n | .peers[0] | "    \($n) (\(.role)): Kx \(.kx.state), KME \(.kme.state), stream \(.stream): \(.pool.keys)/\(.pool.fill_target) keys (\(.pool.avail_local) local, \(.pool.avail_peer) peer), \(.batches_done) batches"' \
-			"$kmd_dir/$kmd_me.json"
+		"$kmd_ctl" km status file "$kmd_dir/$kmd_me.json" |
+			sed 's/^/      /'
 	done
 	if [ -x "$kmd_ctl" ]; then
 		echo "    qkdctl pool show (gw1, then gw2):"

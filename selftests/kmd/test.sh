@@ -22,37 +22,29 @@ cd "$top" || exit 1
 . selftests/lib/ktap.sh
 # shellcheck source=selftests/lib/topo.sh
 . selftests/lib/topo.sh
+# shellcheck source=selftests/kmd/lib.sh
+. selftests/kmd/lib.sh
 
 kmd=$top/userspace/kmd/qkd-kmd
 sim=$top/userspace/simkme/qkd-simkme
 keys=$top/selftests/kmd/kmd-keys
+qkdctl=$top/userspace/qkdctl/qkdctl
 ko=$top/kmod/qkdpool.ko
 work=$top/build/kmd-test/vm
 pki=$work/pki
 target=200
+max_keys=1000
+kme_rate=2000
 batch=32
-tests=10
+tests=13
 
 # Daemons are started inside test subshells: their PIDs live in files.
 pidof_() { cat "$work/$1.pid"; }
 # gone PID: the process exited (a zombie counts: its parent may be gone).
 gone() { [ ! -e "/proc/$1" ] || grep -q ') Z ' "/proc/$1/stat"; }
 
-cleanup()
-{
-	local f
-
-	for f in "$work"/*.pid; do
-		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
-	done
-	sleep 0.2
-	topo_cleanup
-	rmmod qkdpool 2>/dev/null
-	return 0
-}
-
 ktap_plan $tests
-for f in "$kmd" "$sim" "$keys" "$ko"; do
+for f in "$kmd" "$sim" "$keys" "$qkdctl" "$ko"; do
 	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
 		for _ in $(seq $tests); do
 			ktap_skip "kmd" "$f not built"
@@ -60,14 +52,9 @@ for f in "$kmd" "$sim" "$keys" "$ko"; do
 		exit 0
 	fi
 done
-trap cleanup EXIT
+trap kmd_cleanup EXIT
 
-rm -rf "$work"
-mkdir -p "$work"
-selftests/kmd/certs.sh "$pki"
-lsmod | grep -q '^qkdpool ' && rmmod qkdpool
-insmod "$ko" || { echo "Bail out! insmod failed"; exit 1; }
-topo_setup
+kmd_setup || { echo "Bail out! insmod failed"; exit 1; }
 epoch=$(date +%s)
 
 # write_conf NODE PEER ROLE: the configuration of node-NODE.
@@ -95,28 +82,15 @@ write_conf()
 		echo "kme_key = $pki/sae-$me.key"
 		echo "fill_target = $target"
 		echo "batch = $batch"
-		echo "max_keys = 1000"
+		echo "max_keys = $max_keys"
 		echo "app_sae_id = app-$me"
 		echo "peer_app_sae_id = app-$peer"
 	} >"$work/$me.conf"
 }
 
 ns() { [ "$1" = a ] && echo n1 || echo n2; }
-# The namespace of a node, for `ip netns exec` of a daemon: run directly
-# (not through a function) so that $! is the daemon's PID.
-nsname() { [ "$1" = a ] && echo "$gw1" || echo "$gw2"; }
-other() { [ "$1" = a ] && echo b || echo a; }
 
-start_kme()
-{
-	ip netns exec "$(nsname "$1")" "$sim" --listen 127.0.0.1:8443 --cert "$pki/kme-$1.pem" \
-		--key "$pki/kme-$1.key" --ca "$pki/ca.pem" --sae "sae-$1" \
-		--peer-sae "sae-$(other "$1")" --seed-file "$pki/seed" \
-		--epoch "$epoch" --rate 2000 --log-level info \
-		>/dev/null 2>>"$work/kme-$1.log" &
-	echo $! >"$work/kme-$1.pid"
-}
-
+# start_kmd NODE: the node's key manager (KMD_GDB=1: node-b's under gdb).
 start_kmd()
 {
 	if [ -n "${KMD_GDB-}" ] && [ "$1" = b ]; then
@@ -126,9 +100,7 @@ start_kmd()
 		echo $! >"$work/kmd-$1.pid"
 		return
 	fi
-	ip netns exec "$(nsname "$1")" "$kmd" -c "$work/$1.conf" \
-		>/dev/null 2>>"$work/kmd-$1.log" &
-	echo $! >"$work/kmd-$1.pid"
+	start_daemon "kmd-$1" "$1" "$kmd" -c "$work/$1.conf"
 }
 
 # st NODE JQ-FILTER: a value from the node's status file.
@@ -157,12 +129,18 @@ cross()
 	cmp "$work/$me.local" "$work/$you.peer"
 }
 
-write_conf a b master
-write_conf b a slave
-start_kme a
-start_kme b
-start_kmd b
-start_kmd a
+# start_nodes: both nodes' configurations, KMEs and key managers.
+start_nodes()
+{
+	write_conf a b master
+	write_conf b a slave
+	start_kme a "$epoch" "$kme_rate" --log-level info
+	start_kme b "$epoch" "$kme_rate" --log-level info
+	start_kmd b
+	start_kmd a
+}
+
+start_nodes
 
 test_connect()
 {
@@ -178,6 +156,34 @@ test_fill()
 	echo "$(date +%T) filled"
 	info a
 	info b
+}
+
+# km_full NODE: qkdctl km status -j says the link is up, the KME healthy
+# and the stream at its target (the file lags the pool by up to 1 s).
+km_full()
+{
+	km_status "$1" -j | jq -e --argjson t $target '.peers[0] |
+		.kx.state == "up" and .kme.state == "up" and
+		.pool.keys == $t and .pool.fill_target == $t and
+		(.rate.keys_per_s | type) == "number"'
+}
+
+# qkdctl km status: the JSON and the table show both links up, the KMEs
+# healthy and the streams full; a missing status file is a clear error.
+test_km_status()
+{
+	local t
+
+	wait_for 60 filled
+	wait_for 30 km_full a
+	wait_for 30 km_full b
+	[ "$(km_status b -j | jq -r .node)" = node-b ]
+	km_status a | tee "$work/a.status.txt"
+	t=$(grep '^node-b ' "$work/a.status.txt")
+	[[ "$t" == "node-b       master node-b       up   up   "* ]]
+	[[ "$t" == *" $target/$target "* ]]
+	! "$qkdctl" km status file "$work/none.json" 2>"$work/err" || false
+	grep -q 'km status: .*No such file' "$work/err"
 }
 
 test_same_keys()
@@ -196,6 +202,8 @@ test_target()
 	done
 }
 
+# km_status NODE [-j]: qkdctl km status of the node (its status file).
+km_status() { "$qkdctl" ${2-} km status file "$work/$1.status.json"; }
 kme_is() { [ "$(st "$1" .kme.state)" = "$2" ]; }
 
 test_kme_down()
@@ -207,10 +215,10 @@ test_kme_down()
 	wait_for 30 kme_is a down
 	echo "status: $(st a .kme.state): $(st a .kme.error)"
 	[[ "$(st a .kme.error)" == *"QKD link down"* ]]
-	"$kmd" -c "$work/a.conf" --status | tee "$work/a.status.txt"
+	km_status a | tee "$work/a.status.txt"
 	grep -q '^node-b .* down ' "$work/a.status.txt"
 	grep -q 'KME https://127.0.0.1:8443: .*QKD link down' "$work/a.status.txt"
-	"$kmd" -c "$work/a.conf" --status -j | jq -e '.peers[0].kme.state == "down"'
+	km_status a -j | jq -e '.peers[0].kme.state == "down"'
 	kill -USR2 "$(pidof_ kme-a)"
 	echo "$(date +%T) KME of node-a up"
 	wait_for 60 kme_is a up
@@ -280,8 +288,66 @@ test_kill9()
 	kill9 b
 }
 
-peer_keys_above() { [ "$(info b | cut -d' ' -f2)" -gt "$1" ]; }
+# The kill -9/restart loop: enough rounds to hit each phase of delivery.
+restart_rounds=6
+crashed() { grep -q 'qkd-kmd: crashed' "$work"/kmd-?.log; }
+alive() { ! gone "$(pidof_ "kmd-$1")"; }
+
 batches_at() { [ "$(st "$1" .batches)" -gt 0 ]; }
+
+# node-a dies while node-b is frozen with its KME's dec_keys replies on
+# the way: node-b resumes with the replies and the dead connection ready
+# at once, and answers the offers into a connection the peer has reset.
+survivor_resumes()
+{
+	wait_for 60 idle
+	kill -STOP "$(pidof_ kme-b)"
+	cross a >/dev/null
+	wait_for 30 batches_at b
+	kill -STOP "$(pidof_ kmd-b)"
+	kill -CONT "$(pidof_ kme-b)"
+	sleep 0.5
+	kill -9 "$(pidof_ kmd-a)"
+	wait_for 10 gone "$(pidof_ kmd-a)"
+	kill -CONT "$(pidof_ kmd-b)"
+	sleep 1
+	alive b
+	start_kmd a
+}
+
+# Kill -9 one KM (the two in turn) at a random moment while both are
+# replacing keys just used, and restart it; and kill node-a while node-b
+# is frozen. Neither may crash: not the restarted one reconciling, nor the
+# survivor writing to the connection the dead peer reset (a Kx write error
+# once ran the close callback inside kx_send() and freed the batch its
+# caller was still updating).
+test_kill9_loop()
+{
+	local i me you
+
+	survivor_resumes
+	for i in $(seq $restart_rounds); do
+		me=$( ((i % 2)) && echo a || echo b)
+		you=$(other "$me")
+		wait_for 60 kx_up
+		cross "$you" >/dev/null
+		cross "$me" >/dev/null
+		sleep "0.$((RANDOM % 5))"
+		kill -9 "$(pidof_ "kmd-$me")"
+		wait_for 10 gone "$(pidof_ "kmd-$me")"
+		sleep "0.$((RANDOM % 5))"
+		alive "$you"
+		start_kmd "$me"
+	done
+	wait_for 60 kx_up
+	wait_for 60 idle
+	echo "$(date +%T) $restart_rounds restarts; idle; $(st a .batches_aborted) + $(st b .batches_aborted) batches aborted"
+	alive a
+	alive b
+	! crashed || false
+}
+
+peer_keys_above() { [ "$(info b | cut -d' ' -f2)" -gt "$1" ]; }
 dropped_at_b() { [ "$(st b .keys_dropped)" -gt 0 ]; }
 
 # Deterministic crash between the two adds: node-b (adding first, as the
@@ -329,7 +395,7 @@ ak()
 # whose ID app-a got at node-a; each key once.
 test_ak()
 {
-	local r id
+	local r id n left
 
 	wait_for 60 filled
 	r=$(ak app-b GET app-a/status)
@@ -358,6 +424,34 @@ test_ak()
 	  "$(head -n 1 "$work/ak.drain" | cut -d' ' -f2)" ]
 	# The other drained keys are used up at node-b too (keeps pools mirrored).
 	tail -n +2 "$work/ak.drain" | cut -d' ' -f1 | $(ns b) "$keys" take node-a >/dev/null
+	# POST form; errors carry a JSON body: a size other than the stream's
+	# is 400, more keys than stored 503 and takes none.
+	r=$(ak app-b POST app-a/enc_keys '{"number": 2, "size": 256}')
+	[ "${r%% *}" = 200 ]
+	echo "${r#* }" | jq -r '.keys[].key_ID' |
+		$(ns a) "$keys" take node-b >"$work/ak.post"
+	[ "$(grep -vc ' error$' "$work/ak.post")" = 2 ]
+	r=$(ak app-b POST app-a/enc_keys '{"number": 1, "size": 128}')
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
+	# node-a frozen: no refill. Use keys at both ends until fewer than
+	# one request's worth (128) are left, then ask for one more than that.
+	wait_for 60 idle
+	kill -STOP "$(pidof_ kmd-a)"
+	while n=$(info b | cut -d' ' -f1); ((n >= 128)); do
+		r=$(ak app-b GET 'app-a/enc_keys?number=64')
+		[ "${r%% *}" = 200 ] || break
+		echo "${r#* }" | jq -r '.keys[].key_ID' |
+			$(ns a) "$keys" take node-b >/dev/null || break
+	done
+	r=$(ak app-b GET "app-a/enc_keys?number=$((n + 1))")
+	left=$(info b | cut -d' ' -f1)
+	kill -CONT "$(pidof_ kmd-a)"
+	echo "$r"
+	[ "${r%% *}" = 503 ]
+	echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
+	[ "$left" = "$n" ]
 	r=$(ak sae-x GET app-a/status)
 	echo "$r"
 	[ "${r%% *}" = 401 ]
@@ -388,16 +482,56 @@ test_consistent()
 	[ "$(pool_keys b)" = 0 ]
 }
 
+# With the pools empty and the daemons stopped (last test), fresh KMEs at
+# a low key rate and a fill target far away: once the keys the KMEs made
+# while the daemons connected are in, keys enter the pool at the KME's
+# rate, and the target is not reached within the window.
+rate=50
+added() { info "$1" | cut -d' ' -f4; }
+added_above() { [ "$(added a)" -gt "$1" ]; }
+
+test_rate()
+{
+	local a0 a1 t0 t1 got r
+
+	kill "$(pidof_ kme-a)" "$(pidof_ kme-b)"
+	wait_for 10 gone "$(pidof_ kme-a)"
+	wait_for 10 gone "$(pidof_ kme-b)"
+	# Streams of the new size: the old ones are empty (last test).
+	n1 "$qkdctl" pool stream del node-b
+	n2 "$qkdctl" pool stream del node-a
+	target=4000 max_keys=4000 kme_rate=$rate epoch=$(($(date +%s) + 3))
+	start_nodes
+	wait_for 60 kx_up
+	wait_for 30 added_above "$(added a)"
+	# The backlog goes in at once: the window starts after it.
+	sleep 3
+	a0=$(added a) t0=$(date +%s.%N)
+	sleep 8
+	a1=$(added a) t1=$(date +%s.%N)
+	got=$(echo "($a1 - $a0) / ($t1 - $t0)" | bc -l)
+	printf 'KME %d keys/s, pool %.1f keys/s (%d keys in %.1f s)\n' $rate \
+		"$got" $((a1 - a0)) "$(echo "$t1 - $t0" | bc -l)"
+	[ "$(pool_keys a)" -lt $target ]
+	[ "$(echo "$got >= 0.7 * $rate && $got <= 1.3 * $rate" | bc -l)" = 1 ]
+	r=$(km_status a -j | jq .peers[0].rate.keys_per_s)
+	echo "qkdctl km status: $r keys/s"
+	[ "$(echo "$r >= 0.5 * $rate && $r <= 1.5 * $rate" | bc -l)" = 1 ]
+}
+
 ktap_test "kmd: Kx connects, mutual TLS, roles agreed" test_connect
 ktap_test "kmd: both pools fill to the target" test_fill
+ktap_test "kmd: qkdctl km status shows links, KME health, fill" test_km_status
 ktap_test "kmd: same key IDs and material, mirrored ownership" test_same_keys
 ktap_test "kmd: fill target respected" test_target
 ktap_test "kmd: KME outage shows in status, delivery resumes" test_kme_down
 ktap_test "kmd: malformed Kx frames rejected with a reason" test_malformed
 ktap_test "kmd: kill -9 of either KM mid-delivery, restart keeps the pool" test_kill9
+ktap_test "kmd: $restart_rounds kill -9/restart rounds, no KM crashes" test_kill9_loop
 ktap_test "kmd: half-added batch after a crash is dropped on reconnect" test_reconcile
 ktap_test "kmd: Ak serves ETSI 014 to applications from the pool" test_ak
 ktap_test "kmd: pools mirror each other exactly after all faults" test_consistent
+ktap_test "kmd: ingest rate matches the KME's key rate" test_rate
 for f in kmd-a kmd-b kme-a kme-b; do
 	echo "# --- $f.log (last lines)"
 	tail -n 8 "$work/$f.log" | sed 's/^/# /'

@@ -88,12 +88,23 @@ static void commit_all(struct ak *a, struct qkd_pool *p, size_t n)
 		qkd_pool_commit(p, a->held[i]);
 }
 
-static void to_key(struct qkd_key_record *rec, struct etsi014_key *k)
+/* Key i of the reply: remember its reservation, copy it, wipe rec. */
+static void hold(struct ak *a, size_t i, struct qkd_key_record *rec,
+		 struct etsi014_key *keys)
 {
-	memcpy(k->id, rec->id, QKD_KEY_ID_LEN);
-	k->len = rec->material_len;
-	memcpy(k->material, rec->material, rec->material_len);
+	memcpy(a->held[i], rec->id, QKD_KEY_ID_LEN);
+	memcpy(keys[i].id, rec->id, QKD_KEY_ID_LEN);
+	keys[i].len = rec->material_len;
+	memcpy(keys[i].material, rec->material, rec->material_len);
 	qkd_key_record_wipe(rec);
+}
+
+/* A request fails as a whole: the n keys held so far go back. */
+static void unhold(struct ak *a, struct qkd_pool *p,
+		   struct etsi014_key *keys, size_t n)
+{
+	release_all(a, p, n);
+	etsi014_keys_wipe(keys, n);
 }
 
 static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
@@ -120,15 +131,13 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 	for (i = 0; i < req->number; i++) {
 		ret = qkd_pool_reserve_next(l->ak_pool, &rec);
 		if (ret) {
-			release_all(k->ak, l->ak_pool, i);
-			etsi014_keys_wipe(keys, i);
+			unhold(k->ak, l->ak_pool, keys, i);
 			etsi014_error_set(e, 503, "insufficient keys available",
 					  "%u requested: %s", req->number,
 					  strerror(-ret));
 			return -1;
 		}
-		memcpy(k->ak->held[i], rec.id, QKD_KEY_ID_LEN);
-		to_key(&rec, &keys[i]);
+		hold(k->ak, i, &rec, keys);
 	}
 	commit_all(k->ak, l->ak_pool, i);
 	*n = i;
@@ -152,8 +161,7 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 	for (i = 0; i < req->n; i++) {
 		ret = qkd_pool_reserve_id(l->ak_pool, req->ids[i], &rec);
 		if (ret) {
-			release_all(k->ak, l->ak_pool, i);
-			etsi014_keys_wipe(keys, i);
+			unhold(k->ak, l->ak_pool, keys, i);
 			etsi014_error_set(e, 400, "key not found", "%s: %s",
 					  qkd_keyid_format(req->ids[i], text),
 					  ret == -EACCES ?
@@ -161,8 +169,7 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 					  strerror(-ret));
 			return -1;
 		}
-		memcpy(k->ak->held[i], rec.id, QKD_KEY_ID_LEN);
-		to_key(&rec, &keys[i]);
+		hold(k->ak, i, &rec, keys);
 	}
 	commit_all(k->ak, l->ak_pool, i);
 	*n = i;

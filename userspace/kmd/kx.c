@@ -69,6 +69,14 @@ static void flushed_cb(struct bufferevent *bev, void *arg)
 	conn_drop(arg, "closed after error");
 }
 
+/* The peer went away before our ERROR frame was out: free all the same. */
+static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	conn_drop(arg, "closed after error");
+}
+
 void kx_close(struct kx_conn *c, const char *why, bool tell_peer)
 {
 	struct kx_msg *m = &c->msg;
@@ -90,7 +98,7 @@ void kx_close(struct kx_conn *c, const char *why, bool tell_peer)
 		c->link = NULL;
 	}
 	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setcb(c->bev, NULL, flushed_cb, NULL, c);
+	bufferevent_setcb(c->bev, NULL, flushed_cb, closing_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
 		conn_drop(c, why);

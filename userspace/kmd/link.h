@@ -56,6 +56,10 @@ struct link {
 	/* Counters, for status. */
 	uint64_t keys_added, keys_dropped, batches_done, batches_aborted;
 	uint64_t kx_connects, kx_rejects, kme_errors;
+
+	/* status.c: keys_added at the start of the rate window, and when. */
+	uint64_t rate_mark_keys, rate_mark_ms;
+	uint64_t keys_per_s;		/* over the last complete window */
 };
 
 int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,

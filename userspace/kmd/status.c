@@ -20,15 +20,44 @@ static const char *kme_state(const struct link *l)
 	return l->kme_errors ? "down" : "unknown";
 }
 
+/* Rates over windows of a few seconds: batches make shorter ones jumpy. */
+#define RATE_WINDOW_MS 5000
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rate_update(struct link *l)
+{
+	uint64_t now = now_ms(), dt = now - l->rate_mark_ms;
+
+	if (!l->rate_mark_ms) {
+		l->rate_mark_ms = now;
+		l->rate_mark_keys = l->keys_added;
+		return;
+	}
+	if (dt < RATE_WINDOW_MS)
+		return;
+	l->keys_per_s = (l->keys_added - l->rate_mark_keys) * 1000 / dt;
+	l->rate_mark_ms = now;
+	l->rate_mark_keys = l->keys_added;
+}
+
 static json_t *link_json(struct link *l)
 {
 	struct qkd_stream_stats st = { 0 };
 	int have = store_count(l->kmd->genl, l->cfg->stream, &st);
 
+	rate_update(l);
 	return json_pack("{s:s,s:s,s:s,"
 			 "s:{s:s,s:s,s:I,s:I},"
 			 "s:{s:s,s:s,s:s,s:I,s:I},"
 			 "s:{s:b,s:I,s:I,s:I,s:I,s:I},"
+			 "s:{s:I,s:I},"
 			 "s:I,s:I,s:I,s:I,s:I,s:I}",
 		"peer", l->cfg->id,
 		"role", l->cfg->master ? "master" : "slave",
@@ -48,6 +77,9 @@ static json_t *link_json(struct link *l)
 			"avail_peer", (json_int_t)st.avail_peer,
 			"reserved", (json_int_t)st.reserved,
 			"fill_target", (json_int_t)l->cfg->fill_target,
+		"rate", "keys_per_s", (json_int_t)l->keys_per_s,
+			"bits_per_s", (json_int_t)(l->keys_per_s *
+						   l->cfg->key_size),
 		"inflight_keys", (json_int_t)link_inflight(l),
 		"batches", (json_int_t)link_batches(l),
 		"keys_added", (json_int_t)l->keys_added,
@@ -114,70 +146,4 @@ void kmd_status_stop(struct kmd *k)
 	write_status(k);
 	event_free(k->status_timer);
 	k->status_timer = NULL;
-}
-
-static const char *str(json_t *o, const char *path1, const char *path2)
-{
-	json_t *v = json_object_get(o, path1);
-	const char *s;
-
-	if (path2)
-		v = json_object_get(v, path2);
-	s = json_string_value(v);
-	return s ? s : "-";
-}
-
-static long long num(json_t *o, const char *path1, const char *path2)
-{
-	json_t *v = json_object_get(o, path1);
-
-	if (path2)
-		v = json_object_get(v, path2);
-	return json_integer_value(v);
-}
-
-static void print_peer(json_t *p)
-{
-	printf("%-12s %-6s %-12s %-4s %-7s %6lld/%-6lld %6lld %6lld %8lld %8lld\n",
-	       str(p, "peer", NULL), str(p, "role", NULL),
-	       str(p, "stream", NULL), str(p, "kx", "state"),
-	       str(p, "kme", "state"), num(p, "pool", "keys"),
-	       num(p, "pool", "fill_target"), num(p, "pool", "avail_local"),
-	       num(p, "pool", "avail_peer"), num(p, "keys_added", NULL),
-	       num(p, "batches_aborted", NULL));
-	if (strcmp(str(p, "kx", "error"), "") && strcmp(str(p, "kx", "state"), "up"))
-		printf("    Kx: %s\n", str(p, "kx", "error"));
-	if (strcmp(str(p, "kme", "state"), "up"))
-		printf("    KME %s: %s\n", str(p, "kme", "url"),
-		       str(p, "kme", "error"));
-}
-
-int kmd_status_print(const char *path, bool json)
-{
-	json_error_t err;
-	json_t *root, *p;
-	size_t i;
-
-	root = json_load_file(path, 0, &err);
-	if (!root) {
-		fprintf(stderr, "%s: %s\n", path, err.text);
-		return -1;
-	}
-	if (json) {
-		json_dumpf(root, stdout, JSON_COMPACT);
-		putchar('\n');
-		json_decref(root);
-		return 0;
-	}
-	printf("node %s (pid %lld), written %lld s ago\n",
-	       str(root, "node", NULL), num(root, "pid", NULL),
-	       (long long)time(NULL) - num(root, "time", NULL));
-	printf("%-12s %-6s %-12s %-4s %-7s %13s %6s %6s %8s %8s\n", "PEER",
-	       "ROLE", "STREAM", "KX", "KME", "KEYS/TARGET", "LOCAL", "PEER",
-	       "ADDED", "ABORTED");
-	json_array_foreach(json_object_get(root, "peers"), i, p) {
-		print_peer(p);
-	}
-	json_decref(root);
-	return 0;
 }

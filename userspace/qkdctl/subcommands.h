@@ -9,5 +9,6 @@
 /* argv[0] is the group's name; returns the exit status. */
 int pool_main(int argc, char *argv[]);
 int macsec_main(int argc, char *argv[]);
+int km_main(int argc, char *argv[]);
 
 #endif /* QKDCTL_SUBCOMMANDS_H */

@@ -11,7 +11,8 @@
 #   pool stream "link12": local-owned keys   mirrored   peer-owned keys
 
 ms_top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-macsecd=$ms_top/userspace/macsecd/qkd-macsecd
+# QKD_MACSECD: another build of the daemon, to compare two in bench.sh.
+macsecd=${QKD_MACSECD:-$ms_top/userspace/macsecd/qkd-macsecd}
 qkdctl=$ms_top/userspace/qkdctl/qkdctl
 ms_stream=link12
 ms_port=7370

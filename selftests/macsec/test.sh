@@ -333,6 +333,51 @@ test_xpn()
 	test "$(rxsc_counter n2 InPktsNotUsingSA)" = 0
 }
 
+# Keys trickle in (one pair every 2 s or slower) while the interval is 0.5 s:
+# the rekeys follow the arrivals, and the clock never spends the reserve.
+test_paced_by_key_rate()
+{
+	local i n=10 r0 r1 t0 elapsed a low=999 rate want ival l0
+
+	wait_for 10 quiet
+	n1 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	n2 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	ms_add_keys 5
+	restart rekey-interval=500ms key-reserve=3
+	wait_for 30 quiet
+	l0=$(wc -l < "$ms_dir/gw1.log")
+	r0=$(ms_field 1 rekeys)
+	t0=$(date +%s%N)
+	for ((i = 0; i < n; i++)); do
+		ms_add_keys 1
+		# The feeding rate itself (adding takes a second or more
+		# under TCG), not a wait for the daemon.
+		sleep 1
+		a=$(ms_avail n1)
+		((a < low)) && low=$a
+	done
+	elapsed=$((($(date +%s%N) - t0) / 1000000))
+	r1=$(($(ms_field 1 rekeys) - r0))
+	rate=$(ms_field 1 key_rate_mkps)
+	ival=$(ms_field 1 interval_ms)
+	want=$((n * 1000000 / elapsed))
+	echo "# fed $n keys in $elapsed ms ($want mkeys/s); daemon: $rate mkeys/s, interval $ival ms"
+	echo "# rekeys $r1, fewest keys left $low (reserve 3)"
+	# Never below the reserve, never more rekeys than keys came in (+2:
+	# the surplus), yet every arrival used (-3: one may be in flight).
+	((low >= 3))
+	((r1 <= n + 2 && r1 >= n - 3))
+	# The measured rate is the feeding rate (the window also holds the
+	# seconds before the feeding started), and the interval follows it.
+	((rate * 10 >= want * 6 && rate * 10 <= want * 13))
+	((ival * rate >= 700000 && ival * rate <= 1300000))
+	! tail -n +"$((l0 + 1))" "$ms_dir/gw1.log" | grep -q 'draws on the key reserve' || false
+	ms_ping 3
+	ms_add_keys 50
+	restart
+	wait_for 20 quiet
+}
+
 # Daemons down after a failed test: start them again for the next one.
 ensure_running()
 {
@@ -358,7 +403,7 @@ t()
 	fi
 }
 
-ktap_plan 12
+ktap_plan 13
 t "macsec: daemons key the link from the pool" test_bringup
 t "macsec: rekey on demand (SIGUSR1)" test_rekey_on_demand
 t "macsec: rekey every second for 30 s, no frame lost" test_rekey_every_second
@@ -371,4 +416,5 @@ t "macsec: keys owned by either end are used" daemons test_both_owners
 t "macsec: leader killed mid-rekey, link recovers" daemons test_leader_killed
 t "macsec: follower killed mid-rekey, link recovers" daemons test_follower_killed
 t "macsec: XPN cipher suite, created and adopted" daemons test_xpn
+t "macsec: rekeys paced by the key arrival rate" daemons test_paced_by_key_rate
 ktap_finish

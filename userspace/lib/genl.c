@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 
 #include "genl.h"
+#include "nlreq.h"
 
 /* The kernel fills dump skbs up to 32 KiB when the reader's buffer allows. */
 #define RECV_SIZE	32768
@@ -23,7 +24,6 @@
 
 struct qkd_genl {
 	struct mnl_socket *nl;
-	uint32_t portid;
 	uint32_t seq;
 	uint16_t family;
 	uint32_t events_grp;
@@ -31,11 +31,9 @@ struct qkd_genl {
 	uint8_t buf[RECV_SIZE];
 };
 
-/* One request in flight: what the callbacks share. */
+/* One request in flight: what the parsers see. */
 struct req {
 	struct qkd_genl *g;
-	int err;
-	bool intr;		/* a dump message carried NLM_F_DUMP_INTR */
 	int (*parse)(const struct nlmsghdr *nlh, struct req *r);
 	void *data;
 };
@@ -89,72 +87,16 @@ static uint8_t genl_cmd(const struct nlmsghdr *nlh)
 	return genl->cmd;
 }
 
-static int extack_cb(const struct nlattr *attr, void *data)
-{
-	struct qkd_genl *g = data;
-
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-		snprintf(g->extack, sizeof(g->extack), "%s",
-			 mnl_attr_get_str(attr));
-	return MNL_CB_OK;
-}
-
-static int error_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	struct req *r = data;
-	unsigned int off = sizeof(*err);
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
-		r->err = -EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (err->error == 0)
-		return MNL_CB_STOP;
-	r->err = err->error < 0 ? err->error : -err->error;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		/* The TLVs follow the echoed request, unless it was capped. */
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		if (mnl_nlmsg_size(off) <= nlh->nlmsg_len)
-			mnl_attr_parse(nlh, off, extack_cb, r->g);
-	}
-	errno = -r->err;
-	return MNL_CB_ERROR;
-}
-
-static int done_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct req *r = data;
-	const int *err = mnl_nlmsg_get_payload(nlh);
-
-	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(*err) && *err < 0) {
-		r->err = *err;
-		errno = -r->err;
-		return MNL_CB_ERROR;
-	}
-	return MNL_CB_STOP;
-}
-
-/* Not const: mnl_cb_run2() takes a non-const array. */
-static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
-	[NLMSG_ERROR] = error_cb,
-	[NLMSG_DONE] = done_cb,
-};
-
-static int data_cb(const struct nlmsghdr *nlh, void *data)
+static int parse_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct req *r = data;
 	int ret;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		r->intr = true;
 	if (!r->parse)
 		return MNL_CB_OK;
 	ret = r->parse(nlh, r);
 	if (ret < 0) {
-		r->err = ret;
+		errno = -ret;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;
@@ -194,30 +136,16 @@ static int run(struct qkd_genl *g, const struct nlmsghdr *nlh, parse_fn parse,
 	       void *data, bool wipe, bool *intr)
 {
 	struct req r = { .g = g, .parse = parse, .data = data };
-	uint32_t seq = nlh->nlmsg_seq;	/* nlh may live in g->buf */
-	int ret = MNL_CB_STOP;
-	ssize_t n;
+	struct qkd_nlreq q = {
+		.cb = parse_cb, .data = &r, .buf = g->buf,
+		.size = sizeof(g->buf), .wipe = wipe, .extack = g->extack,
+		.extack_size = sizeof(g->extack),
+	};
+	int ret = qkd_nl_request(g->nl, nlh, &q);
 
-	g->extack[0] = '\0';
-	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		n = mnl_socket_recvfrom(g->nl, g->buf, sizeof(g->buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		ret = mnl_cb_run2(g->buf, n, seq, g->portid, data_cb, &r,
-				  ctl_cbs, NLMSG_MIN_TYPE);
-		if (wipe)
-			explicit_bzero(g->buf, n);
-	} while (n < 0 || ret > MNL_CB_STOP);
 	if (intr)
-		*intr = r.intr;
-	if (ret == MNL_CB_ERROR)
-		return r.err ? r.err : -errno;
-	return 0;
+		*intr = q.intr;
+	return ret;
 }
 
 /* Resolving the family by name: its ID and the events group's ID. */
@@ -293,7 +221,6 @@ int qkd_genl_open(struct qkd_genl **out)
 		ret = -errno;
 		goto err_close;
 	}
-	g->portid = mnl_socket_get_portid(g->nl);
 	ret = resolve_family(g);
 	if (ret)
 		goto err_close;

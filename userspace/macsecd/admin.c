@@ -53,6 +53,17 @@ void admin_close(int fd, const char *path)
 	unlink(path);
 }
 
+/* The adaptive interval and what it follows (pace.h). */
+static void pace_fields(FILE *f, const struct pace *p)
+{
+	fprintf(f, " key_rate_mkps %llu avail %u reserve %u interval_ms ",
+		(unsigned long long)(p->rate * 1000 + 0.5), p->avail, p->reserve);
+	if (p->interval_ms == PACE_NO_KEYS)
+		fprintf(f, "-");
+	else
+		fprintf(f, "%llu", (unsigned long long)p->interval_ms);
+}
+
 static void status_line(FILE *f, const struct iface *ifc)
 {
 	const struct msec_sa *sa = ifc->tx_an >= 0 ? &ifc->dev.tx[ifc->tx_an] : NULL;
@@ -63,7 +74,7 @@ static void status_line(FILE *f, const struct iface *ifc)
 		qkd_keyid_format(ifc->tx_keyid, id);
 	fprintf(f, "%s role %s state %s synced %s an %d key %s pn %llu age_ms %llu "
 		"rekeys %llu failures %llu key_mismatches %llu forged %llu replayed %llu "
-		"latency_us %llu out_of_keys %s blocked %s stream %s\n",
+		"latency_us %llu out_of_keys %s blocked %s stream %s",
 		ifc->cfg.name, ifc->leader ? "leader" : "follower",
 		state_names[ifc->st], ifc->peer_synced ? "yes" : "no",
 		ifc->tx_an, id, sa ? (unsigned long long)sa->pn : 0ULL,
@@ -75,6 +86,8 @@ static void status_line(FILE *f, const struct iface *ifc)
 		(unsigned long long)ifc->last_latency_us,
 		ifc->want_key ? "yes" : "no", ifc->blocked ? "yes" : "no",
 		ifc->cfg.stream);
+	pace_fields(f, &ifc->pace);
+	fputc('\n', f);
 }
 
 static void handle(FILE *f, char *req, struct iface *ifaces, unsigned int n)

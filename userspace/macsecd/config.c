@@ -123,6 +123,16 @@ static int parse_u64(const char *val, uint64_t *out)
 	return errno || end == val || *end || *val == '-' ? -EINVAL : 0;
 }
 
+static int parse_u32(const char *val, uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_u64(val, &v) || v > UINT32_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 static int iface_option(struct iface_cfg *ifc, const char *key, const char *val)
 {
 	static const char *const roles[] = { "auto", "leader", "follower", NULL };
@@ -157,6 +167,8 @@ static int iface_option(struct iface_cfg *ifc, const char *key, const char *val)
 	}
 	if (!strcmp(key, "pn-threshold"))
 		return parse_u64(val, &ifc->pn_threshold);
+	if (!strcmp(key, "key-reserve"))
+		return parse_u32(val, &ifc->key_reserve);
 	if (!strcmp(key, "rekey-interval"))
 		return config_duration(val, &ifc->rekey_interval_ms);
 	if (!strcmp(key, "max-sa-lifetime"))
@@ -188,6 +200,7 @@ static void iface_defaults(struct iface_cfg *ifc, const char *name)
 	parse_cipher(ifc, "gcm-aes-128");
 	ifc->encrypt = true;
 	ifc->rekey_interval_ms = 3600000;
+	ifc->key_reserve = 4;
 	ifc->pn_threshold = 0xc0000000ULL;
 	ifc->grace_ms = 3000;
 	ifc->handshake_timeout_ms = 2000;

@@ -30,7 +30,8 @@ struct iface_cfg {
 	unsigned int sak_len;		/* 16 or 32 */
 	bool xpn;
 	bool encrypt;
-	uint32_t rekey_interval_ms;
+	uint32_t rekey_interval_ms;	/* the floor of the adaptive interval */
+	uint32_t key_reserve;		/* keys the clock's rekeys leave alone */
 	uint64_t pn_threshold;
 	uint32_t max_sa_lifetime_ms;	/* 0: none */
 	enum policy policy;

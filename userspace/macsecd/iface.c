@@ -16,6 +16,7 @@
 #include "secmem.h"
 
 #define HELLO_MS	1000
+#define IDLE_REFRESH_MS	250
 /* Non-XPN: stop short of the kernel's own wrap, which gives no warning. */
 #define PN_HARD_LIMIT	0xffff0000ULL
 #define XPN_HARD_LIMIT	0xffffffffffff0000ULL
@@ -160,6 +161,7 @@ int iface_open(struct iface *ifc, const struct iface_cfg *cfg, struct kernel *k)
 	ifc->cfg = *cfg;
 	ifc->k = k;
 	ifc->ctrl.fd = -1;
+	pace_init(&ifc->pace, cfg->key_reserve);
 	ifc->p_key = calloc(1, sizeof(*ifc->p_key));
 	if (!ifc->p_key)
 		return -ENOMEM;
@@ -205,6 +207,18 @@ void iface_close(struct iface *ifc)
 	ifc->pool = NULL;
 }
 
+bool iface_idle(const struct iface *ifc)
+{
+	unsigned int an;
+
+	if (ifc->st != ST_IDLE || ifc->rekey_now || !ifc->peer_synced)
+		return false;
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (ifc->rx_retire_ms[an])
+			return false;
+	return true;
+}
+
 void iface_request_rekey(struct iface *ifc)
 {
 	ifc->rekey_now = true;
@@ -229,24 +243,35 @@ static uint64_t sa_age(const struct iface *ifc, uint64_t now)
 	return now > ifc->tx_since_ms ? now - ifc->tx_since_ms : 0;
 }
 
-/* next_rekey_ms only holds back retries after a failed handshake. */
+/*
+ * Due on demand (no SA yet, operator, PN threshold, three quarters of the
+ * SA's maximum lifetime: MKA's margin) or by the clock, which follows the
+ * adaptive interval and leaves the key reserve alone (pace.h). The leader
+ * keeps the time; the follower asks only once the leader is late.
+ * next_rekey_ms only holds back retries after a failed handshake.
+ */
 static bool rekey_due(struct iface *ifc, uint64_t now)
 {
+	uint64_t age, interval, life = ifc->cfg.max_sa_lifetime_ms;
 	const struct msec_sa *sa;
-	uint64_t interval;
-	bool due;
 
 	if (ifc->leader && now < ifc->next_rekey_ms)
 		return false;
+	ifc->demand = true;
 	if (ifc->tx_an < 0)
 		return ifc->leader;
 	sa = &ifc->dev.tx[ifc->tx_an];
-	due = ifc->rekey_now || (sa->present && sa->pn >= ifc->cfg.pn_threshold);
-	/* The leader keeps the time; the follower asks only if it is late. */
-	interval = ifc->cfg.rekey_interval_ms;
+	age = sa_age(ifc, now);
+	if (ifc->rekey_now || (sa->present && sa->pn >= ifc->cfg.pn_threshold) ||
+	    (life && age >= life / 4 * 3))
+		return true;
+	ifc->demand = false;
+	interval = ifc->pace.interval_ms;
+	if (interval == PACE_NO_KEYS || !pace_has_surplus(&ifc->pace))
+		return false;
 	if (!ifc->leader)
 		interval += ifc->cfg.handshake_timeout_ms;
-	return due || sa_age(ifc, now) >= interval;
+	return age >= interval;
 }
 
 /* PN exhaustion or maximum SA lifetime with no new key: the policy. */
@@ -303,13 +328,35 @@ static void watch_validation(struct iface *ifc)
 	ifc->bad_frames = bad;
 }
 
-void iface_tick(struct iface *ifc, uint64_t now)
+/*
+ * The kernel's state comes from a dump of every MACsec device in the netns,
+ * the daemon's main cost when idle: read it every tick only while a
+ * handshake waits for frames on the new SA or a rekey is asked for, else
+ * every IDLE_REFRESH_MS, soon enough for validation failures, the PN
+ * threshold (a quarter of the PN space before the end) and the lifetime.
+ */
+static int observe(struct iface *ifc, uint64_t now)
 {
-	if (iface_refresh(ifc))
-		return;
+	int ret;
+
+	if (ifc->st == ST_IDLE && !ifc->rekey_now && now < ifc->next_refresh_ms)
+		return 0;
+	ret = iface_refresh(ifc);
+	if (ret)
+		return ret;
+	ifc->next_refresh_ms = now + IDLE_REFRESH_MS;
 	if (ifc->st == ST_PENDING || ifc->st == ST_COMMIT)
 		watch_pending(ifc, now);
 	watch_validation(ifc);
+	if (pace_update(&ifc->pace, ifc->pool, ifc->cfg.rekey_interval_ms, now))
+		log_debug("%s: cannot read the stream's counters", ifc->cfg.name);
+	return 0;
+}
+
+void iface_tick(struct iface *ifc, uint64_t now)
+{
+	if (observe(ifc, now))
+		return;
 	rekey_timers(ifc, now);
 	sa_retire(ifc, now);
 	if (!ifc->peer_synced && now >= ifc->next_hello_ms) {

@@ -14,6 +14,7 @@
 #include "ctrl.h"
 #include "link.h"
 #include "msec.h"
+#include "pace.h"
 #include "pool.h"
 
 enum rekey_state {
@@ -39,6 +40,7 @@ struct iface {
 	uint64_t my_sci;
 	uint64_t peer_sci;		/* 0 until known */
 	struct msec_dev dev;		/* last kernel dump */
+	uint64_t next_refresh_ms;	/* idle: when to dump again */
 
 	int tx_an;			/* my encoding AN, -1 none */
 	uint8_t tx_keyid[16];
@@ -64,7 +66,9 @@ struct iface {
 	uint64_t p_resend_ms;
 
 	uint64_t next_rekey_ms;
+	struct pace pace;		/* the clock's rekeys follow the keys */
 	bool rekey_now;			/* operator, PN threshold or resync */
+	bool demand;			/* due for a reason other than the clock */
 	bool want_key;			/* out of keys: wait for the pool */
 	uint64_t rx_retire_ms[MSEC_NUM_AN];	/* 0: keep */
 	uint64_t last_req_ms;		/* follower: last REKEY request */
@@ -88,9 +92,9 @@ int iface_open(struct iface *ifc, const struct iface_cfg *cfg, struct kernel *k)
 void iface_close(struct iface *ifc);
 int iface_refresh(struct iface *ifc);
 void iface_tick(struct iface *ifc, uint64_t now);
-/* Milliseconds until iface_tick() has something to do. */
-uint64_t iface_next_event(const struct iface *ifc, uint64_t now);
 void iface_request_rekey(struct iface *ifc);
+/* No handshake, request or retirement pending: ticks may be sparse. */
+bool iface_idle(const struct iface *ifc);
 
 /* sa.c: the SAs of one generation and their retirement. */
 int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key);

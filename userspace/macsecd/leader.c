@@ -127,6 +127,9 @@ void rekey_start(struct iface *ifc, uint64_t now)
 		kdf_kcv(ifc->p_key->material, ifc->p_key->material_len,
 			m.keyid, m.generation, KDF_ROLE_LEADER, m.kcv);
 	}
+	if (ifc->demand && !pace_has_surplus(&ifc->pace))
+		log_notice("%s: rekey on demand draws on the key reserve (%u keys left, reserve %u)",
+			   ifc->cfg.name, ifc->pace.avail, ifc->pace.reserve);
 	ifc->p_msg = m;
 	ifc->st = ST_PREPARE;
 	ifc->rekey_now = false;

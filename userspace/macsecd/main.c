@@ -21,7 +21,8 @@
 #include "secmem.h"
 
 #define VERSION		"0.1"
-#define TICK_MS		50
+#define TICK_MS		50	/* while a handshake or a retirement runs */
+#define IDLE_TICK_MS	250
 #define DEFAULT_CONFIG	"/etc/qkd-macsecd.conf"
 
 static const char *prog = "qkd-macsecd";
@@ -172,6 +173,26 @@ static bool draining(struct daemon *d, uint64_t now)
 	return busy && now < d->drain_until_ms;
 }
 
+/*
+ * Ticks drive timers and the kernel polling (the macsec family sends no
+ * events): every TICK_MS while any interface is busy, else sparser, but
+ * at least four per rekey interval so that a rekey is never late by much.
+ * Control messages wake the loop at once.
+ */
+static uint64_t tick_ms(const struct daemon *d)
+{
+	uint64_t t = IDLE_TICK_MS;
+	unsigned int i;
+
+	for (i = 0; i < d->n; i++) {
+		if (!iface_idle(&d->ifaces[i]))
+			return TICK_MS;
+		if (d->ifaces[i].cfg.rekey_interval_ms / 4 < t)
+			t = d->ifaces[i].cfg.rekey_interval_ms / 4;
+	}
+	return t > TICK_MS ? t : TICK_MS;
+}
+
 static void run(struct daemon *d)
 {
 	struct pollfd pfd[CONFIG_IFACE_MAX + 2];
@@ -196,7 +217,9 @@ static void run(struct daemon *d)
 		if (now >= next_tick) {
 			for (i = 0; i < d->n; i++)
 				iface_tick(&d->ifaces[i], now);
-			next_tick = now + TICK_MS;
+			next_tick = now + tick_ms(d);
+		} else if (next_tick > now + TICK_MS && tick_ms(d) == TICK_MS) {
+			next_tick = now + TICK_MS;	/* input made us busy */
 		}
 	}
 }

@@ -12,7 +12,6 @@
 
 struct nlsock {
 	struct mnl_socket *nl;
-	uint32_t portid;
 	uint32_t seq;
 	char extack[256];
 };

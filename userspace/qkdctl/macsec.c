@@ -18,7 +18,7 @@
 
 #define DEFAULT_SOCKET	"/run/qkd-macsecd.sock"
 #define REPLY_MAX	8192
-#define FIELDS_MAX	40
+#define FIELDS_MAX	64
 
 static void usage(FILE *f)
 {
@@ -28,8 +28,9 @@ static void usage(FILE *f)
 "       qkdctl macsec help\n"
 "Asks qkd-macsecd (operator socket PATH, default %s) for the state of\n"
 "its MACsec interfaces (current AN, QKD key ID, next PN, SA age, rekeys,\n"
-"failures, rejected control messages, last rekey latency), or to rekey\n"
-"now. See qkd-macsecd(8).\n", DEFAULT_SOCKET);
+"failures, rejected control messages, last rekey latency, the key arrival\n"
+"rate and the effective rekey interval it allows), or to rekey now. See\n"
+"qkd-macsecd(8).\n", DEFAULT_SOCKET);
 }
 
 static int ask(const char *path, const char *req, char *reply, size_t size)
@@ -97,14 +98,32 @@ static const char *field(char **f, int n, const char *key)
 	return "?";
 }
 
+/* "1500" (thousandths) as "1.500". */
+static const char *milli(const char *v, char *buf, size_t size)
+{
+	char *end;
+	unsigned long long m = strtoull(v, &end, 10);
+
+	if (*end || *v == '-')
+		return v;
+	snprintf(buf, size, "%llu.%03llu", m / 1000, m % 1000);
+	return buf;
+}
+
 static void print_text(char **f, int n)
 {
+	char rate[32];
+
 	printf("%s: %s, %s, AN %s, key %s, next PN %s, age %s ms\n", f[0],
 	       field(f, n, "role"), field(f, n, "state"), field(f, n, "an"),
 	       field(f, n, "key"), field(f, n, "pn"), field(f, n, "age_ms"));
 	printf("    rekeys %s, failures %s, key mismatches %s, last latency %s us\n",
 	       field(f, n, "rekeys"), field(f, n, "failures"),
 	       field(f, n, "key_mismatches"), field(f, n, "latency_us"));
+	printf("    keys %s (reserve %s), arriving %s keys/s, effective interval %s ms\n",
+	       field(f, n, "avail"), field(f, n, "reserve"),
+	       milli(field(f, n, "key_rate_mkps"), rate, sizeof(rate)),
+	       field(f, n, "interval_ms"));
 	printf("    control: peer synced %s, rejected forged %s, replayed %s; stream %s, out of keys %s, blocked %s\n",
 	       field(f, n, "synced"), field(f, n, "forged"),
 	       field(f, n, "replayed"), field(f, n, "stream"),

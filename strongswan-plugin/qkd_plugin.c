@@ -19,9 +19,16 @@
 #include "qkd_source.h"
 
 #include <daemon.h>
+#include <linux/qkdpool.h>
 
 /** Default path of the kernel pool device */
 #define QKD_DEFAULT_DEVICE "/dev/qkdpool"
+
+/** Default size of keys asked from an ETSI 014 KME, in bits */
+#define QKD_DEFAULT_KEY_BITS 256
+
+/** Default timeout of a request to an ETSI 014 KME, in seconds */
+#define QKD_DEFAULT_TIMEOUT 5
 
 typedef struct private_qkd_plugin_t private_qkd_plugin_t;
 
@@ -63,6 +70,61 @@ METHOD(plugin_t, get_name, char*,
 }
 
 /**
+ * A setting of the ETSI 014 source; required ones are logged if missing
+ */
+static char *etsi014_setting(char *name, bool *missing)
+{
+	char *value;
+
+	value = lib->settings->get_str(lib->settings,
+								   "%s.plugins.qkd.etsi014.%s", NULL,
+								   lib->ns, name);
+	if (!value || !*value)
+	{
+		DBG1(DBG_CFG, "qkd: key source etsi014 needs etsi014.%s", name);
+		*missing = TRUE;
+	}
+	return value;
+}
+
+/**
+ * Create the ETSI GS QKD 014 key source, NULL if misconfigured (logged)
+ */
+static qkd_source_t *create_etsi014()
+{
+	char *url, *cert, *key, *ca;
+	bool missing = FALSE;
+	u_int bits, timeout;
+
+	url = etsi014_setting("url", &missing);
+	cert = etsi014_setting("cert", &missing);
+	key = etsi014_setting("key", &missing);
+	ca = etsi014_setting("ca", &missing);
+	bits = lib->settings->get_int(lib->settings,
+								  "%s.plugins.qkd.etsi014.key_size",
+								  QKD_DEFAULT_KEY_BITS, lib->ns);
+	timeout = lib->settings->get_int(lib->settings,
+									 "%s.plugins.qkd.etsi014.timeout",
+									 QKD_DEFAULT_TIMEOUT, lib->ns);
+	if (missing)
+	{
+		return NULL;
+	}
+	if (bits % 8 || bits < QKD_KEY_MIN_LEN * 8 || bits > QKD_KEY_MAX_LEN * 8 ||
+		!timeout)
+	{
+		DBG1(DBG_CFG, "qkd: etsi014.key_size must be a multiple of 8 in "
+			 "%d..%d and etsi014.timeout positive", QKD_KEY_MIN_LEN * 8,
+			 QKD_KEY_MAX_LEN * 8);
+		return NULL;
+	}
+	DBG1(DBG_CFG, "qkd: taking %u-bit keys from the ETSI GS QKD 014 KME %s",
+		 bits, url);
+	return qkd_source_etsi014_create(qkd_kme_create(url, cert, key, ca,
+													timeout), bits);
+}
+
+/**
  * Create the configured key source, NULL if unknown (logged)
  */
 static qkd_source_t *create_source()
@@ -79,7 +141,10 @@ static qkd_source_t *create_source()
 		DBG1(DBG_CFG, "qkd: taking keys from the kernel pool (%s)", device);
 		return qkd_source_pool_create(device);
 	}
-	/* TODO: an ETSI GS QKD 014 source (qkd_source_etsi014.c) */
+	if (streq(type, "etsi014"))
+	{
+		return create_etsi014();
+	}
 	DBG1(DBG_CFG, "qkd: unknown key source '%s'", type);
 	return NULL;
 }

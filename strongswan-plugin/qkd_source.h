@@ -22,6 +22,8 @@
 
 #include <library.h>
 
+#include "qkd_kme.h"
+
 /** Length of a QKD key ID (a UUID, as ETSI GS QKD 014 uses) */
 #define QKD_ID_LEN 16
 
@@ -109,5 +111,20 @@ struct qkd_source_t {
  * @return				key source
  */
 qkd_source_t *qkd_source_pool_create(char *device);
+
+/**
+ * Create a key source on an ETSI GS QKD 014 KME.
+ *
+ * Streams are the peers' SAE IDs: an initiator asks enc_keys for one key
+ * with the peer as slave SAE, a responder asks dec_keys for the key ID the
+ * peer sent, with the peer as master SAE. ETSI 014 knows no reservation:
+ * a key is consumed when the KME hands it out, so an IKE_SA that fails
+ * after dec_keys cannot give its key back.
+ *
+ * @param kme			client of the KME (adopted, destroyed on failure)
+ * @param key_bits		size of the keys to ask for, in bits
+ * @return				key source, NULL if libcurl failed (logged)
+ */
+qkd_source_t *qkd_source_etsi014_create(qkd_kme_t *kme, u_int key_bits);
 
 #endif /** QKD_SOURCE_H_ @}*/

@@ -11,15 +11,18 @@
 #
 #   ss_install_plugin             copy the plugin into /usr/lib/ipsec/plugins
 #                                 (only where / is a throw-away overlay)
-#   ss_conf DIR QKD|stock [QKD_SETTINGS]
+#   ss_conf DIR QKD|stock [QKD_SETTINGS [PLUGIN_SECTIONS]]
 #   ss_start NSNAME DIR           start charon in netns NSNAME
 #   ss_stop DIR
 #   ss_sw DIR SWANCTL-ARGS...     swanctl on that instance
+#   ss_conn_conf NAME LOCAL REMOTE LADDR RADDR PSK [OPTION...]
+#                                 a swanctl.conf with one QKD connection
 
 ss_plugin=$top/strongswan-plugin/libstrongswan-qkd.so
 ss_plugindir=/usr/lib/ipsec/plugins
-# What the tests need of Debian's plugins: PSK auth, MODP, AES, SHA2, ESP.
-ss_load="random nonce aes sha1 sha2 hmac gmp kdf pem pkcs1 pubkey x509"
+# What the tests need of Debian's plugins: PSK auth, MODP, AES, SHA2, ESP;
+# openssl (libstrongswan-standard-plugins) adds x25519 and AES-GCM for IKE.
+ss_load="random nonce aes sha1 sha2 hmac gmp openssl kdf pem pkcs1 pubkey x509"
 ss_load="$ss_load kernel-netlink socket-default vici"
 
 # ss_sock DIR: path of the instance's vici socket
@@ -48,13 +51,17 @@ ss_install_plugin()
 	install -m 0644 "$ss_plugin" "$ss_plugindir/"
 }
 
-# ss_conf DIR qkd|stock [QKD_SETTINGS]: write DIR/strongswan.conf; "qkd"
-# loads the plugin with the settings given (the body of plugins.qkd).
+# ss_conf DIR qkd|stock [QKD_SETTINGS [PLUGIN_SECTIONS]]: write
+# DIR/strongswan.conf; "qkd" loads the plugin with the settings given (the
+# body of plugins.qkd); PLUGIN_SECTIONS go into charon.plugins as they are,
+# $ss_extra_load names more plugins to load. Log lines start with the Unix
+# time in ms ("1763900000.123 ...").
 ss_conf()
 {
-	local dir=$1 mode=$2 qkd=${3:-} load=$ss_load
+	local dir=$1 mode=$2 qkd=${3:-} more=${4:-} load=$ss_load
 
 	[ "$mode" = qkd ] && load="$load qkd"
+	load="$load ${ss_extra_load:-}"
 	mkdir -p "$dir/run"
 	cat >"$dir/strongswan.conf" <<-EOF
 	charon {
@@ -72,10 +79,13 @@ ss_conf()
 			qkd {
 				$qkd
 			}
+			$more
 		}
 		filelog {
 			log {
 				path = $dir/charon.log
+				time_format = %s
+				time_add_ms = yes
 				default = 1
 				ike = 1
 				cfg = 1
@@ -135,4 +145,38 @@ ss_ike_count()
 {
 	ss_sw "$1" --list-sas --ike "$2" --noblock 2>/dev/null |
 		grep -c ": #[0-9]*, ESTABLISHED" || true
+}
+
+# ss_conn_conf NAME LOCAL_ID REMOTE_ID LOCAL_ADDR REMOTE_ADDR PSK [OPTION...]:
+# a swanctl.conf with one connection requiring a PPK, with a transport-mode
+# CHILD_SA of the same name, and the PSK of both identities. The proposal is
+# the cheapest realistic one: x25519 with AES-128-GCM / PRF-HMAC-SHA256.
+ss_conn_conf()
+{
+	local name=$1 lid=$2 rid=$3 laddr=$4 raddr=$5 psk=$6 opt
+	shift 6
+
+	cat <<-EOF
+	connections { $name {
+		version = 2
+		local_addrs = $laddr
+		remote_addrs = $raddr
+		proposals = aes128gcm16-prfsha256-x25519
+		ppk_required = yes
+	EOF
+	for opt in "$@"; do
+		echo "	$opt"
+	done
+	cat <<-EOF
+		local { auth = psk
+			id = $lid }
+		remote { auth = psk
+			id = $rid }
+		children { $name { mode = transport
+			esp_proposals = aes128gcm16 } }
+	} }
+	secrets { ike { id-1 = $lid
+		id-2 = $rid
+		secret = $psk } }
+	EOF
 }

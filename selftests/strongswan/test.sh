@@ -24,8 +24,8 @@ cd "$top" || exit 1
 # shellcheck source=selftests/strongswan/lib.sh
 . selftests/strongswan/lib.sh
 
-# consecutive reauths under traffic (the issue asks for 10^3; the suite
-# default keeps `make check` short, SS_REAUTHS=1000 runs the full count)
+# consecutive reauths under traffic (10^3 run in their own suite,
+# reauth.sh; this one keeps the count small)
 reauths=${SS_REAUTHS:-25}
 nkeys=$((20 + reauths))
 pooltool=$top/selftests/strongswan/pooltool
@@ -279,19 +279,20 @@ auth_failures() { cat "$d1/charon.log" "$d2/charon.log" | grep -c AUTHENTICATION
 
 test_reauth_many()
 {
-	local i before fails pid start=$SECONDS
+	local before fails pid rc=0
 	before=$(taken n1 gw2)
 	fails=$(auth_failures)
 	# not through n1: $! must be ping itself (ip netns exec execs it)
 	ip netns exec "$gw1" ping -q -i 0.05 10.0.0.2 >"$tmp/ping.out" 2>&1 &
 	pid=$!
-	for ((i = 0; i < reauths; i++)); do
-		reauth
-	done
+	# through vici, waiting on events (see reauthtool.c)
+	n1 "$top/selftests/strongswan/reauthtool" "unix://$(ss_sock "$d1")" \
+		qkd "$reauths" || rc=$?
 	kill -INT "$pid"
 	wait_for 10 sh -c "! kill -0 $pid" || kill "$pid"
 	wait "$pid" || true
-	echo "$reauths reauths in $((SECONDS - start)) s; ping: $(grep -o '[0-9]* packets transmitted.*loss' "$tmp/ping.out")"
+	echo "ping: $(grep -o '[0-9]* packets transmitted.*loss' "$tmp/ping.out")"
+	((rc == 0))
 	[[ $(auth_failures) == "$fails" ]]
 	[[ $(taken n1 gw2) == $((before + reauths)) ]]
 	[[ $(taken n2 gw1) == $((before + reauths)) ]]

@@ -1,0 +1,222 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The plugin `qkd` with its ETSI GS QKD 014 key source (no kernel pool),
+# between two real charons and two real qkd-simkme KMEs, in the VM (ESP):
+#
+#   netns $gw1                                        netns $gw2
+#   qkd-simkme "kme-a" 127.0.0.1:8443                 qkd-simkme "kme-b"
+#     serves SAE sae-a          <~~ same seed/epoch ~~> serves SAE sae-b
+#   charon + qkd, initiator                           charon + qkd, responder
+#     enc_keys(slave sae-b)                             dec_keys(master sae-a)
+#        veth0 10.0.0.1/24 ------------------------- veth0 10.0.0.2/24
+#
+# Mutual TLS with the throw-away PKI of selftests/kmd/certs.sh.
+set -u
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+# shellcheck source=selftests/lib/ktap.sh
+. selftests/lib/ktap.sh
+# shellcheck source=selftests/lib/topo.sh
+. selftests/lib/topo.sh
+# shellcheck source=selftests/strongswan/lib.sh
+. selftests/strongswan/lib.sh
+
+sim=$top/userspace/simkme/qkd-simkme
+tools=$top/selftests/strongswan
+psk=0x$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+kme_url=https://127.0.0.1:8443
+# when the simulated QKD link started: the same at both KMEs
+epoch=$(date +%s)
+
+skip_all()
+{
+	ktap_plan 1
+	ktap_skip "strongswan-etsi014: suite" "$1"
+	exit 0
+}
+
+[ -f "$ss_plugin" ] || skip_all "strongswan-plugin not built"
+[ -x "$sim" ] || skip_all "qkd-simkme not built"
+[ -x /usr/lib/ipsec/charon ] || skip_all "strongswan-charon not installed"
+[ -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] ||
+	skip_all "libstrongswan-standard-plugins not installed (x25519)"
+[ "$(findmnt -n -o FSTYPE /)" = overlay ] ||
+	skip_all "runs in the VM only (installs the plugin into charon's directory)"
+make -s -C "$tools" >/dev/null || skip_all "helpers: build failed"
+
+tmp=$(mktemp -d /tmp/qkd-ss-etsi.XXXXXX)
+logs=$top/build/strongswan/etsi014
+pki=$tmp/pki d1=$tmp/gw1 d2=$tmp/gw2
+mkdir -p "$d1" "$d2"
+
+cleanup()
+{
+	ss_stop "$d1"
+	ss_stop "$d2"
+	stop_kme a
+	stop_kme b
+	topo_cleanup
+	rm -rf "$logs"
+	mkdir -p "$logs"
+	cp "$d1/charon.log" "$logs/gw1.log" 2>/dev/null
+	cp "$d2/charon.log" "$logs/gw2.log" 2>/dev/null
+	cp "$tmp"/kme-?.log "$logs/" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+nsname() { [ "$1" = a ] && echo "$gw1" || echo "$gw2"; }
+other() { [ "$1" = a ] && echo b || echo a; }
+
+start_kme()
+{
+	ip netns exec "$(nsname "$1")" "$sim" --listen 127.0.0.1:8443 \
+		--cert "$pki/kme-$1.pem" --key "$pki/kme-$1.key" \
+		--ca "$pki/ca.pem" --sae "sae-$1" --peer-sae "sae-$(other "$1")" \
+		--seed-file "$pki/seed" --epoch "$epoch" --log-level info \
+		>/dev/null 2>>"$tmp/kme-$1.log" &
+	echo $! >"$tmp/kme-$1.pid"
+	wait_for 10 kme "$1" GET "sae-$(other "$1")/status"
+}
+
+stop_kme()
+{
+	local pid
+
+	[ -f "$tmp/kme-$1.pid" ] || return 0
+	pid=$(cat "$tmp/kme-$1.pid")
+	rm -f "$tmp/kme-$1.pid"
+	kill "$pid" 2>/dev/null
+	wait_for 10 sh -c "! kill -0 $pid"
+}
+
+# kme NODE GET|POST PATH [BODY]: a request to NODE's KME as its SAE; prints
+# the body, fails on an HTTP error.
+kme()
+{
+	local node=$1 method=$2 path=$3
+	shift 3
+
+	ip netns exec "$(nsname "$node")" curl -sS --fail-with-body \
+		--cert "$pki/sae-$node.pem" --key "$pki/sae-$node.key" \
+		--cacert "$pki/ca.pem" -X "$method" \
+		-H 'Content-Type: application/json' ${1:+-d "$1"} \
+		"$kme_url/api/v1/keys/$path"
+}
+
+# qkd_conf NODE: the plugin settings of NODE's charon
+qkd_conf()
+{
+	cat <<-EOF
+	source = etsi014
+	stream = sae-$(other "$1")
+	etsi014 {
+		url = $kme_url
+		cert = $pki/sae-$1.pem
+		key = $pki/sae-$1.key
+		ca = $pki/ca.pem
+		timeout = 3
+	}
+	EOF
+}
+
+setup()
+{
+	selftests/kmd/certs.sh "$pki"
+	start_kme a
+	start_kme b
+	ss_preload_esp n1
+	ss_install_plugin
+	ss_conf "$d1" qkd "$(qkd_conf a)"
+	ss_conf "$d2" qkd "$(qkd_conf b)"
+	ss_start "$gw1" "$d1"
+	ss_start "$gw2" "$d2"
+	ss_conn_conf qkd gw1 gw2 10.0.0.1 10.0.0.2 "$psk" "ppk_id = qkd" \
+		>"$d1/swanctl.conf"
+	ss_conn_conf gw1 gw2 gw1 10.0.0.2 10.0.0.1 "$psk" >"$d2/swanctl.conf"
+	ss_load_conf "$d1" "$d1/swanctl.conf"
+	ss_load_conf "$d2" "$d2/swanctl.conf"
+}
+
+initiate() { ss_sw "$d1" --initiate --ike qkd --child qkd --timeout 20; }
+
+# the IKE_SA of conn is up with the PPK at DIR's charon
+sa_has_ppk()
+{
+	local out
+	out=$(ss_sw "$1" --list-sas --ike "$2" --noblock)
+	grep -q "^$2: #[0-9]*, ESTABLISHED, IKEv2" <<<"$out" &&
+		grep -q "/PPK$" <<<"$out"
+}
+
+# key IDs the initiator took from KME A, and those the responder used
+sent_ids() { sed -n "s/.*qkd: using QKD key \([0-9a-f-]*\) of stream 'sae-b'.*/\1/p" "$d1/charon.log"; }
+used_ids() { sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d2/charon.log"; }
+
+test_establish()
+{
+	initiate >/dev/null
+	sa_has_ppk "$d1" qkd
+	sa_has_ppk "$d2" gw1
+	ss_sw "$d1" --list-sas --ike qkd --noblock |
+		grep -q "qkd: #.*INSTALLED, TRANSPORT"
+	n1 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null
+	[[ $(ip -n "$gw1" xfrm state | grep -c "proto esp") == 2 ]]
+}
+
+# The ID on the wire is the key KME A handed out through enc_keys: KME B
+# (its peer) knows it and has already delivered it, by dec_keys, to gw2.
+test_wire_id_from_kme()
+{
+	local id fresh
+	id=$(sent_ids | tail -n1)
+	[[ -n $id && $(used_ids | tail -n1) == "$id" ]]
+	! kme b POST sae-a/dec_keys "{\"key_IDs\":[{\"key_ID\":\"$id\"}]}" \
+		>"$tmp/reply" 2>/dev/null || false
+	grep -q "key_ID already delivered" "$tmp/reply"
+	# the check has teeth: a key KME A hands out now is still there at B
+	fresh=$(kme a GET "sae-b/enc_keys?number=1&size=256" | jq -r '.keys[0].key_ID')
+	kme b POST sae-a/dec_keys "{\"key_IDs\":[{\"key_ID\":\"$fresh\"}]}" |
+		jq -e ".keys[0].key_ID == \"$fresh\"" >/dev/null
+}
+
+test_reauth()
+{
+	n1 "$tools/reauthtool" "unix://$(ss_sock "$d1")" qkd 3 >/dev/null
+	[[ $(sent_ids | wc -l) == 4 && $(sent_ids | sort -u | wc -l) == 4 ]]
+	[[ $(used_ids | tr '\n' ' ') == "$(sent_ids | tr '\n' ' ')" ]]
+	n1 ping -c 1 -W 2 10.0.0.2 >/dev/null
+}
+
+test_initiator_kme_down()
+{
+	ss_sw "$d1" --terminate --ike qkd --timeout 10 >/dev/null
+	stop_kme a
+	! initiate >/dev/null || false
+	grep -q "qkd: KME $kme_url unreachable" "$d1/charon.log"
+	grep -q "qkd: no QKD key for IKE_SA qkd\[[0-9]*\], failing closed" "$d1/charon.log"
+	[[ $(ss_ike_count "$d1" qkd) == 0 && $(ss_ike_count "$d2" gw1) == 0 ]]
+}
+
+test_responder_kme_down()
+{
+	start_kme a
+	stop_kme b
+	! initiate >/dev/null || false
+	grep -q "qkd: KME $kme_url unreachable" "$d2/charon.log"
+	grep -q "qkd: refusing PPK_ID 'qkd:" "$d2/charon.log"
+	[[ $(ss_ike_count "$d1" qkd) == 0 && $(ss_ike_count "$d2" gw1) == 0 ]]
+}
+
+ktap_plan 6
+topo_setup
+ktap_test "strongswan-etsi014: two KMEs, two charons with source etsi014" setup
+((ktap_failed == 0)) || ktap_finish
+ktap_test "strongswan-etsi014: IKE_SA with the PPK, ping through ESP" test_establish
+ktap_test "strongswan-etsi014: the key ID on the wire is the KME's" test_wire_id_from_kme
+ktap_test "strongswan-etsi014: each reauth takes a new key from the KME" test_reauth
+ktap_test "strongswan-etsi014: initiator's KME down fails closed" test_initiator_kme_down
+ktap_test "strongswan-etsi014: responder's KME down fails closed" test_responder_kme_down
+ktap_finish

@@ -16,9 +16,10 @@ pkgs_build=(build-essential pkg-config libmnl-dev libkeyutils-dev libssl-dev
 	libevent-dev libjansson-dev libcurl4-openssl-dev
 	linux-image-amd64 linux-headers-amd64 kmod)
 pkgs_vm=(qemu-system-x86 busybox-static iproute2 iputils-ping keyutils xz-utils
-	cpio jq procps iperf3 python3 curl openssl)
+	cpio jq procps iperf3 python3 curl openssl wpasupplicant)
 pkgs_lint=(sparse cppcheck perl shellcheck)
 pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	libstrongswan-standard-plugins
 	dpkg-dev curl)
 
 want=()

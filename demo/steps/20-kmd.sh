@@ -4,7 +4,8 @@
 # sharing a seed, one per gateway, each reachable from its own gateway only)
 # feeds qkd-kmd on each gateway; the two key managers agree on keys over
 # Kx (TLS 1.3) and fill one stream per gateway, with mirrored ownership.
-# Daemons and streams are removed at the end of the step.
+# The daemons keep the streams filled for the later steps, which take their
+# keys from them; the last step stops them and removes the streams.
 step "key manager: qkd-simkme (ETSI 014) -> qkd-kmd -> kernel pool"
 kmd_bin=$top/userspace/kmd/qkd-kmd
 kmd_sim=$top/userspace/simkme/qkd-simkme
@@ -82,11 +83,7 @@ else
 			"material identical: $([ "$(jq -r .material <<<"$kmd_a")" = "$(jq -r .material <<<"$kmd_b")" ] && echo yes || echo NO)"
 		unset kmd_a kmd_b
 	fi
-	kill "${kmd_pids[@]}" 2>/dev/null || true
-	wait "${kmd_pids[@]}" 2>/dev/null || true
-	if [ -x "$kmd_ctl" ]; then
-		n1 "$kmd_ctl" pool stream del gw2 || true
-		n2 "$kmd_ctl" pool stream del gw1 || true
-	fi
-	rm -rf "$kmd_dir"
+	# The key managers keep running: the IPsec step takes its PPKs from
+	# these streams; demo/steps/90-kmd-stop.sh stops them.
+	kmd_running=yes
 fi

@@ -14,19 +14,26 @@ else
 	lsmod | grep -q '^qkdpool ' || insmod kmod/qkdpool.ko
 	ipsec_tmp=$(mktemp -d /tmp/qkd-demo-ipsec.XXXXXX)
 	ipsec_pt=$top/selftests/strongswan/pooltool
-	n1 "$ipsec_pt" stream ipsec-gw2
-	n2 "$ipsec_pt" stream ipsec-gw1
-	"$ipsec_pt" gen 10 "$ipsec_tmp/keys"
-	n1 "$ipsec_pt" load ipsec-gw2 "$ipsec_tmp/keys"
-	n2 "$ipsec_pt" load ipsec-gw1 "$ipsec_tmp/keys" mirror
-	shred -u "$ipsec_tmp/keys" 2>/dev/null || rm -f "$ipsec_tmp/keys"
-	echo "    pools: gw1 stream ipsec-gw2: $(n1 "$ipsec_pt" info ipsec-gw2)"
-	echo "           gw2 stream ipsec-gw1: $(n2 "$ipsec_pt" info ipsec-gw1)"
+	if [ "${kmd_running:-}" = yes ]; then
+		# the streams qkd-kmd fills from the QKD link (step above)
+		ipsec_s1=gw2 ipsec_s2=gw1
+		echo "    key source: the streams qkd-kmd keeps filled from the simulated QKD link"
+	else
+		ipsec_s1=ipsec-gw2 ipsec_s2=ipsec-gw1
+		n1 "$ipsec_pt" stream $ipsec_s1
+		n2 "$ipsec_pt" stream $ipsec_s2
+		"$ipsec_pt" gen 10 "$ipsec_tmp/keys"
+		n1 "$ipsec_pt" load $ipsec_s1 "$ipsec_tmp/keys"
+		n2 "$ipsec_pt" load $ipsec_s2 "$ipsec_tmp/keys" mirror
+		shred -u "$ipsec_tmp/keys" 2>/dev/null || rm -f "$ipsec_tmp/keys"
+	fi
+	echo "    pools: gw1 stream $ipsec_s1: $(n1 "$ipsec_pt" info $ipsec_s1)"
+	echo "           gw2 stream $ipsec_s2: $(n2 "$ipsec_pt" info $ipsec_s2)"
 
 	ss_preload_esp n1
 	ss_install_plugin
-	ss_conf "$ipsec_tmp/gw1" qkd "stream = ipsec-gw2"
-	ss_conf "$ipsec_tmp/gw2" qkd "stream = ipsec-gw1"
+	ss_conf "$ipsec_tmp/gw1" qkd "stream = $ipsec_s1"
+	ss_conf "$ipsec_tmp/gw2" qkd "stream = $ipsec_s2"
 	ss_start "$gw1" "$ipsec_tmp/gw1"
 	ss_start "$gw2" "$ipsec_tmp/gw2"
 	ss_load_conf "$ipsec_tmp/gw1" strongswan-plugin/swanctl/gw1-initiator.conf
@@ -48,8 +55,8 @@ else
 	wait_for 30 sh -c "test \$(grep -c 'sending PPK_ID' '$ipsec_tmp/gw1/charon.log') -ge 2"
 	wait_for 30 sh -c "grep -c 'consumed QKD key' '$ipsec_tmp/gw2/charon.log' | grep -qx 2"
 	echo "    reauthentication: new IKE_SA with PPK_ID $(ipsec_ids | tail -n1)"
-	echo "    pools now: gw1 $(n1 "$ipsec_pt" info ipsec-gw2)"
-	echo "               gw2 $(n2 "$ipsec_pt" info ipsec-gw1)"
+	echo "    pools now: gw1 $(n1 "$ipsec_pt" info $ipsec_s1)"
+	echo "               gw2 $(n2 "$ipsec_pt" info $ipsec_s2)"
 	ss_stop "$ipsec_tmp/gw1"
 	ss_stop "$ipsec_tmp/gw2"
 	rm -rf "$ipsec_tmp"

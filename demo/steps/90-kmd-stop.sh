@@ -1,0 +1,13 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Last step: stop the key managers started by 20-kmd.sh (they fed the IPsec
+# step) and remove their streams, which wipes the keys left in them.
+if [ "${kmd_running:-}" = yes ]; then
+	step "key managers stopped, their streams removed (keys left: zeroized)"
+	kill "${kmd_pids[@]}" 2>/dev/null || true
+	wait "${kmd_pids[@]}" 2>/dev/null || true
+	n1 "$kmd_ctl" pool stream del gw2 || true
+	n2 "$kmd_ctl" pool stream del gw1 || true
+	rm -rf "$kmd_dir"
+	kmd_running=no
+fi

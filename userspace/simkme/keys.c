@@ -81,14 +81,14 @@ static int parse_id(const struct sim_link *l,
 	return memcmp(check, id, sizeof(check)) ? -EINVAL : 0;
 }
 
-static int make_key(const struct sim_link *l, uint64_t n, uint8_t bytes,
-		    struct etsi014_key *k)
+/* The key material of counter n (its ID is in k->id already). */
+static int make_material(const struct sim_link *l, uint64_t n, uint8_t bytes,
+			 struct etsi014_key *k)
 {
 	uint8_t block[32];
 	uint32_t off;
 	int ret = 0;
 
-	ret = make_id(l, n, bytes, k->id);
 	for (off = 0; !ret && off < bytes; off += sizeof(block)) {
 		ret = prf(l, "key", n, off / sizeof(block), block);
 		memcpy(k->material + off, block,
@@ -98,6 +98,12 @@ static int make_key(const struct sim_link *l, uint64_t n, uint8_t bytes,
 	k->len = bytes;
 	explicit_bzero(block, sizeof(block));
 	return ret;
+}
+
+static int make_key(const struct sim_link *l, uint64_t n, uint8_t bytes,
+		    struct etsi014_key *k)
+{
+	return make_id(l, n, bytes, k->id) ?: make_material(l, n, bytes, k);
 }
 
 static uint64_t produced(const struct sim_link *l, double now)
@@ -183,6 +189,22 @@ static int mark_used(struct sim_link *l, uint64_t n)
 	return 0;
 }
 
+static void unmark_used(struct sim_link *l, uint64_t n)
+{
+	l->used[n / 8] &= ~(1u << (n % 8));
+}
+
+/* Whether ids[i] already appears in ids[0..i) (only asked on a refusal). */
+static bool repeated(const struct etsi014_dec_req *req, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (!memcmp(req->ids[i], req->ids[j], QKD_KEY_ID_LEN))
+			return true;
+	return false;
+}
+
 /* Is the ID one of ours, produced, not yet gone and not yet delivered? */
 static int check_id(struct sim_link *l, double now, const uint8_t *id,
 		    uint64_t *n, uint8_t *bytes, struct etsi014_error *e)
@@ -206,37 +228,45 @@ static int check_id(struct sim_link *l, double now, const uint8_t *id,
 	return -1;
 }
 
+/*
+ * Each key is marked used as soon as it is checked, so that a key_ID given
+ * twice is refused without comparing every pair of IDs; a refused request
+ * unmarks what it marked and so uses none.
+ */
 int sim_link_dec(struct sim_link *l, double now,
 		 const struct etsi014_dec_req *req, struct etsi014_key *keys,
 		 struct etsi014_error *e)
 {
 	uint64_t n;
 	uint8_t bytes;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < req->n; i++) {
-		for (j = 0; j < i; j++)
-			if (!memcmp(req->ids[i], req->ids[j], QKD_KEY_ID_LEN)) {
+		if (check_id(l, now, req->ids[i], &n, &bytes, e)) {
+			if (repeated(req, i))
 				etsi014_error_set(e, 400, "bad request format",
 						  "key_ID repeated");
-				return -1;
-			}
-		if (check_id(l, now, req->ids[i], &n, &bytes, e) ||
-		    make_key(l, n, bytes, &keys[i]))
-			goto err_wipe;
-	}
-	/* All valid: only now mark them, so a refused request uses none. */
-	for (i = 0; i < req->n; i++) {
-		parse_id(l, req->ids[i], &n, &bytes);
+			goto err_unmark;
+		}
 		if (mark_used(l, n)) {
 			etsi014_error_set(e, 503, "server error",
 					  "out of memory");
-			goto err_wipe;
+			goto err_unmark;
+		}
+		/* The ID was just verified: only the material is made. */
+		memcpy(keys[i].id, req->ids[i], QKD_KEY_ID_LEN);
+		if (make_material(l, n, bytes, &keys[i])) {
+			i++;
+			goto err_unmark;
 		}
 	}
 	return 0;
 
-err_wipe:
+err_unmark:
+	while (i--) {
+		parse_id(l, req->ids[i], &n, &bytes);
+		unmark_used(l, n);
+	}
 	etsi014_keys_wipe(keys, req->n);
 	if (!e->code)
 		etsi014_error_set(e, 503, "server error", "HMAC failed");

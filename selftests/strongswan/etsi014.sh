@@ -30,21 +30,8 @@ kme_url=https://127.0.0.1:8443
 # when the simulated QKD link started: the same at both KMEs
 epoch=$(date +%s)
 
-skip_all()
-{
-	ktap_plan 1
-	ktap_skip "strongswan-etsi014: suite" "$1"
-	exit 0
-}
-
-[ -f "$ss_plugin" ] || skip_all "strongswan-plugin not built"
-[ -x "$sim" ] || skip_all "qkd-simkme not built"
-[ -x /usr/lib/ipsec/charon ] || skip_all "strongswan-charon not installed"
-[ -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] ||
-	skip_all "libstrongswan-standard-plugins not installed (x25519)"
-[ "$(findmnt -n -o FSTYPE /)" = overlay ] ||
-	skip_all "runs in the VM only (installs the plugin into charon's directory)"
-make -s -C "$tools" >/dev/null || skip_all "helpers: build failed"
+[ -x "$sim" ] || { ktap_plan 1; ktap_skip "strongswan-etsi014: suite" "qkd-simkme not built"; exit 0; }
+ss_require strongswan-etsi014 x25519
 
 tmp=$(mktemp -d /tmp/qkd-ss-etsi.XXXXXX)
 logs=$top/build/strongswan/etsi014

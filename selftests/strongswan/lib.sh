@@ -180,3 +180,38 @@ ss_conn_conf()
 		secret = $psk } }
 	EOF
 }
+
+# ss_require SUITE [pool] [x25519]: end the suite with one KTAP skip, naming
+# the reason, unless charon, the plugin (and the pool module, and Debian's
+# openssl plugin for x25519, when asked) are there and this runs in the VM
+# (the plugin is installed into charon's directory); builds the helpers.
+ss_require()
+{
+	local suite=$1 why="" need
+
+	shift
+	for need in "$@"; do
+		case $need in
+		pool) [ -f "$top/kmod/qkdpool.ko" ] || why="kmod/qkdpool.ko not built" ;;
+		x25519) [ -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] ||
+			why="libstrongswan-standard-plugins not installed (x25519)" ;;
+		esac
+		[ -n "$why" ] && break
+	done
+	if [ -z "$why" ]; then
+		if [ ! -f "$ss_plugin" ]; then
+			why="strongswan-plugin not built"
+		elif [ ! -x /usr/lib/ipsec/charon ]; then
+			why="strongswan-charon not installed"
+		elif [ "$(findmnt -n -o FSTYPE /)" != overlay ]; then
+			why="runs in the VM only (installs the plugin into charon's directory)"
+		elif ! make -s -C "$top/selftests/strongswan" >/dev/null; then
+			why="helpers: build failed"
+		fi
+	fi
+	if [ -n "$why" ]; then
+		ktap_plan 1
+		ktap_skip "$suite: suite" "$why"
+		exit 0
+	fi
+}

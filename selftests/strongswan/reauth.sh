@@ -32,21 +32,7 @@ nkeys=$((reauths + 10))
 tools=$top/selftests/strongswan
 psk=0x$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 
-skip_all()
-{
-	ktap_plan 1
-	ktap_skip "strongswan-reauth: suite" "$1"
-	exit 0
-}
-
-[ -f kmod/qkdpool.ko ] || skip_all "kmod/qkdpool.ko not built"
-[ -f "$ss_plugin" ] || skip_all "strongswan-plugin not built"
-[ -x /usr/lib/ipsec/charon ] || skip_all "strongswan-charon not installed"
-[ -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] ||
-	skip_all "libstrongswan-standard-plugins not installed (x25519)"
-[ "$(findmnt -n -o FSTYPE /)" = overlay ] ||
-	skip_all "runs in the VM only (installs the plugin into charon's directory)"
-make -s -C "$tools" >/dev/null || skip_all "helpers: build failed"
+ss_require strongswan-reauth pool x25519
 
 # charon logs a few dozen lines per reauth: keep them on the VM's tmpfs
 # and copy them into the checkout at the end for a look after the run.

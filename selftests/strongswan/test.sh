@@ -31,19 +31,7 @@ nkeys=$((20 + reauths))
 pooltool=$top/selftests/strongswan/pooltool
 psk=0x$(printf 'qkd-selftest-psk-%s' $$ | od -An -tx1 | tr -d ' \n')
 
-skip_all()
-{
-	ktap_plan 1
-	ktap_skip "strongswan: suite" "$1"
-	exit 0
-}
-
-[ -f kmod/qkdpool.ko ] || skip_all "kmod/qkdpool.ko not built"
-[ -f "$ss_plugin" ] || skip_all "strongswan-plugin not built"
-[ -x /usr/lib/ipsec/charon ] || skip_all "strongswan-charon not installed"
-[ "$(findmnt -n -o FSTYPE /)" = overlay ] ||
-	skip_all "runs in the VM only (installs the plugin into charon's directory)"
-make -s -C selftests/strongswan >/dev/null || skip_all "pooltool: build failed"
+ss_require strongswan pool
 
 # In the checkout (shared with the host), so that a hung VM leaves its logs.
 tmp=$top/build/strongswan/run

@@ -194,7 +194,7 @@ static shared_key_t *reserve_next(private_qkd_creds_t *this, ike_sa_t *ike_sa)
 			 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
 		goto out;
 	}
-	DBG1(DBG_CFG, "qkd: using QKD key %s of stream '%s' as PPK",
+	DBG2(DBG_CFG, "qkd: using QKD key %s of stream '%s' as PPK",
 		 qkd_uuid_to_string(key->get_id(key), uuid), stream);
 	ppk = use_key(this, ike_sa, key, stream, TRUE);
 out:
@@ -226,7 +226,7 @@ static shared_key_t *reserve_id(private_qkd_creds_t *this, ike_sa_t *ike_sa,
 			 ike_sa->get_other_id(ike_sa));
 		goto out;
 	}
-	DBG1(DBG_CFG, "qkd: peer uses QKD key %s of stream '%s' as PPK",
+	DBG2(DBG_CFG, "qkd: peer uses QKD key %s of stream '%s' as PPK",
 		 qkd_uuid_to_string(key->get_id(key), uuid), stream);
 	ppk = use_key(this, ike_sa, key, stream, FALSE);
 out:

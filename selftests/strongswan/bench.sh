@@ -4,18 +4,24 @@
 # IKE_SAs per second with a QKD key as PPK (plugin `qkd`, a fresh key from
 # the pool per IKE_SA) against the same setup without PPK, measured in one
 # run with strongSwan's load-tester plugin between two real charons in two
-# netns (topology in lib/topo.sh). TCG makes absolute rates meaningless:
-# read the ratio (goal >= 0.95).
+# netns (topology in lib/topo.sh). A third mode, "static", runs the same
+# RFC 8784 exchange with one fixed PPK that strongSwan resolves itself
+# (load-tester credential set on gw1, swanctl secret on gw2; the qkd plugin
+# is loaded but takes no keys), which splits the cost of PPK into
+# strongSwan's own part (static / plain) and our plugin's (qkd / static).
+# TCG makes absolute rates meaningless: read the ratios (goal for
+# qkd / plain >= 0.95).
 #
 #   netns $gw1: charon + load-tester + qkd     netns $gw2: charon + qkd
-#   initiators: IKE_SA + CHILD_SA, then delete  swanctl connections "ppk"
-#   (identity i<n>.ppk-gw1 or i<n>.plain-gw1,   (ppk_required) and "plain"
-#   one per IKE_SA, else they share one)
+#   initiators: IKE_SA + CHILD_SA, then delete  swanctl connections "ppk",
+#   (identity i<n>.<mode>-gw1,                  "static" (ppk_required) and
+#   one per IKE_SA, else they share one)        "plain"
 #
 # Debian does not package the load-tester: build-load-tester.sh builds it
 # from the Debian source tree with load-tester-ppk.patch, which adds the
-# ppk_id and ppk_required settings it lacks. Rounds alternate between the
-# two modes (ABBA) so that drift of the shared CPUs hits both alike; each
+# ppk_id, ppk_required and ppk_secret settings it lacks. The order of the
+# modes rotates from round to round (plain static ppk, static ppk plain,
+# ...) so that drift of the shared CPUs hits all alike; each
 # round is one run of gw1's charon, timed from its first IKE_SA_INIT to the
 # load-tester's "load-test complete" (charon's start-up is not counted).
 set -u
@@ -33,6 +39,15 @@ per_round=$((initiators * iterations))
 pooltool=$top/selftests/strongswan/pooltool
 # as text: the load-tester takes preshared_key literally, no 0x hex
 psk=qkd-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
+# the static mode's PPK (text, like psk) and its PPK_ID: the responder
+# parses a received PPK_ID as a string, so a plain name is an FQDN on both
+# ends
+static_ppk=$(od -An -N32 -tx1 /dev/urandom | tr -d " \n")
+static_ppk_id=static-ppk
+# QKD_BENCH_MODES runs a subset (for profiling), QKD_BENCH_PERF=DIR records
+# a system-wide perf profile of each counted round into DIR
+modes=${QKD_BENCH_MODES:-plain static ppk}
+perf_dir=${QKD_BENCH_PERF:-}
 
 if [ ! -f kmod/qkdpool.ko ] || [ ! -f "$ss_plugin" ] ||
    ! make -s -C selftests/strongswan >/dev/null; then
@@ -67,9 +82,9 @@ responder_conf()
 	local mode req
 
 	echo "connections {"
-	for mode in ppk plain; do
-		req=no
-		[ $mode = ppk ] && req=yes
+	for mode in $modes; do
+		req=yes
+		[ "$mode" = plain ] && req=no
 		cat <<-EOF
 		$mode {
 			version = 2
@@ -88,8 +103,11 @@ responder_conf()
 	echo "}"
 	echo "secrets { ike { id-1 = *.ppk-gw1
 		id-2 = *.plain-gw1
-		id-3 = gw2
-		secret = $psk } }"
+		id-3 = *.static-gw1
+		id-4 = gw2
+		secret = $psk }
+		ppk-static { id = $static_ppk_id
+		secret = \"$static_ppk\" } }"
 }
 
 # load_tester MODE: the load-tester's settings for a round of MODE
@@ -118,7 +136,11 @@ load_tester()
 		delete_after_established = yes
 		shutdown_when_complete = yes
 	EOF
-	[ "$1" = ppk ] && printf '\tppk_id = qkd\n\tppk_required = yes\n'
+	case $1 in
+	ppk)	printf '\tppk_id = qkd\n\tppk_required = yes\n' ;;
+	static)	printf '\tppk_id = %s\n\tppk_secret = %s\n\tppk_required = yes\n' \
+			"$static_ppk_id" "$static_ppk" ;;
+	esac
 	echo "}"
 }
 
@@ -148,14 +170,21 @@ setup()
 # process group: setsid gives it its own).
 round()
 {
-	local mode=$1 log=$d1/charon.log t
+	local mode=$1 log=$d1/charon.log t perf_pid=""
 
 	rm -f "$log"
+	if [ -n "$perf_dir" ] && [ -z "${2:-}" ]; then
+		perf_n=$((${perf_n:-0} + 1))
+		perf record -q -a -g -e cpu-clock -o "$perf_dir/$perf_n-$mode.data" \
+			>/dev/null 2>&1 &
+		perf_pid=$!
+	fi
 	ss_extra_load=load-tester ss_conf "$d1" qkd "stream = gw2" \
 		"$(load_tester "$mode")"
-	timeout "${QKD_BENCH_TIMEOUT:-300}" setsid ip netns exec "$gw1" sh -c \
+	timeout -k 10 "${QKD_BENCH_TIMEOUT:-300}" setsid ip netns exec "$gw1" sh -c \
 		'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec /usr/lib/ipsec/charon' \
 		sh "$d1" >/dev/null 2>&1 </dev/null
+	[ -z "$perf_pid" ] || { kill -INT "$perf_pid"; wait "$perf_pid"; }
 	(($(grep -c "IKE_SA load-test\[[0-9]*\] established" "$log") == per_round)) ||
 		return 1
 	t=$(awk '/initiating IKE_SA load-test/ && !s { s = $1 }
@@ -169,31 +198,38 @@ round()
 }
 
 setup || { echo "strongswan bench: setup failed"; exit 1; }
-list_plain="" list_ppk=""
+list_plain="" list_static="" list_ppk=""
 # the first rounds run with cold caches and lazily loaded modules
-round plain warm-up && round ppk warm-up || { echo "warm-up failed"; exit 1; }
-# ABBA order: a linear drift of the shared CPUs cancels out over two pairs
+for mode in $modes; do
+	round "$mode" warm-up || { echo "warm-up failed"; exit 1; }
+done
+# the order rotates: over each three rounds every mode runs once first,
+# once second and once last, so a drift of the shared CPUs hits all alike
+read -ra order <<<"$modes"
 for ((i = 0; i < rounds; i++)); do
-	order="plain ppk"
-	((i % 2)) && order="ppk plain"
-	for mode in $order; do
-		round $mode || { echo "$mode round failed"; exit 1; }
+	for ((j = 0; j < ${#order[@]}; j++)); do
+		mode=${order[(i + j) % ${#order[@]}]}
+		round "$mode" || { echo "$mode round failed"; exit 1; }
 	done
 done
 used=$(grep -c "using PPK for PPK_ID 'qkd:" "$d2/charon.log")
+used_static=$(($(grep -c "using PPK for PPK_ID" "$d2/charon.log") - used))
 # the responder logs each retransmitted request it answers again
 retx=$(grep -c "received retransmit of request" "$d2/charon.log")
 keys=$(n1 "$pooltool" info gw2)
 
-awk -v n="$((per_round * rounds))" -v la="$list_plain" -v lb="$list_ppk" -v per="$per_round" \
-    -v used="$used" -v retx="$retx" -v keys="$keys" -v c="$initiators" '
+awk -v n="$((per_round * rounds))" -v lp="$list_plain" -v ls="$list_static" \
+    -v lq="$list_ppk" -v per="$per_round" -v used="$used" \
+    -v used_static="$used_static" -v retx="$retx" -v keys="$keys" \
+    -v c="$initiators" '
 function sum(l,   k, x, i, t) {
 	k = split(l, x, " ")
 	for (i = 1; i <= k; i++)
 		t += x[i]
 	return t
 }
-# median over the rounds of (plain seconds / qkd seconds) of each pair
+# median over the rounds of (seconds of la / seconds of lb) of the same
+# round: the rate of lb relative to la
 function median_ratio(la, lb,   k, x, y, r, i, j, t) {
 	k = split(la, x, " ")
 	split(lb, y, " ")
@@ -214,14 +250,29 @@ function range(l, per,   k, x, i, r, lo, hi) {
 	}
 	return sprintf("%.2f-%.2f", lo, hi)
 }
+function row(name, l,   t) {
+	t = sum(l)
+	if (!t)
+		return 0
+	printf "%-26s %8d %9.2f %10.2f %14s\n", name, n, t, n / t, range(l, per)
+	return n / t
+}
+function ratio(name, a, b, la, lb) {
+	if (!a || !b)
+		return
+	printf "ratio %-14s %.3f overall, %.3f median of %d rounds\n", name, b / a,
+		median_ratio(la, lb), split(la, tmp, " ")
+}
 BEGIN {
-	a = sum(la); b = sum(lb)
-	ra = n / a; rb = n / b
 	printf "load-tester, %d initiators, IKE_SA + CHILD_SA then delete\n", c
 	printf "%-26s %8s %9s %10s %14s\n", "mode", "IKE_SAs", "seconds", "IKE_SAs/s", "rounds (SAs/s)"
-	printf "%-26s %8d %9.2f %10.2f %14s\n", "no PPK (baseline)", n, a, ra, range(la, per)
-	printf "%-26s %8d %9.2f %10.2f %14s\n", "QKD key as PPK (qkd)", n, b, rb, range(lb, per)
-	printf "IKE_AUTH retransmissions (both modes): %d\n", retx
-	printf "ratio qkd / baseline: %.3f overall, %.3f median of the %d round pairs (goal >= 0.95)\n", rb / ra, median_ratio(la, lb), split(la, tmp, " ")
-	printf "responder used %d QKD PPKs; gw1 pool after the run: %s\n", used, keys
+	rp = row("no PPK (baseline)", lp)
+	rs = row("static PPK (strongSwan)", ls)
+	rq = row("QKD key as PPK (qkd)", lq)
+	printf "IKE_AUTH retransmissions (all modes): %d\n", retx
+	ratio("static / plain:", rp, rs, lp, ls)
+	ratio("qkd / static:", rs, rq, ls, lq)
+	ratio("qkd / plain:", rp, rq, lp, lq)
+	printf "(goal qkd / plain >= 0.95)\n"
+	printf "responder used %d QKD PPKs, %d static PPKs; gw1 pool after the run: %s\n", used, used_static, keys
 }'

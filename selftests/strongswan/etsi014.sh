@@ -139,7 +139,7 @@ sa_has_ppk()
 }
 
 # key IDs the initiator took from KME A, and those the responder used
-sent_ids() { sed -n "s/.*qkd: using QKD key \([0-9a-f-]*\) of stream 'sae-b'.*/\1/p" "$d1/charon.log"; }
+sent_ids() { sed -n "s/.*qkd: sending PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d1/charon.log"; }
 used_ids() { sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d2/charon.log"; }
 
 test_establish()

@@ -485,14 +485,16 @@ test_consistent()
 # With the pools empty and the daemons stopped (last test), fresh KMEs at
 # a low key rate and a fill target far away: once the keys the KMEs made
 # while the daemons connected are in, keys enter the pool at the KME's
-# rate, and the target is not reached within the window.
+# rate, and the target is not reached within the window. The master asks
+# for no more keys than its KME holds, so the KME never answers 503.
 rate=50
 added() { info "$1" | cut -d' ' -f4; }
 added_above() { [ "$(added a)" -gt "$1" ]; }
+kme_short() { grep -c 'insufficient keys' "$work/kme-a.log" || true; }
 
 test_rate()
 {
-	local a0 a1 t0 t1 got r
+	local a0 a1 t0 t1 got r short
 
 	kill "$(pidof_ kme-a)" "$(pidof_ kme-b)"
 	wait_for 10 gone "$(pidof_ kme-a)"
@@ -501,6 +503,9 @@ test_rate()
 	n1 "$qkdctl" pool stream del node-b
 	n2 "$qkdctl" pool stream del node-a
 	target=4000 max_keys=4000 kme_rate=$rate epoch=$(($(date +%s) + 3))
+	short=$(kme_short)
+	# The stopped daemons' last status says "up": wait for the new ones.
+	rm -f "$work/a.status.json" "$work/b.status.json"
 	start_nodes
 	wait_for 60 kx_up
 	wait_for 30 added_above "$(added a)"
@@ -517,6 +522,8 @@ test_rate()
 	r=$(km_status a -j | jq .peers[0].rate.keys_per_s)
 	echo "qkdctl km status: $r keys/s"
 	[ "$(echo "$r >= 0.5 * $rate && $r <= 1.5 * $rate" | bc -l)" = 1 ]
+	echo "503 insufficient keys: $(($(kme_short) - short))"
+	[ "$(kme_short)" = "$short" ]
 }
 
 ktap_test "kmd: Kx connects, mutual TLS, roles agreed" test_connect

@@ -2,7 +2,7 @@
 /*
  * Unit tests of the key manager's parsers, its fuzzable entry points: the
  * Kx framing (userspace/kmd/frame.c), the configuration file (config.c) and
- * the ETSI 014 JSON mapping (userspace/etsi014/json.c).
+ * the ETSI 014 JSON mapping (userspace/etsi014/json.c, bulk.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 
+#include "bulk.h"
 #include "config.h"
 #include "frame.h"
 #include "json.h"
@@ -279,6 +280,103 @@ TEST(json_requests)
 	EXPECT_EQ(-EINVAL, etsi014_dec_req_parse(s, strlen(s), &d, &e));
 	s = "{\"key_IDs\":[{\"key\":\"x\"}]}";
 	EXPECT_EQ(-EINVAL, etsi014_dec_req_parse(s, strlen(s), &d, &e));
+}
+
+/* body with a space after every ',' and ':': valid JSON, not compact. */
+static char *spaced(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *p = out;
+
+	for (; out && *s; s++) {
+		*p++ = *s;
+		if (*s == ',' || *s == ':')
+			*p++ = ' ';
+	}
+	if (out)
+		*p = '\0';
+	return out;
+}
+
+/* The bulk writer's form, read without a tree, and the same keys read by
+ * jansson from a spaced copy: both give the same keys. */
+TEST(bulk_keys_same_as_tree)
+{
+	static struct etsi014_key in[3], fast[4], tree[4];
+	struct etsi014_error e = { 0 };
+	size_t i, n = 0, m = 0;
+	char *s, *sp;
+
+	for (i = 0; i < 3; i++) {
+		memset(in[i].id, 0x21 * (i + 1), QKD_KEY_ID_LEN);
+		in[i].len = 16 << i;
+		memset(in[i].material, 0x5a + i, in[i].len);
+	}
+	s = etsi014_keys_json(in, 1);
+	ASSERT_NE(NULL, s);
+	EXPECT_STREQ("{\"keys\":[{\"key_ID\":\"21212121-2121-2121-2121-212121212121\","
+		     "\"key\":\"WlpaWlpaWlpaWlpaWlpaWg==\"}]}", s);
+	etsi014_str_free(s);
+	s = etsi014_keys_json(in, 3);
+	sp = spaced(s);
+	ASSERT_NE(NULL, sp);
+	EXPECT_EQ(0, etsi014_bulk_keys_read(s, strlen(s), fast, 4, &n));
+	EXPECT_EQ(-EAGAIN, etsi014_bulk_keys_read(sp, strlen(sp), tree, 4, &m));
+	ASSERT_EQ(0, etsi014_keys_parse(sp, strlen(sp), tree, 4, &m, &e));
+	EXPECT_EQ(3, n);
+	EXPECT_EQ(3, m);
+	EXPECT_EQ(0, memcmp(fast, in, sizeof(in)));
+	EXPECT_EQ(0, memcmp(tree, in, sizeof(in)));
+	/* Compact but refused: the tree parser explains it. */
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), tree, 2, &m, &e));
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s) - 1, tree, 4, &m, &e));
+	s[strlen(s) - 7] = '=';		/* "...X==\"}]}" -> "...===" */
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), tree, 4, &m, &e));
+	etsi014_str_free(s);
+	free(sp);
+	s = "{\"keys\":[]}";
+	EXPECT_EQ(0, etsi014_keys_parse(s, strlen(s), tree, 4, &m, &e));
+	EXPECT_EQ(0, m);
+	s = "{\"keys\":[]} x";
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), tree, 4, &m, &e));
+	s = "{\"keys\":[{\"key_ID\":\"21212121-2121-2121-2121-21212121212\","
+	    "\"key\":\"WlpaWlpaWlpaWlpaWlpaWg==\"}]}";
+	EXPECT_EQ(-EINVAL, etsi014_keys_parse(s, strlen(s), tree, 4, &m, &e));
+}
+
+TEST(bulk_ids_same_as_tree)
+{
+	static struct etsi014_dec_req in, fast, tree;
+	struct etsi014_error e = { 0 };
+	char *s, *sp;
+	size_t i;
+
+	in.n = ETSI014_KEYS_MAX;
+	for (i = 0; i < in.n; i++)
+		memset(in.ids[i], i, QKD_KEY_ID_LEN);
+	s = etsi014_dec_req_json(&in);
+	sp = spaced(s);
+	ASSERT_NE(NULL, sp);
+	EXPECT_EQ(0, etsi014_bulk_ids_read(s, strlen(s), &fast));
+	EXPECT_EQ(-EAGAIN, etsi014_bulk_ids_read(sp, strlen(sp), &tree));
+	ASSERT_EQ(0, etsi014_dec_req_parse(sp, strlen(sp), &tree, &e));
+	EXPECT_EQ(0, memcmp(&fast, &in, sizeof(in)));
+	EXPECT_EQ(0, memcmp(&tree, &in, sizeof(in)));
+	etsi014_str_free(s);
+	free(sp);
+	/* One ID too many, in compact form: refused with the tree's reason. */
+	sp = malloc(ETSI014_KEYS_MAX * 60 + 64);
+	ASSERT_NE(NULL, sp);
+	strcpy(sp, "{\"key_IDs\":[");
+	for (i = 0; i <= ETSI014_KEYS_MAX; i++)
+		strcat(sp, i ? ",{\"key_ID\":\"11111111-1111-1111-1111-111111111111\"}"
+			     : "{\"key_ID\":\"11111111-1111-1111-1111-111111111111\"}");
+	strcat(sp, "]}");
+	EXPECT_EQ(-EINVAL, etsi014_dec_req_parse(sp, strlen(sp), &tree, &e));
+	EXPECT_NE(NULL, strstr(e.details, "too many"));
+	free(sp);
+	s = "{\"key_IDs\":[{\"key_ID\":\"1111111111111111111111111111111F\"}]}";
+	ASSERT_EQ(0, etsi014_dec_req_parse(s, strlen(s), &fast, &e));
+	EXPECT_EQ(0x1f, fast.ids[0][15]);
 }
 
 TEST(json_error_body)

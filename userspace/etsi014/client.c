@@ -42,13 +42,31 @@ struct xfer {
 	void *arg;
 };
 
+/* Only resp[0..len] was ever written (see write_cb): wipe that. */
 static void resp_free(struct xfer *x)
 {
 	if (x->resp)
-		explicit_bzero(x->resp, x->cap);
+		explicit_bzero(x->resp, x->len + 1);
 	free(x->resp);
 	x->resp = NULL;
 	x->len = x->cap = 0;
+}
+
+/*
+ * The first chunk sizes the buffer from Content-Length, so that a batch of
+ * keys is not copied (and wiped) again each time the buffer grows.
+ */
+static size_t next_cap(const struct xfer *x, size_t need)
+{
+	curl_off_t announced = -1;
+	size_t cap = need * 2;
+
+	if (!x->resp &&
+	    !curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+			       &announced) &&
+	    announced >= 0 && (size_t)announced + 1 >= need)
+		cap = (size_t)announced + 1;
+	return cap > ETSI014_BODY_MAX ? ETSI014_BODY_MAX : cap;
 }
 
 /* Grow by hand so that no stale copy of a reply is left in the heap. */
@@ -61,15 +79,13 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	if (x->len + n + 1 > ETSI014_BODY_MAX)
 		return 0;
 	if (x->len + n + 1 > x->cap) {
-		cap = (x->len + n + 1) * 2;
-		if (cap > ETSI014_BODY_MAX)
-			cap = ETSI014_BODY_MAX;
+		cap = next_cap(x, x->len + n + 1);
 		p = malloc(cap);
 		if (!p)
 			return 0;
 		if (x->resp) {
 			memcpy(p, x->resp, x->len);
-			explicit_bzero(x->resp, x->cap);
+			explicit_bzero(x->resp, x->len + 1);
 			free(x->resp);
 		}
 		x->resp = p;

@@ -4,7 +4,9 @@
  * by a libevent base, so that a slow or dead KME never blocks the caller's
  * event loop. Each call starts one HTTPS request (mutual TLS) and returns;
  * the callback runs from the event loop with the result. Keys in a result
- * are wiped as soon as the callback returns: copy what you keep.
+ * are wiped as soon as the callback returns, unless the callback keeps the
+ * array: it then sets r->keys to NULL and owns it (etsi014_keys_wipe() over
+ * r->n keys, then free()).
  */
 #ifndef ETSI014_CLIENT_H
 #define ETSI014_CLIENT_H
@@ -30,7 +32,7 @@ struct etsi014_result {
 	struct etsi014_status status;	/* status */
 };
 
-typedef void (*etsi014_cb)(void *arg, const struct etsi014_result *r);
+typedef void (*etsi014_cb)(void *arg, struct etsi014_result *r);
 
 struct etsi014_client;
 

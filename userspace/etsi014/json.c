@@ -6,12 +6,10 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
+#include "bulk.h"
 #include "json.h"
 #include "keyid.h"
-
-#define B64_MAX (4 * ((ETSI014_KEY_MAX_BYTES + 2) / 3))
 
 void etsi014_str_free(char *s)
 {
@@ -60,56 +58,7 @@ static json_t *load(const char *buf, size_t len, struct etsi014_error *e)
 
 char *etsi014_keys_json(const struct etsi014_key *keys, size_t n)
 {
-	char b64[B64_MAX + 1], id[QKD_KEYID_STR_SIZE];
-	json_t *root, *arr;
-	size_t i;
-
-	root = json_object();
-	arr = json_array();
-	if (!root || !arr || json_object_set_new(root, "keys", arr))
-		goto err_free;
-	for (i = 0; i < n; i++) {
-		EVP_EncodeBlock((unsigned char *)b64, keys[i].material,
-				keys[i].len);
-		if (json_array_append_new(arr, json_pack("{s:s,s:s}",
-			"key_ID", qkd_keyid_format(keys[i].id, id),
-			"key", b64)))
-			goto err_free;
-	}
-	explicit_bzero(b64, sizeof(b64));
-	return dump(root);
-
-err_free:
-	explicit_bzero(b64, sizeof(b64));
-	json_decref(root);
-	return NULL;
-}
-
-static int b64_decode(const char *s, struct etsi014_key *k)
-{
-	uint8_t buf[B64_MAX];
-	size_t len = strlen(s);
-	int n;
-
-	size_t pad = len - strcspn(s, "=");
-
-	/* Padding only at the end, at most two '=' (EVP is lenient). */
-	if (!len || len % 4 || len > B64_MAX || pad > 2 ||
-	    strspn(s + len - pad, "=") != pad)
-		return -EINVAL;
-	n = EVP_DecodeBlock(buf, (const unsigned char *)s, len);
-	if (n < 0)
-		return -EINVAL;
-	/* EVP_DecodeBlock counts the bytes that padding stands for. */
-	n -= (s[len - 1] == '=') + (s[len - 2] == '=');
-	if (n <= 0 || n > ETSI014_KEY_MAX_BYTES) {
-		explicit_bzero(buf, sizeof(buf));
-		return -EINVAL;
-	}
-	memcpy(k->material, buf, n);
-	k->len = n;
-	explicit_bzero(buf, sizeof(buf));
-	return 0;
+	return etsi014_bulk_keys_write(keys, n);
 }
 
 static int key_parse(json_t *obj, struct etsi014_key *k,
@@ -128,7 +77,7 @@ static int key_parse(json_t *obj, struct etsi014_key *k,
 				  "key_ID: %s", why);
 		return -EINVAL;
 	}
-	if (b64_decode(mat, k) < 0)
+	if (etsi014_b64_decode(mat, strlen(mat), k) < 0)
 		return bad(e, "key: not base64 of 1..64 bytes");
 	return 0;
 }
@@ -140,6 +89,8 @@ int etsi014_keys_parse(const char *buf, size_t len, struct etsi014_key *keys,
 	size_t i;
 	int ret;
 
+	if (!etsi014_bulk_keys_read(buf, len, keys, max, n))
+		return 0;
 	root = load(buf, len, e);
 	if (!root)
 		return -EINVAL;
@@ -344,33 +295,20 @@ int etsi014_enc_req_parse(const char *buf, size_t len,
 
 char *etsi014_dec_req_json(const struct etsi014_dec_req *req)
 {
-	char id[QKD_KEYID_STR_SIZE];
-	json_t *root, *arr;
-	size_t i;
-
-	root = json_object();
-	arr = json_array();
-	if (!root || !arr || json_object_set_new(root, "key_IDs", arr))
-		goto err_free;
-	for (i = 0; i < req->n; i++)
-		if (json_array_append_new(arr, json_pack("{s:s}", "key_ID",
-				qkd_keyid_format(req->ids[i], id))))
-			goto err_free;
-	return dump(root);
-
-err_free:
-	json_decref(root);
-	return NULL;
+	return etsi014_bulk_ids_write(req);
 }
 
 int etsi014_dec_req_parse(const char *buf, size_t len,
 			  struct etsi014_dec_req *req, struct etsi014_error *e)
 {
-	json_t *root = load(buf, len, e), *arr, *item;
+	json_t *root, *arr, *item;
 	const char *s, *why;
 	int ret = -EINVAL;
 	size_t i;
 
+	if (!etsi014_bulk_ids_read(buf, len, req))
+		return 0;
+	root = load(buf, len, e);
 	if (!root)
 		return -EINVAL;
 	arr = json_object_get(root, "key_IDs");

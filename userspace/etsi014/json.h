@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The JSON mapping of ETSI GS QKD 014 (jansson). Parsers take a buffer and
+ * The JSON mapping of ETSI GS QKD 014 (jansson; the bulk bodies of keys and
+ * key IDs go through bulk.c, without a tree). Parsers take a buffer and
  * its length (no NUL needed), are strict about types and bounds, and on
  * failure return -EINVAL with the reason in *e (code 400): they are the
  * fuzzable entry points. Formatters return a malloc'ed NUL-terminated

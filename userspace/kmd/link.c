@@ -241,7 +241,7 @@ static void kme_succeeded(struct link *l)
 }
 
 /* The KME's keys must be the ones asked for, in order and size. */
-static int take_keys(struct batch *b, const struct etsi014_result *r,
+static int take_keys(struct batch *b, struct etsi014_result *r,
 		     bool check_ids)
 {
 	size_t i;
@@ -253,22 +253,22 @@ static int take_keys(struct batch *b, const struct etsi014_result *r,
 		    (check_ids && memcmp(r->keys[i].id, b->ids[i],
 					 QKD_KEY_ID_LEN)))
 			return -1;
-	b->keys = calloc(b->count, sizeof(*b->keys));
-	if (!b->keys)
-		return -1;
-	memcpy(b->keys, r->keys, b->count * sizeof(*b->keys));
 	for (i = 0; i < r->n; i++)
 		memcpy(b->ids[i], r->keys[i].id, QKD_KEY_ID_LEN);
+	/* Kept, not copied: the client leaves a taken array to us. */
+	b->keys = r->keys;
+	r->keys = NULL;
 	return 0;
 }
 
 /* Master: our KME's enc_keys answered. */
-static void enc_done(void *arg, const struct etsi014_result *r)
+static void enc_done(void *arg, struct etsi014_result *r)
 {
 	struct batch *b = arg;
 	struct link *l = b->l;
 
 	b->kme_busy = false;
+	l->kme_answered += b->count;
 	if (b->dead) {
 		batch_release(b);
 		return;
@@ -283,7 +283,6 @@ static void enc_done(void *arg, const struct etsi014_result *r)
 		return;
 	}
 	kme_succeeded(l);
-	l->kme_stored_known = false;
 	if (take_keys(b, r, false)) {
 		log_err("peer %s: KME returned %zu keys, asked for %u of %u bytes",
 			l->cfg->id, r->n, b->count, b->key_bytes);
@@ -323,6 +322,7 @@ static int request_keys(struct link *l, uint16_t n)
 		return -ENOMEM;
 	}
 	b->kme_busy = true;
+	l->kme_asked += n;
 	return 0;
 }
 
@@ -358,16 +358,20 @@ static void link_fill(struct link *l)
 		want = l->cfg->fill_target - have;
 		if (want > l->cfg->batch)
 			want = l->cfg->batch;
-		/* Ask for no more than the KME said it has (after a 503). */
+		/*
+		 * Ask for no more than the KME surely has (see status_done).
+		 * Short of a batch, or with no count yet, ask status again
+		 * rather than meet a 503.
+		 */
 		if (l->kme_probing)
 			return;
-		if (l->kme_stored_known) {
-			if (!l->kme_stored)
-				return;
-			if (want > l->kme_stored)
-				want = l->kme_stored;
-			l->kme_stored -= want;
-		}
+		if (!l->kme_stored_known || l->kme_stored < want)
+			kme_probe(l);
+		if (!l->kme_stored_known || !l->kme_stored)
+			return;
+		if (want > l->kme_stored)
+			want = l->kme_stored;
+		l->kme_stored -= want;
 		if (request_keys(l, want))
 			return;
 		/* After a failure, one request probes the KME first. */
@@ -376,7 +380,7 @@ static void link_fill(struct link *l)
 	}
 }
 
-static void dec_done(void *arg, const struct etsi014_result *r);
+static void dec_done(void *arg, struct etsi014_result *r);
 
 /* Slave: ask our KME for the offered keys. */
 static void start_dec(struct batch *b)
@@ -397,7 +401,7 @@ static void start_dec(struct batch *b)
 	free(req);
 }
 
-static void dec_done(void *arg, const struct etsi014_result *r)
+static void dec_done(void *arg, struct etsi014_result *r)
 {
 	struct batch *b = arg;
 	struct link *l = b->l;
@@ -641,9 +645,10 @@ static void redial_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void status_done(void *arg, const struct etsi014_result *r)
+static void status_done(void *arg, struct etsi014_result *r)
 {
 	struct link *l = arg;
+	uint64_t unsure;
 
 	l->kme_probing = false;
 	if (!r->ok) {
@@ -652,7 +657,14 @@ static void status_done(void *arg, const struct etsi014_result *r)
 		return;
 	}
 	kme_succeeded(l);
-	l->kme_stored = r->status.stored_key_count;
+	/*
+	 * The count may include keys of enc_keys requests that had not come
+	 * back when we asked, or were asked since: count them as gone. So
+	 * the estimate errs low only (the KME keeps producing, too).
+	 */
+	unsure = l->kme_asked - l->probe_answered;
+	l->kme_stored = r->status.stored_key_count > unsure ?
+			r->status.stored_key_count - unsure : 0;
 	l->kme_stored_known = true;
 	link_fill(l);
 }
@@ -664,6 +676,7 @@ static void kme_probe(struct link *l)
 	if (etsi014_client_status(l->kme, l->cfg->peer_sae, status_done, l))
 		return;
 	l->kme_probing = true;
+	l->probe_answered = l->kme_answered;
 }
 
 /* The back-off is over: try again what waited for the KME. */

@@ -43,8 +43,11 @@ struct link {
 	struct event *kme_timer;	/* end of the back-off */
 	bool kme_waiting;
 	bool kme_probing;		/* a status request is out */
-	bool kme_stored_known;		/* kme_stored is fresh */
-	uint32_t kme_stored;		/* keys the KME said it holds */
+	bool kme_stored_known;		/* kme_stored is set */
+	uint32_t kme_stored;		/* keys the KME surely holds */
+	uint64_t kme_asked;		/* keys asked by enc_keys, ever */
+	uint64_t kme_answered;		/* of which enc_keys came back */
+	uint64_t probe_answered;	/* kme_answered when status was sent */
 
 	struct batch *batches;
 	uint8_t next_owner;		/* master: alternates per batch */

@@ -20,7 +20,7 @@ pkgs_vm=(qemu-system-x86 busybox-static iproute2 iputils-ping keyutils xz-utils
 pkgs_lint=(sparse cppcheck perl shellcheck)
 pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-standard-plugins
-	dpkg-dev curl)
+	dpkg-dev curl valgrind)
 
 want=()
 for group in "${@:-all}"; do

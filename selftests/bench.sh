@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # `make bench`: run every benchmark that exists, each in one VM boot (its
-# ratios are measured within that one run), and print their tables.
+# ratios are measured within that one run) or, marked "host", on this
+# machine, and print their tables.
 #
 # usage: selftests/bench.sh [NAME...]     (default: all benchmarks below)
 set -uo pipefail
@@ -10,11 +11,12 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
-# name:command
+# name:command[:host]
 benches=(
 	"links:selftests/net/bench-links.sh"
 	"pool:selftests/pool/bench.sh"
 	"strongswan:selftests/strongswan/bench.sh"
+	"strongswan-cost:selftests/strongswan/cost.sh:host"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
 )
@@ -22,7 +24,7 @@ benches=(
 scripts/deps.sh all && make -s all || exit 1
 rc=0
 for entry in "${benches[@]}"; do
-	IFS=: read -r name cmd <<<"$entry"
+	IFS=: read -r name cmd where <<<"$entry"
 	if (($#)) && [[ " $* " != *" $name "* ]]; then
 		continue
 	fi
@@ -31,7 +33,11 @@ for entry in "${benches[@]}"; do
 		continue
 	fi
 	echo "== bench $name"
-	selftests/qemu/vm-run.sh -t 900 "$cmd" || rc=1
+	if [ "$where" = host ]; then
+		"$cmd" || rc=1
+	else
+		selftests/qemu/vm-run.sh -t 900 "$cmd" || rc=1
+	fi
 	echo
 done
 exit $rc

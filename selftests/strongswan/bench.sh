@@ -129,18 +129,8 @@ load_tester()
 		# with 0), which caps the rate far above what TCG reaches
 		init_limit = $initiators
 		delay = 20
-		initiator = 10.0.0.1
-		responder = 10.0.0.2
-		proposal = aes128gcm16-prfsha256-x25519
-		esp = aes128gcm16
-		initiator_auth = psk
-		responder_auth = psk
-		initiator_id = i%d.$1-gw1
-		responder_id = gw2
-		preshared_key = $psk
-		delete_after_established = yes
-		shutdown_when_complete = yes
 	EOF
+	ss_load_tester_peers "i%d.$1-gw1" "$psk"
 	case $1 in
 	ppk)	printf '\tppk_id = qkd\n\tppk_required = yes\n' ;;
 	static)	printf '\tppk_id = %s\n\tppk_secret = %s\n\tppk_required = yes\n' \

@@ -76,18 +76,8 @@ load_tester()
 		initiators = $(($2 ? 1 : 0))
 		iterations = $2
 		delay = 1
-		initiator = 10.0.0.1
-		responder = 10.0.0.2
-		proposal = aes128gcm16-prfsha256-x25519
-		esp = aes128gcm16
-		initiator_auth = psk
-		responder_auth = psk
-		initiator_id = i%d.gw1
-		responder_id = gw2
-		preshared_key = $psk
-		delete_after_established = yes
-		shutdown_when_complete = yes
 	EOF
+	ss_load_tester_peers "i%d.gw1" "$psk"
 	[ "$1" = static ] &&
 		printf '\tppk_id = static-ppk\n\tppk_secret = %s\n\tppk_required = yes\n' "$ppk"
 	echo "}"

@@ -134,6 +134,26 @@ ss_sw()
 	STRONGSWAN_CONF="$dir/strongswan.conf" swanctl "$@"
 }
 
+# ss_load_tester_peers INITIATOR_ID PSK: the load-tester settings the
+# benchmarks share: gw1 initiates to gw2 with PSK auth and the suites'
+# proposal, deletes each IKE_SA once it is up, and ends its charon when done.
+ss_load_tester_peers()
+{
+	cat <<-EOF
+	initiator = 10.0.0.1
+	responder = 10.0.0.2
+	proposal = aes128gcm16-prfsha256-x25519
+	esp = aes128gcm16
+	initiator_auth = psk
+	responder_auth = psk
+	initiator_id = $1
+	responder_id = gw2
+	preshared_key = $2
+	delete_after_established = yes
+	shutdown_when_complete = yes
+	EOF
+}
+
 # ss_load_conf DIR FILE: replace the instance's connections and secrets.
 ss_load_conf()
 {

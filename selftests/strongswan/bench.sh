@@ -28,8 +28,6 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-. selftests/lib/ktap.sh
-. selftests/lib/topo.sh
 . selftests/strongswan/lib.sh
 
 initiators=${QKD_BENCH_INITIATORS:-2}
@@ -43,11 +41,11 @@ rounds=${QKD_BENCH_ROUNDS:-4}
 per_round=$((initiators * iterations))
 pooltool=$top/selftests/strongswan/pooltool
 # as text: the load-tester takes preshared_key literally, no 0x hex
-psk=qkd-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
+psk=qkd-bench-$(ss_rand_hex 16)
 # the static mode's PPK (text, like psk) and its PPK_ID: the responder
 # parses a received PPK_ID as a string, so a plain name is an FQDN on both
 # ends
-static_ppk=$(od -An -N32 -tx1 /dev/urandom | tr -d " \n")
+static_ppk=$(ss_rand_hex 32)
 static_ppk_id=static-ppk
 # QKD_BENCH_MODES runs a subset (for profiling), QKD_BENCH_PERF=DIR records
 # a system-wide perf profile of each counted round into DIR
@@ -69,14 +67,9 @@ d1=$tmp/gw1 d2=$tmp/gw2 logs=$top/build/strongswan/bench
 
 cleanup()
 {
-	ss_stop "$d2"
-	topo_cleanup
-	rmmod qkdpool 2>/dev/null
-	# the logs of the last round, for a look after the run
-	rm -rf "$logs"
-	mkdir -p "$logs"
-	cp "$d1/charon.log" "$logs/gw1.log" 2>/dev/null
-	cp "$d2/charon.log" "$logs/gw2.log" 2>/dev/null
+	ss_teardown "$d2"
+	# the logs of the last round
+	ss_keep_logs "$d1" "$d2" "$logs"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

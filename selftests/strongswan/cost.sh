@@ -18,8 +18,6 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-. selftests/lib/ktap.sh
-. selftests/lib/topo.sh
 . selftests/strongswan/lib.sh
 
 n1=${QKD_COST_N1:-20}
@@ -31,8 +29,8 @@ if ! command -v valgrind >/dev/null || ! lt=$(selftests/strongswan/build-load-te
 fi
 
 tmp=$(mktemp -d /tmp/qkd-ss-cost.XXXXXX)
-psk=qkd-cost-$(od -An -N16 -tx1 /dev/urandom | tr -d " \n")
-ppk=$(od -An -N32 -tx1 /dev/urandom | tr -d " \n")
+psk=qkd-cost-$(ss_rand_hex 16)
+ppk=$(ss_rand_hex 32)
 
 cleanup()
 {

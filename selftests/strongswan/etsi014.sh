@@ -16,16 +16,12 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=selftests/lib/ktap.sh
-. selftests/lib/ktap.sh
-# shellcheck source=selftests/lib/topo.sh
-. selftests/lib/topo.sh
 # shellcheck source=selftests/strongswan/lib.sh
 . selftests/strongswan/lib.sh
 
 sim=$top/userspace/simkme/qkd-simkme
 tools=$top/selftests/strongswan
-psk=0x$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+psk=0x$(ss_rand_hex 32)
 kme_url=https://127.0.0.1:8443
 # when the simulated QKD link started: the same at both KMEs
 epoch=$(date +%s)
@@ -40,15 +36,10 @@ mkdir -p "$d1" "$d2"
 
 cleanup()
 {
-	ss_stop "$d1"
-	ss_stop "$d2"
 	stop_kme a
 	stop_kme b
-	topo_cleanup
-	rm -rf "$logs"
-	mkdir -p "$logs"
-	cp "$d1/charon.log" "$logs/gw1.log" 2>/dev/null
-	cp "$d2/charon.log" "$logs/gw2.log" 2>/dev/null
+	ss_teardown "$d1" "$d2"
+	ss_keep_logs "$d1" "$d2" "$logs"
 	cp "$tmp"/kme-?.log "$logs/" 2>/dev/null
 	rm -rf "$tmp"
 }

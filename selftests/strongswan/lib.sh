@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # charon instances in the gateways of selftests/lib/topo.sh, for the
-# strongSwan suite, its benchmark and the demo. Needs $top (the checkout).
+# strongSwan suite, its benchmark and the demo. Needs $top (the checkout);
+# brings in selftests/lib/ktap.sh and topo.sh, so a suite sources this only.
 #
 # Each instance lives in a directory DIR: DIR/strongswan.conf, its own /run
 # (DIR/run bind-mounted over /run: the pid file path is compiled in), its
@@ -17,6 +18,13 @@
 #   ss_sw DIR SWANCTL-ARGS...     swanctl on that instance
 #   ss_conn_conf NAME LOCAL REMOTE LADDR RADDR PSK [OPTION...]
 #                                 a swanctl.conf with one QKD connection
+#   ss_keep_logs DIR1 DIR2 LOGS   copy both charons' logs to LOGS (anew)
+#   ss_teardown DIR...            stop these charons, remove the gateways,
+#                                 unload the pool
+#   ss_rand_hex N                 N random bytes in hex
+
+declare -F ktap_plan >/dev/null || . "$top/selftests/lib/ktap.sh"
+declare -F topo_setup >/dev/null || . "$top/selftests/lib/topo.sh"
 
 ss_plugin=$top/strongswan-plugin/libstrongswan-qkd.so
 ss_plugindir=/usr/lib/ipsec/plugins
@@ -199,6 +207,34 @@ ss_conn_conf()
 		id-2 = $rid
 		secret = $psk } }
 	EOF
+}
+
+# ss_keep_logs DIR1 DIR2 LOGS: the two gateways' charon logs, for a look
+# after the run (they hold no key material); LOGS is emptied first.
+ss_keep_logs()
+{
+	rm -rf "$3"
+	mkdir -p "$3"
+	cp "$1/charon.log" "$3/gw1.log" 2>/dev/null
+	cp "$2/charon.log" "$3/gw2.log" 2>/dev/null
+	return 0
+}
+
+ss_teardown()
+{
+	local dir
+
+	for dir in "$@"; do
+		ss_stop "$dir"
+	done
+	topo_cleanup
+	rmmod qkdpool 2>/dev/null
+	return 0
+}
+
+ss_rand_hex()
+{
+	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
 }
 
 # ss_require SUITE [pool] [x25519]: end the suite with one KTAP skip, naming

@@ -20,17 +20,13 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=selftests/lib/ktap.sh
-. selftests/lib/ktap.sh
-# shellcheck source=selftests/lib/topo.sh
-. selftests/lib/topo.sh
 # shellcheck source=selftests/strongswan/lib.sh
 . selftests/strongswan/lib.sh
 
 reauths=${SS_REAUTHS:-1000}
 nkeys=$((reauths + 10))
 tools=$top/selftests/strongswan
-psk=0x$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+psk=0x$(ss_rand_hex 32)
 
 ss_require strongswan-reauth pool x25519
 
@@ -43,15 +39,9 @@ mkdir -p "$d1" "$d2"
 
 cleanup()
 {
-	ss_stop "$d1"
-	ss_stop "$d2"
-	topo_cleanup
-	rmmod qkdpool 2>/dev/null
+	ss_teardown "$d1" "$d2"
 	rm -f "$keys"
-	rm -rf "$logs"
-	mkdir -p "$logs"
-	cp "$d1/charon.log" "$logs/gw1.log" 2>/dev/null
-	cp "$d2/charon.log" "$logs/gw2.log" 2>/dev/null
+	ss_keep_logs "$d1" "$d2" "$logs"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

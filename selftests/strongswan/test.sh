@@ -17,10 +17,6 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=selftests/lib/ktap.sh
-. selftests/lib/ktap.sh
-# shellcheck source=selftests/lib/topo.sh
-. selftests/lib/topo.sh
 # shellcheck source=selftests/strongswan/lib.sh
 . selftests/strongswan/lib.sh
 
@@ -41,10 +37,7 @@ mkdir -p "$d1" "$d2"
 
 cleanup()
 {
-	ss_stop "$d1"
-	ss_stop "$d2"
-	topo_cleanup
-	rmmod qkdpool 2>/dev/null
+	ss_teardown "$d1" "$d2"
 	# keep the logs (no key material in them) for a look after the run
 	rm -f "$keys" "$bad" "$other" "$d1/swanctl.conf" "$d2/swanctl.conf"
 }

@@ -34,20 +34,22 @@ TEST(units_u32_invalid)
 
 TEST(units_duration_units)
 {
+	static const struct {
+		const char *text;
+		uint32_t ms;
+	} cases[] = {
+		{ "1500", 1500 }, { "1500ms", 1500 }, { "30s", 30000 },
+		{ "5m", 300000 }, { "2h", 7200000 }, { "0", 0 },
+	};
 	uint32_t v;
+	size_t i;
 
-	ASSERT_EQ(0, parse_duration_ms("1500", &v));
-	EXPECT_EQ(1500, v);
-	ASSERT_EQ(0, parse_duration_ms("1500ms", &v));
-	EXPECT_EQ(1500, v);
-	ASSERT_EQ(0, parse_duration_ms("30s", &v));
-	EXPECT_EQ(30000, v);
-	ASSERT_EQ(0, parse_duration_ms("5m", &v));
-	EXPECT_EQ(300000, v);
-	ASSERT_EQ(0, parse_duration_ms("2h", &v));
-	EXPECT_EQ(7200000, v);
-	ASSERT_EQ(0, parse_duration_ms("0", &v));
-	EXPECT_EQ(0, v);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = 1;
+		ASSERT_EQ(0, parse_duration_ms(cases[i].text, &v))
+			TH_LOG("%s", cases[i].text);
+		EXPECT_EQ(cases[i].ms, v) TH_LOG("%s", cases[i].text);
+	}
 }
 
 TEST(units_duration_invalid)

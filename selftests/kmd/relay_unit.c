@@ -77,6 +77,14 @@ static int topo_push(struct route_db *db, int i)
 	return route_db_update(db, &lsas[i], 10);
 }
 
+/* a changes its view of the link to b and floods it: what db made of it. */
+static int advertise(struct route_db *db, int a, int b, uint8_t state,
+		     uint32_t stock)
+{
+	topo_set(a, b, state, stock);
+	return topo_push(db, a);
+}
+
 /* The database of n1 holding every LSA. */
 static struct route_db *topo_db(void)
 {
@@ -143,18 +151,15 @@ TEST(route_line_of_five)
 	EXPECT_EQ(-EHOSTUNREACH, route_path(db, "n9", 2, &p));
 
 	/* The link n3-n4 goes down (n4 says so): n5 is cut off. */
-	topo_set(3, 2, ROUTE_LINK_DOWN, 0);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 3));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 3, 2, ROUTE_LINK_DOWN, 0));
 	EXPECT_EQ(-EHOSTUNREACH, route_path(db, "n5", 2, &p));
 	EXPECT_EQ(-EHOSTUNREACH, route_path(db, "n4", 2, &p));
 	ASSERT_EQ(0, route_path(db, "n3", 2, &p));
 	EXPECT_STREQ("n1 n2 n3", path_str(&p));
 
 	/* Back up but dry on n3's side: reachable later, not now. */
-	topo_set(3, 2, ROUTE_LINK_UP, 40);
-	topo_set(2, 3, ROUTE_LINK_UP, 1);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 3));
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 2));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 3, 2, ROUTE_LINK_UP, 40));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 2, 3, ROUTE_LINK_UP, 1));
 	EXPECT_EQ(-EAGAIN, route_path(db, "n5", 2, &p));
 	ASSERT_EQ(0, route_path(db, "n5", 1, &p));
 	EXPECT_EQ(1, p.bottleneck);
@@ -183,24 +188,20 @@ TEST(route_ring_of_six)
 	EXPECT_EQ(200, p.bottleneck);
 
 	/* n2 -> n3 down, said by n2 only: the link is out both ways. */
-	topo_set(1, 2, ROUTE_LINK_DOWN, 100);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 1));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 1, 2, ROUTE_LINK_DOWN, 100));
 	ASSERT_EQ(0, route_path(db, "n3", 2, &p));
 	EXPECT_STREQ("n1 n6 n5 n4 n3", path_str(&p));
 
 	/* Up again; n6 -> n5 runs dry: n4 the other way round, n5 too. */
-	topo_set(1, 2, ROUTE_LINK_UP, 100);
-	topo_set(5, 4, ROUTE_LINK_UP, 1);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 1));
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 5));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 1, 2, ROUTE_LINK_UP, 100));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 5, 4, ROUTE_LINK_UP, 1));
 	ASSERT_EQ(0, route_path(db, "n4", 2, &p));
 	EXPECT_STREQ("n1 n2 n3 n4", path_str(&p));
 	ASSERT_EQ(0, route_path(db, "n5", 2, &p));
 	EXPECT_STREQ("n1 n2 n3 n4 n5", path_str(&p));
 
 	/* Every way to n4 dry: try again later, nothing else. */
-	topo_set(0, 1, ROUTE_LINK_UP, 0);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 0));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 0, 1, ROUTE_LINK_UP, 0));
 	EXPECT_EQ(-EAGAIN, route_path(db, "n4", 2, &p));
 	route_db_destroy(db);
 }
@@ -222,15 +223,13 @@ TEST(route_static_override)
 	EXPECT_TRUE(p.fixed);
 
 	/* A pinned path is kept even when another is as good or better. */
-	topo_set(0, 1, ROUTE_LINK_UP, 3);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 0));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 0, 1, ROUTE_LINK_UP, 3));
 	ASSERT_EQ(0, route_path(db, "n4", 2, &p));
 	EXPECT_STREQ("n1 n2 n3 n4", path_str(&p));
 	EXPECT_EQ(3, p.bottleneck);
 	EXPECT_EQ(-EAGAIN, route_path(db, "n4", 4, &p));
 	/* ...and never left for another: down on it is unreachable. */
-	topo_set(2, 3, ROUTE_LINK_DOWN, 0);
-	ASSERT_EQ(ROUTE_LSA_NEW, topo_push(db, 2));
+	ASSERT_EQ(ROUTE_LSA_NEW, advertise(db, 2, 3, ROUTE_LINK_DOWN, 0));
 	EXPECT_EQ(-EHOSTUNREACH, route_path(db, "n4", 2, &p));
 	ASSERT_EQ(0, route_static_set(db, "n4", NULL, 0));
 	ASSERT_EQ(0, route_path(db, "n4", 2, &p));
@@ -521,21 +520,6 @@ static const char *relay_why(uint8_t type, int len)
 	return why ? why : "no reason";
 }
 
-/* Encode sample of type changed by fn; the decoder's verdict. */
-static const char *relay_bad(uint8_t type, void (*fn)(struct relay_msg *))
-{
-	static struct relay_msg m;
-	int len;
-
-	relay_sample(&m, type);
-	len = relay_msg_encode(&m, buf, sizeof(buf));
-	if (len <= 0)
-		return "sample refused";
-	/* Encoding refuses what decoding refuses: patch the bytes instead. */
-	fn(&m);
-	return relay_why(type, len);
-}
-
 TEST(relay_msg_truncated_and_trailing)
 {
 	static struct relay_msg m;
@@ -556,86 +540,63 @@ TEST(relay_msg_truncated_and_trailing)
 	}
 }
 
+/* A valid sample with len bytes at off replaced, and the verdict. */
+struct patch {
+	uint8_t type, off, len;
+	uint8_t val[QKD_KEY_ID_LEN];
+	const char *why;
+};
+
 /*
  * Offsets in the RELAY sample: 0 version, 1 relay, 9 nodes, 10 from,
  * 11 to, 12 route ("\2n1\2n2\2n3\2n4"), 24 key ID, 40 key bytes, 42 npad,
- * 43 nmac, 44 link key IDs, 76 ciphertext, 108 tag.
+ * 43 nmac, 44 link key IDs, 76 ciphertext, 108 tag. In the ABORT sample:
+ * 40 reason, 41 count, 42 IDs, 74 text; in the REQUEST sample: 24 count,
+ * 26 key bytes.
  */
-static void bad_version(struct relay_msg *m) { (void)m; buf[0] = 2; }
-static void bad_nodes_1(struct relay_msg *m) { (void)m; buf[9] = 1; }
-static void bad_nodes_17(struct relay_msg *m) { (void)m; buf[9] = 17; }
-static void bad_not_adjacent(struct relay_msg *m) { (void)m; buf[11] = 3; }
-static void bad_beyond(struct relay_msg *m) { (void)m; buf[10] = 4; buf[11] = 5; }
-static void bad_backwards(struct relay_msg *m) { (void)m; buf[10] = 2; buf[11] = 1; }
-static void bad_node_twice(struct relay_msg *m) { (void)m; buf[20] = '2'; }
-static void bad_node_char(struct relay_msg *m) { (void)m; buf[14] = '/'; }
-static void bad_key_small(struct relay_msg *m) { (void)m; buf[41] = 15; }
-static void bad_npad_0(struct relay_msg *m) { (void)m; buf[42] = 0; buf[43] = 2; }
-static void bad_npad_2(struct relay_msg *m) { (void)m; buf[41] = 16; buf[42] = 2; buf[43] = 1; }
-static void bad_nmac_7(struct relay_msg *m) { (void)m; buf[43] = 7; }
-static void bad_same_id(struct relay_msg *m) { (void)m; memset(buf + 60, 1, 16); }
+static const struct patch patches[] = {
+	{ KX_RELAY, 0, 1, { 2 }, "unsupported relay version" },
+	{ KX_RELAY, 9, 1, { 1 }, "route length out of range" },
+	{ KX_RELAY, 9, 1, { 17 }, "route length out of range" },
+	{ KX_RELAY, 11, 1, { 3 }, "hop positions are not adjacent on the route" },
+	{ KX_RELAY, 10, 2, { 4, 5 }, "hop positions are not adjacent on the route" },
+	{ KX_RELAY, 10, 2, { 2, 1 }, "frame travels the wrong way" },
+	{ KX_RELAY_ADDED, 10, 2, { 2, 1 }, "frame travels the wrong way" },
+	{ KX_RELAY_REQUEST, 10, 2, { 2, 1 }, "frame travels the wrong way" },
+	{ KX_RELAY, 20, 1, { '2' }, "node twice on the route" },
+	{ KX_RELAY, 14, 1, { '/' }, "bad character in node ID" },
+	{ KX_RELAY, 41, 1, { 15 }, "key size out of range" },
+	{ KX_RELAY, 42, 2, { 0, 2 }, "link key counts out of range" },
+	{ KX_RELAY, 43, 1, { 7 }, "link key counts out of range" },
+	/* A 16-byte K padded with two link keys: one would do. */
+	{ KX_RELAY, 41, 3, { 16, 2, 1 }, "link key counts out of range" },
+	{ KX_RELAY, 60, 16, { [0 ... 15] = 1 }, "link key named twice" },
+	{ KX_RELAY_ABORT, 40, 1, { 0 }, "unknown abort reason" },
+	{ KX_RELAY_ABORT, 40, 1, { 99 }, "unknown abort reason" },
+	{ KX_RELAY_ABORT, 41, 1, { RELAY_HOP_KEYS_MAX + 1 },
+	  "link key count out of range" },
+	{ KX_RELAY_ABORT, 75, 1, { '\n' }, "text is not printable ASCII" },
+	{ KX_RELAY_REQUEST, 24, 2, { 0, 0 }, "key count out of range" },
+	{ KX_RELAY_REQUEST, 24, 2, { 4, 1 }, "key count out of range" },
+	{ KX_RELAY_REQUEST, 26, 2, { 0, 65 }, "key size out of range" },
+};
 
 TEST(relay_msg_rejects_with_reason)
 {
-	EXPECT_STREQ("unsupported relay version",
-		     relay_bad(KX_RELAY, bad_version));
-	EXPECT_STREQ("route length out of range",
-		     relay_bad(KX_RELAY, bad_nodes_1));
-	EXPECT_STREQ("route length out of range",
-		     relay_bad(KX_RELAY, bad_nodes_17));
-	EXPECT_STREQ("hop positions are not adjacent on the route",
-		     relay_bad(KX_RELAY, bad_not_adjacent));
-	EXPECT_STREQ("hop positions are not adjacent on the route",
-		     relay_bad(KX_RELAY, bad_beyond));
-	EXPECT_STREQ("frame travels the wrong way",
-		     relay_bad(KX_RELAY, bad_backwards));
-	EXPECT_STREQ("frame travels the wrong way",
-		     relay_bad(KX_RELAY_ADDED, bad_backwards));
-	EXPECT_STREQ("node twice on the route",
-		     relay_bad(KX_RELAY, bad_node_twice));
-	EXPECT_STREQ("bad character in node ID",
-		     relay_bad(KX_RELAY, bad_node_char));
-	EXPECT_STREQ("key size out of range",
-		     relay_bad(KX_RELAY, bad_key_small));
-	EXPECT_STREQ("link key counts out of range",
-		     relay_bad(KX_RELAY, bad_npad_0));
-	EXPECT_STREQ("link key counts out of range",
-		     relay_bad(KX_RELAY, bad_nmac_7));
-	EXPECT_STREQ("link key named twice",
-		     relay_bad(KX_RELAY, bad_same_id));
-	/* A 16-byte K padded with two link keys: one would do. */
-	EXPECT_STREQ("link key counts out of range",
-		     relay_bad(KX_RELAY, bad_npad_2));
-}
+	static struct relay_msg m;
+	const struct patch *p;
+	int len;
 
-/* ABORT sample offsets: 24 key ID, 40 reason, 41 count, 42 IDs, 74 text. */
-static void bad_reason_0(struct relay_msg *m) { (void)m; buf[40] = 0; }
-static void bad_reason_99(struct relay_msg *m) { (void)m; buf[40] = 99; }
-static void bad_nids(struct relay_msg *m) { (void)m; buf[41] = RELAY_HOP_KEYS_MAX + 1; }
-static void bad_text(struct relay_msg *m) { (void)m; buf[75] = '\n'; }
-/* REQUEST sample offsets: 24 count, 26 key bytes. */
-static void bad_count_0(struct relay_msg *m) { (void)m; buf[24] = 0; buf[25] = 0; }
-static void bad_count_big(struct relay_msg *m) { (void)m; buf[24] = 0x04; buf[25] = 1; }
-static void bad_size_big(struct relay_msg *m) { (void)m; buf[27] = 65; }
-
-TEST(relay_msg_abort_request_bounds)
-{
-	EXPECT_STREQ("unknown abort reason",
-		     relay_bad(KX_RELAY_ABORT, bad_reason_0));
-	EXPECT_STREQ("unknown abort reason",
-		     relay_bad(KX_RELAY_ABORT, bad_reason_99));
-	EXPECT_STREQ("link key count out of range",
-		     relay_bad(KX_RELAY_ABORT, bad_nids));
-	EXPECT_STREQ("text is not printable ASCII",
-		     relay_bad(KX_RELAY_ABORT, bad_text));
-	EXPECT_STREQ("key count out of range",
-		     relay_bad(KX_RELAY_REQUEST, bad_count_0));
-	EXPECT_STREQ("key count out of range",
-		     relay_bad(KX_RELAY_REQUEST, bad_count_big));
-	EXPECT_STREQ("key size out of range",
-		     relay_bad(KX_RELAY_REQUEST, bad_size_big));
-	EXPECT_STREQ("frame travels the wrong way",
-		     relay_bad(KX_RELAY_REQUEST, bad_backwards));
+	for (p = patches; p < patches + ARRAY_SIZE(patches); p++) {
+		relay_sample(&m, p->type);
+		len = relay_msg_encode(&m, buf, sizeof(buf));
+		ASSERT_GE(len, p->off + p->len);
+		memcpy(buf + p->off, p->val, p->len);
+		EXPECT_STREQ(p->why, relay_why(p->type, len)) {
+			TH_LOG("%s: %u bytes at %u", relay_type_name(p->type),
+			       p->len, p->off);
+		}
+	}
 }
 
 TEST(relay_msg_encode_refuses_invalid)

@@ -18,7 +18,8 @@ int wire_get(struct wire_rd *r, void *out, size_t n)
 		return -EINVAL;
 	if (r->left < n)
 		return wire_fail(r, "payload truncated");
-	memcpy(out, r->p, n);
+	if (out)
+		memcpy(out, r->p, n);
 	r->p += n;
 	r->left -= n;
 	return 0;
@@ -26,14 +27,12 @@ int wire_get(struct wire_rd *r, void *out, size_t n)
 
 int wire_get_be(struct wire_rd *r, uint64_t *v, int bytes)
 {
-	uint8_t b[8];
-	int i;
+	const uint8_t *p = r->p;
 
-	if (wire_get(r, b, bytes))
+	if (wire_get(r, NULL, bytes))
 		return -EINVAL;
-	*v = 0;
-	for (i = 0; i < bytes; i++)
-		*v = (*v << 8) | b[i];
+	for (*v = 0; bytes--; p++)
+		*v = (*v << 8) | *p;
 	return 0;
 }
 

@@ -38,7 +38,10 @@ static inline void wire_wr_init(struct wire_wr *w, uint8_t *p, size_t len)
 /* Record why a read failed (keeps the first reason). Returns -EINVAL. */
 int wire_fail(struct wire_rd *r, const char *why);
 
-/* Each returns 0, or -EINVAL with r->why set; nothing is read on error. */
+/*
+ * Each returns 0, or -EINVAL with r->why set; nothing is read on error.
+ * wire_get() with out NULL skips n bytes.
+ */
 int wire_get(struct wire_rd *r, void *out, size_t n);
 int wire_get_be(struct wire_rd *r, uint64_t *v, int bytes);
 /*

@@ -91,6 +91,7 @@ static int poly1305(const uint8_t key[RELAY_MAC_KEY_LEN], const uint8_t *aad,
 	size_t out;
 	int err = -EIO;
 
+	/* TODO: fetch once per daemon if make bench shows the lookup. */
 	mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
 	if (!mac)
 		return -ENOSYS;

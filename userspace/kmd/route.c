@@ -221,14 +221,14 @@ unsigned int route_db_count(const struct route_db *db)
 	return db->count;
 }
 
-static struct pin *find_pin(const struct route_db *db, const char *dst)
+static int find_pin(const struct route_db *db, const char *dst)
 {
 	unsigned int i;
 
 	for (i = 0; i < db->pins; i++)
 		if (!strcmp(db->pin[i].dst, dst))
-			return (struct pin *)&db->pin[i];
-	return NULL;
+			return i;
+	return -1;
 }
 
 static int check_hops(const struct route_db *db, const char *dst,
@@ -252,21 +252,23 @@ static int check_hops(const struct route_db *db, const char *dst,
 int route_static_set(struct route_db *db, const char *dst,
 		     const char (*hops)[KMD_ID_MAX], unsigned int count)
 {
-	struct pin *p = find_pin(db, dst);
+	int i = find_pin(db, dst);
+	struct pin *p;
 
 	if (!count) {
-		if (!p)
+		if (i < 0)
 			return -ENOENT;
-		*p = db->pin[--db->pins];
+		db->pin[i] = db->pin[--db->pins];
 		return 0;
 	}
 	if (check_hops(db, dst, hops, count))
 		return -EINVAL;
-	if (!p) {
+	if (i < 0) {
 		if (db->pins == ROUTE_NODES_MAX)
 			return -ENOSPC;
-		p = &db->pin[db->pins++];
+		i = db->pins++;
 	}
+	p = &db->pin[i];
 	strcpy(p->dst, dst);
 	p->count = count;
 	memcpy(p->hops, hops, count * sizeof(*hops));
@@ -411,14 +413,13 @@ static int pinned(const struct route_db *db, const struct pin *p,
 int route_path(const struct route_db *db, const char *dst, uint32_t need,
 	       struct route_path *path)
 {
-	const struct pin *p;
 	int src, d;
 
 	if (!strcmp(dst, db->self) || !route_id_valid(dst))
 		return -EINVAL;
-	p = find_pin(db, dst);
-	if (p)
-		return pinned(db, p, need, path);
+	d = find_pin(db, dst);
+	if (d >= 0)
+		return pinned(db, &db->pin[d], need, path);
 	src = find(db, db->self);
 	d = find(db, dst);
 	if (src < 0 || d < 0)

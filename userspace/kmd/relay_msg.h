@@ -49,7 +49,8 @@ enum relay_type {
 	__KX_RELAY_TYPE_MAX
 };
 
-_Static_assert((int)KX_LSA == (int)__KX_TYPE_MAX, "relay frame types follow Kx's");
+_Static_assert((int)KX_LSA == (int)__KX_TYPE_MAX,
+	       "relay frame types follow Kx's");
 
 enum relay_abort_reason {
 	RELAY_ABORT_NO_ROUTE = 1,	/* no path to the next node */

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host part of the key manager suite (no kernel module needed): the unit
-# tests of the parsers, then the ETSI GS QKD 014 conformance of qkd-simkme,
-# driven by curl. Two simulated KMEs on loopback form a QKD
-# link:
+# tests of the parsers and of key relay, then the ETSI GS QKD 014
+# conformance of qkd-simkme, driven by curl. Two simulated KMEs on loopback
+# form a QKD link:
 #
 #   curl (sae-a) --mTLS--> kme-a 127.0.0.1:PORT_A  ~~ shared seed ~~
 #   curl (sae-b) --mTLS--> kme-b 127.0.0.1:PORT_B
@@ -34,12 +34,15 @@ cleanup()
 	return 0
 }
 
-# The parsers' unit tests (kselftest harness, their own TAP lines).
-if [ -x selftests/kmd/unit ]; then
-	selftests/kmd/unit || true
-else
-	echo "ok 1 kmd unit tests # SKIP selftests/kmd/unit not built"
-fi
+# The unit tests of the parsers and of key relay (kselftest harness, their
+# own TAP lines).
+for prog in unit relay_unit; do
+	if [ -x "selftests/kmd/$prog" ]; then
+		"selftests/kmd/$prog" || true
+	else
+		echo "ok 1 kmd $prog tests # SKIP selftests/kmd/$prog not built"
+	fi
+done
 
 ktap_plan $tests
 if [ ! -x "$sim" ]; then

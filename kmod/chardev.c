@@ -22,7 +22,10 @@
 
 #include "chardev.h"
 #include "stream.h"
+#include "take.h"
+#include "resv.h"
 #include "pool.h"
+#include "key.h"
 
 #define REC_SIZE sizeof(struct qkd_key_record)
 /* Records taken per lock round; they live on the stack. */
@@ -237,8 +240,8 @@ static __poll_t qkd_poll(struct file *file, poll_table *wait)
 }
 
 /* Hands out key material: take or reserve by ID, or reserve next. */
-static long key_ioctl(struct qkd_stream *s, struct qkd_file *qf,
-		      unsigned int cmd, void __user *arg)
+static long take_or_reserve_ioctl(struct qkd_stream *s, struct qkd_file *qf,
+				  unsigned int cmd, void __user *arg)
 {
 	struct qkd_key_record rec;
 	u8 id[QKD_KEY_ID_LEN];
@@ -268,8 +271,9 @@ static long key_ioctl(struct qkd_stream *s, struct qkd_file *qf,
 	return ret;
 }
 
-static long finish_ioctl(struct qkd_stream *s, struct qkd_file *qf,
-			 unsigned int cmd, void __user *arg)
+static long commit_or_release_ioctl(struct qkd_stream *s,
+				    struct qkd_file *qf, unsigned int cmd,
+				    void __user *arg)
 {
 	struct qkd_key_ref ref;
 
@@ -303,10 +307,10 @@ static long qkd_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case QKD_IOC_TAKE_ID:
 	case QKD_IOC_RESERVE_ID:
 	case QKD_IOC_RESERVE_NEXT:
-		return s ? key_ioctl(s, qf, cmd, uarg) : -EBADFD;
+		return s ? take_or_reserve_ioctl(s, qf, cmd, uarg) : -EBADFD;
 	case QKD_IOC_COMMIT:
 	case QKD_IOC_RELEASE:
-		return s ? finish_ioctl(s, qf, cmd, uarg) : -EBADFD;
+		return s ? commit_or_release_ioctl(s, qf, cmd, uarg) : -EBADFD;
 	case QKD_IOC_STREAM_INFO:
 		return s ? info_ioctl(s, uarg) : -EBADFD;
 	}

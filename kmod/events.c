@@ -2,45 +2,15 @@
 /*
  * Copyright (C) 2025 The qkdpool authors.
  *
- * Multicast notifications on the "events" group. They carry stream names
- * and counts, never key material.
+ * Multicast notifications on the "events" group of the family the netlink
+ * layer passes in. They carry stream names and counts, never key material.
  */
 
-#include <net/net_namespace.h>
 #include <net/genetlink.h>
+#include <uapi/linux/qkdpool.h>
 
-#include "netlink.h"
-#include "stream.h"
+#include "notify.h"
 #include "events.h"
-
-static struct sk_buff *event_new(u8 cmd, const char *name, void **hdr)
-{
-	struct sk_buff *skb;
-
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!skb)
-		return NULL;
-	*hdr = genlmsg_put(skb, 0, 0, &qkd_genl_family, 0, cmd);
-	if (!*hdr || nla_put_string(skb, QKD_A_STREAM_NAME, name)) {
-		nlmsg_free(skb);
-		return NULL;
-	}
-	return skb;
-}
-
-void qkd_event_stream(struct net *net, u8 cmd, const char *name)
-{
-	struct sk_buff *skb;
-	void *hdr;
-
-	if (!genl_has_listeners(&qkd_genl_family, net, 0))
-		return;
-	skb = event_new(cmd, name, &hdr);
-	if (!skb)
-		return;
-	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&qkd_genl_family, net, skb, 0, 0, GFP_KERNEL);
-}
 
 static int put_snap(struct sk_buff *skb, u8 cmd,
 		    const struct qkd_event_snap *snap)
@@ -57,41 +27,34 @@ static int put_snap(struct sk_buff *skb, u8 cmd,
 	return 0;
 }
 
-static void send_state(struct net *net, struct qkd_stream *s, u8 cmd,
-		       const struct qkd_event_snap *snap)
+/**
+ * qkd_event_send() - multicast one event to the listeners in a namespace
+ * @family: the registered family whose "events" group is used
+ * @net: the namespace
+ * @cmd: a QKD_CMD_EVENT_* command
+ * @name: the stream it is about
+ * @snap: the stream's state, NULL for stream new and delete events
+ *
+ * Events are best effort: without memory the event is dropped.
+ */
+void qkd_event_send(const struct genl_family *family, struct net *net,
+		    u8 cmd, const char *name,
+		    const struct qkd_event_snap *snap)
 {
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!genl_has_listeners(&qkd_genl_family, net, 0))
+	if (!genl_has_listeners(family, net, 0))
 		return;
-	skb = event_new(cmd, s->name, &hdr);
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
 		return;
-	if (put_snap(skb, cmd, snap)) {
+	hdr = genlmsg_put(skb, 0, 0, family, 0, cmd);
+	if (!hdr || nla_put_string(skb, QKD_A_STREAM_NAME, name) ||
+	    (snap && put_snap(skb, cmd, snap))) {
 		nlmsg_free(skb);
 		return;
 	}
 	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&qkd_genl_family, net, skb, 0, 0, GFP_KERNEL);
-}
-
-/*
- * The stream may be used through a device file after its namespace began
- * to exit: s->net is only safe to use while the stream is not dead, and
- * the pernet exit waits for an RCU grace period after killing streams.
- */
-void qkd_event_state(struct qkd_stream *s, u8 cmd,
-		     const struct qkd_event_snap *snap)
-{
-	struct net *net = NULL;
-
-	rcu_read_lock();
-	if (!READ_ONCE(s->dead))
-		net = maybe_get_net(s->net);
-	rcu_read_unlock();
-	if (!net)
-		return;
-	send_state(net, s, cmd, snap);
-	put_net(net);
+	genlmsg_multicast_netns(family, net, skb, 0, 0, GFP_KERNEL);
 }

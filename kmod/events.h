@@ -8,19 +8,12 @@
 
 #include <linux/types.h>
 
-struct qkd_stream;
+struct qkd_event_snap;
+struct genl_family;
 struct net;
 
-/* Stream state captured under the stream lock for one notification. */
-struct qkd_event_snap {
-	u32 low_watermark;
-	u32 avail_local;
-	u32 avail_peer;
-	u32 count;
-};
-
-void qkd_event_stream(struct net *net, u8 cmd, const char *name);
-void qkd_event_state(struct qkd_stream *s, u8 cmd,
-		     const struct qkd_event_snap *snap);
+void qkd_event_send(const struct genl_family *family, struct net *net,
+		    u8 cmd, const char *name,
+		    const struct qkd_event_snap *snap);
 
 #endif /* _QKD_EVENTS_H */

@@ -5,6 +5,7 @@
  * The "qkdpool" generic netlink family. See include/uapi/linux/qkdpool.h.
  */
 
+#include <linux/moduleparam.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 #include <linux/string.h>
@@ -12,8 +13,31 @@
 #include <linux/mm.h>
 
 #include "netlink.h"
+#include "events.h"
+#include "notify.h"
 #include "stream.h"
+#include "take.h"
+#include "resv.h"
 #include "pool.h"
+#include "key.h"
+
+static unsigned int resv_timeout_ms = 30000;
+
+/* The range QKD_A_TIMEOUT has: 0 would release reservations at once. */
+static int resv_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, QKD_RESV_TIMEOUT_MAX);
+}
+
+static const struct kernel_param_ops resv_timeout_ops = {
+	.set = resv_timeout_set,
+	.get = param_get_uint,
+};
+module_param_cb(resv_timeout_ms, &resv_timeout_ops, &resv_timeout_ms, 0644);
+MODULE_PARM_DESC(resv_timeout_ms,
+		 "Default lifetime of a netlink reservation, ms, 1..3600000 (default 30000)");
+
+static struct genl_family genl_family;
 
 static const struct nla_policy key_policy[QKD_KEY_A_MAX + 1] = {
 	[QKD_KEY_A_ID] = NLA_POLICY_EXACT_LEN(QKD_KEY_ID_LEN),
@@ -60,9 +84,9 @@ static const struct nla_policy qkd_policy[QKD_A_MAX + 1] = {
 	[QKD_A_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &timeout_range),
 };
 
-#define A(x) BIT_ULL(QKD_A_##x)
-#define LIMIT_ATTRS (A(STREAM_MAX_KEYS) | A(STREAM_LOW_WATERMARK) | \
-		     A(STREAM_LIFETIME))
+#define ATTR_BIT(x) BIT_ULL(QKD_A_##x)
+#define CONF_ATTRS (ATTR_BIT(STREAM_MAX_KEYS) | \
+		    ATTR_BIT(STREAM_LOW_WATERMARK) | ATTR_BIT(STREAM_LIFETIME))
 
 /* One family policy for all commands; each takes only its own attributes. */
 static int check_attrs(struct nlattr **attrs, u64 allowed,
@@ -94,7 +118,7 @@ static int get_name(struct genl_info *info, u64 allowed, const char **name)
 {
 	int ret;
 
-	ret = check_attrs(info->attrs, allowed | A(STREAM_NAME),
+	ret = check_attrs(info->attrs, allowed | ATTR_BIT(STREAM_NAME),
 			  info->extack);
 	if (ret)
 		return ret;
@@ -159,12 +183,12 @@ static u32 get_u32(struct nlattr **attrs, int type, u32 def)
 
 static int stream_new_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct qkd_stream_limits lim;
 	struct nlattr **attrs = info->attrs;
+	struct qkd_stream_conf conf;
 	const char *name;
 	int ret;
 
-	ret = get_name(info, LIMIT_ATTRS, &name);
+	ret = get_name(info, CONF_ATTRS, &name);
 	if (ret)
 		return ret;
 	if (!qkd_stream_name_valid(name)) {
@@ -173,11 +197,11 @@ static int stream_new_doit(struct sk_buff *skb, struct genl_info *info)
 				   "stream name: 1..63 printable characters");
 		return -EINVAL;
 	}
-	lim.max_keys = get_u32(attrs, QKD_A_STREAM_MAX_KEYS,
-			       QKD_STREAM_KEYS_DEFAULT);
-	lim.low_watermark = get_u32(attrs, QKD_A_STREAM_LOW_WATERMARK, 0);
-	lim.lifetime_ms = get_u32(attrs, QKD_A_STREAM_LIFETIME, 0);
-	ret = qkd_pool_stream_create(genl_info_net(info), name, &lim);
+	conf.max_keys = get_u32(attrs, QKD_A_STREAM_MAX_KEYS,
+				QKD_STREAM_KEYS_DEFAULT);
+	conf.low_watermark = get_u32(attrs, QKD_A_STREAM_LOW_WATERMARK, 0);
+	conf.lifetime_ms = get_u32(attrs, QKD_A_STREAM_LIFETIME, 0);
+	ret = qkd_pool_stream_create(genl_info_net(info), name, &conf);
 	if (ret == -EEXIST)
 		NL_SET_ERR_MSG_MOD(info->extack, "stream exists");
 	return ret;
@@ -212,7 +236,7 @@ static int stream_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct qkd_stream *s;
 	int ret;
 
-	ret = get_stream(info, LIMIT_ATTRS, &s);
+	ret = get_stream(info, CONF_ATTRS, &s);
 	if (ret)
 		return ret;
 	if (!attrs[QKD_A_STREAM_MAX_KEYS] &&
@@ -268,7 +292,7 @@ static int stream_get_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		goto err_put_stream;
-	hdr = genlmsg_put_reply(msg, info, &qkd_genl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &genl_family, 0,
 				QKD_CMD_STREAM_GET);
 	if (!hdr || put_stream(msg, s))
 		goto err_free_msg;
@@ -295,7 +319,7 @@ static int dump_one(struct qkd_stream *s, void *data)
 	void *hdr;
 
 	hdr = genlmsg_put(arg->skb, NETLINK_CB(cb->skb).portid,
-			  cb->nlh->nlmsg_seq, &qkd_genl_family, NLM_F_MULTI,
+			  cb->nlh->nlmsg_seq, &genl_family, NLM_F_MULTI,
 			  QKD_CMD_STREAM_GET);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -398,7 +422,7 @@ static int add_keys(struct genl_info *info, unsigned int n)
 	unsigned int i;
 	int ret;
 
-	ret = get_stream(info, A(KEYS), &s);
+	ret = get_stream(info, ATTR_BIT(KEYS), &s);
 	if (ret)
 		return ret;
 	ret = -ENOMEM;
@@ -515,7 +539,7 @@ static int key_reply(struct genl_info *info, struct sk_buff *msg,
 {
 	void *hdr;
 
-	hdr = genlmsg_put_reply(msg, info, &qkd_genl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &genl_family, 0,
 				info->genlhdr->cmd);
 	if (!hdr || nla_put_string(msg, QKD_A_STREAM_NAME, s->name) ||
 	    put_key(msg, rec) ||
@@ -531,7 +555,7 @@ static int key_reply(struct genl_info *info, struct sk_buff *msg,
  * Take and reserve: the one netlink path that hands out key material. The
  * reply is allocated first so that a taken key is not lost to -ENOMEM.
  */
-static int take(struct genl_info *info, bool reserve)
+static int take_or_reserve(struct genl_info *info, bool reserve)
 {
 	struct nlattr **attrs = info->attrs;
 	struct qkd_key_record rec;
@@ -541,7 +565,8 @@ static int take(struct genl_info *info, bool reserve)
 	u32 timeout = 0;
 	int ret;
 
-	ret = get_stream(info, A(KEY_ID) | (reserve ? A(TIMEOUT) : 0), &s);
+	ret = get_stream(info, ATTR_BIT(KEY_ID) |
+			 (reserve ? ATTR_BIT(TIMEOUT) : 0), &s);
 	if (ret)
 		return ret;
 	ret = -ENOMEM;
@@ -552,7 +577,7 @@ static int take(struct genl_info *info, bool reserve)
 		id = nla_data(attrs[QKD_A_KEY_ID]);
 	if (reserve) {
 		timeout = get_u32(attrs, QKD_A_TIMEOUT,
-				  READ_ONCE(qkd_resv_timeout_ms));
+				  READ_ONCE(resv_timeout_ms));
 		ret = qkd_stream_reserve(s, id, NULL, timeout, &rec);
 	} else if (id) {
 		ret = qkd_stream_take_id(s, id, &rec);
@@ -580,21 +605,21 @@ out_put_stream:
 
 static int key_take_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return take(info, false);
+	return take_or_reserve(info, false);
 }
 
 static int key_reserve_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return take(info, true);
+	return take_or_reserve(info, true);
 }
 
-static int finish(struct genl_info *info, bool commit)
+static int commit_or_release(struct genl_info *info, bool commit)
 {
 	struct qkd_stream *s;
 	const u8 *id;
 	int ret;
 
-	ret = get_stream(info, A(KEY_ID), &s);
+	ret = get_stream(info, ATTR_BIT(KEY_ID), &s);
 	if (ret)
 		return ret;
 	if (attr_absent(info, QKD_A_KEY_ID)) {
@@ -617,12 +642,12 @@ out_put_stream:
 
 static int key_commit_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return finish(info, true);
+	return commit_or_release(info, true);
 }
 
 static int key_release_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return finish(info, false);
+	return commit_or_release(info, false);
 }
 
 static int key_flush_doit(struct sk_buff *skb, struct genl_info *info)
@@ -633,7 +658,7 @@ static int key_flush_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 n;
 	int ret;
 
-	ret = get_stream(info, A(FLAGS), &s);
+	ret = get_stream(info, ATTR_BIT(FLAGS), &s);
 	if (ret)
 		return ret;
 	ret = -ENOMEM;
@@ -641,7 +666,7 @@ static int key_flush_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		goto out_put_stream;
 	n = qkd_stream_flush(s, get_u32(info->attrs, QKD_A_FLAGS, 0));
-	hdr = genlmsg_put_reply(msg, info, &qkd_genl_family, 0,
+	hdr = genlmsg_put_reply(msg, info, &genl_family, 0,
 				QKD_CMD_KEY_FLUSH);
 	if (!hdr || nla_put_string(msg, QKD_A_STREAM_NAME, s->name) ||
 	    nla_put_u32(msg, QKD_A_COUNT, n)) {
@@ -705,7 +730,7 @@ static const struct genl_multicast_group qkd_mcgrps[] = {
 	{ .name = QKD_GENL_MCGRP_EVENTS },
 };
 
-struct genl_family qkd_genl_family __ro_after_init = {
+static struct genl_family genl_family __ro_after_init = {
 	.name = QKD_GENL_NAME,
 	.version = QKD_GENL_VERSION,
 	.maxattr = QKD_A_MAX,
@@ -719,12 +744,26 @@ struct genl_family qkd_genl_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(qkd_mcgrps),
 };
 
+/* The pool and its streams tell of changes through this. */
+static void send_event(struct net *net, u8 cmd, const char *name,
+		       const struct qkd_event_snap *snap)
+{
+	qkd_event_send(&genl_family, net, cmd, name, snap);
+}
+
 int __init qkd_netlink_init(void)
 {
-	return genl_register_family(&qkd_genl_family);
+	int ret;
+
+	ret = genl_register_family(&genl_family);
+	if (ret)
+		return ret;
+	qkd_notify_register(send_event);
+	return 0;
 }
 
 void qkd_netlink_uninit(void)
 {
-	genl_unregister_family(&qkd_genl_family);
+	qkd_notify_unregister();
+	genl_unregister_family(&genl_family);
 }

@@ -6,10 +6,6 @@
 #ifndef _QKD_NETLINK_H
 #define _QKD_NETLINK_H
 
-#include <net/genetlink.h>
-
-extern struct genl_family qkd_genl_family;
-
 int qkd_netlink_init(void);
 void qkd_netlink_uninit(void);
 

@@ -16,7 +16,7 @@
 #include <linux/mutex.h>
 
 #include "stream.h"
-#include "events.h"
+#include "notify.h"
 #include "pool.h"
 
 #define NAME_HASH_BITS 8
@@ -44,7 +44,8 @@ static struct hlist_head *name_bucket(struct qkd_pool *pool,
 	return &pool->names[hash_32(h, NAME_HASH_BITS)];
 }
 
-static struct qkd_stream *lookup(struct qkd_pool *pool, const char *name)
+static struct qkd_stream *lookup_stream(struct qkd_pool *pool,
+					const char *name)
 {
 	struct qkd_stream *s;
 
@@ -67,7 +68,7 @@ struct qkd_stream *qkd_pool_stream_get(struct net *net, const char *name)
 	struct qkd_stream *s;
 
 	rcu_read_lock();
-	s = lookup(net_pool(net), name);
+	s = lookup_stream(net_pool(net), name);
 	if (s && !refcount_inc_not_zero(&s->refs))
 		s = NULL;
 	rcu_read_unlock();
@@ -75,7 +76,7 @@ struct qkd_stream *qkd_pool_stream_get(struct net *net, const char *name)
 }
 
 int qkd_pool_stream_create(struct net *net, const char *name,
-			   const struct qkd_stream_limits *lim)
+			   const struct qkd_stream_conf *conf)
 {
 	struct qkd_pool *pool = net_pool(net);
 	struct qkd_stream *s;
@@ -83,12 +84,12 @@ int qkd_pool_stream_create(struct net *net, const char *name,
 
 	if (!qkd_stream_name_valid(name))
 		return -EINVAL;
-	s = qkd_stream_create(net, name, lim);
+	s = qkd_stream_create(net, name, conf);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 
 	mutex_lock(&pool->lock);
-	if (lookup(pool, name)) {
+	if (lookup_stream(pool, name)) {
 		ret = -EEXIST;
 		goto err_kill;
 	}
@@ -100,7 +101,7 @@ int qkd_pool_stream_create(struct net *net, const char *name,
 	pool->gen++;
 	mutex_unlock(&pool->lock);
 
-	qkd_event_stream(net, QKD_CMD_EVENT_STREAM_NEW, name);
+	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_NEW, name);
 	return 0;
 
 err_kill:
@@ -123,7 +124,7 @@ int qkd_pool_stream_delete(struct net *net, const char *name)
 	struct qkd_stream *s;
 
 	mutex_lock(&pool->lock);
-	s = lookup(pool, name);
+	s = lookup_stream(pool, name);
 	if (!s) {
 		mutex_unlock(&pool->lock);
 		return -ENOENT;
@@ -132,7 +133,7 @@ int qkd_pool_stream_delete(struct net *net, const char *name)
 	mutex_unlock(&pool->lock);
 
 	qkd_stream_kill(s);
-	qkd_event_stream(net, QKD_CMD_EVENT_STREAM_DEL, s->name);
+	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_DEL, s->name);
 	qkd_stream_put(s);
 	return 0;
 }
@@ -221,4 +222,6 @@ int qkd_pool_init(void)
 void qkd_pool_uninit(void)
 {
 	unregister_pernet_device(&pool_net_ops);
+	/* Streams are freed with kfree_rcu(): let the last ones go. */
+	rcu_barrier();
 }

@@ -8,7 +8,7 @@
 
 #include <linux/types.h>
 
-struct qkd_stream_limits;
+struct qkd_stream_conf;
 struct qkd_stream;
 struct net;
 
@@ -19,7 +19,7 @@ void qkd_pool_uninit(void);
 
 struct qkd_stream *qkd_pool_stream_get(struct net *net, const char *name);
 int qkd_pool_stream_create(struct net *net, const char *name,
-			   const struct qkd_stream_limits *lim);
+			   const struct qkd_stream_conf *conf);
 int qkd_pool_stream_delete(struct net *net, const char *name);
 int qkd_pool_dump(struct net *net, unsigned long *cursor, u32 *gen,
 		  qkd_pool_dump_fn fn, void *arg);

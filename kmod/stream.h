@@ -10,21 +10,15 @@
 #include <linux/workqueue.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
-#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/qkdpool.h>
 
+struct qkd_key;
 struct net;
 
-/* Module parameters, defined in main.c. */
-extern unsigned long qkd_mem_max;
-extern unsigned long qkd_mem_max_userns;
-extern unsigned int qkd_resv_timeout_ms;
-extern atomic_long_t qkd_mem_used;
-extern atomic_long_t qkd_mem_used_userns;
-
-struct qkd_stream_limits {
+/* What a stream is configured with: QKD_A_STREAM_* of the UAPI. */
+struct qkd_stream_conf {
 	u32 max_keys;
 	u32 low_watermark;
 	u32 lifetime_ms;
@@ -36,6 +30,10 @@ struct qkd_stream_limits {
  * flight and by bound device files. Everything below @lock is protected by
  * it; @dead is set under it when the stream leaves its pool, after which no
  * key is added or handed out and @net must not be used.
+ *
+ * Keys are in @keys by ID and on @local (a FIFO, the take-next order) or
+ * @peer while available (take.c), or behind an entry of @resv while
+ * reserved (resv.c). The scan fields and the sorted flags are expiry.c's.
  */
 struct qkd_stream {
 	struct hlist_node name_node;
@@ -54,7 +52,7 @@ struct qkd_stream {
 	unsigned long next_scan;
 	unsigned long last_scan;
 	bool scan_armed;
-	struct qkd_stream_limits lim;
+	struct qkd_stream_conf conf;
 	u32 nr_local;
 	u32 nr_peer;
 	u32 nr_resv;
@@ -69,38 +67,14 @@ struct qkd_stream {
 	char name[QKD_STREAM_NAME_MAX];
 };
 
-struct qkd_key;
-
-int qkd_stream_init(void);
-void qkd_stream_uninit(void);
-
 bool qkd_stream_name_valid(const char *name);
 struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
-				     const struct qkd_stream_limits *lim);
+				     const struct qkd_stream_conf *conf);
 void qkd_stream_kill(struct qkd_stream *s);
 void qkd_stream_put(struct qkd_stream *s);
 
-static inline void qkd_stream_hold(struct qkd_stream *s)
-{
-	refcount_inc(&s->refs);
-}
-
-struct qkd_key *qkd_key_alloc(const struct qkd_stream *s, const u8 *id,
-			      const u8 *material, u32 len, u32 owner,
-			      u32 lifetime_ms);
-void qkd_key_free(struct qkd_key *key);
-
 int qkd_stream_add(struct qkd_stream *s, struct qkd_key **keys,
 		   unsigned int n);
-int qkd_stream_take_next(struct qkd_stream *s, struct qkd_key_record *recs,
-			 unsigned int n);
-int qkd_stream_take_id(struct qkd_stream *s, const u8 *id,
-		       struct qkd_key_record *rec);
-int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
-		       u32 timeout_ms, struct qkd_key_record *rec);
-int qkd_stream_commit(struct qkd_stream *s, const u8 *id, const void *owner);
-int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner);
-void qkd_stream_release_owner(struct qkd_stream *s, const void *owner);
 u32 qkd_stream_flush(struct qkd_stream *s, u32 flags);
 int qkd_stream_set(struct qkd_stream *s, const u32 *max_keys,
 		   const u32 *low_watermark, const u32 *lifetime_ms);

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copyright (C) 2025 The qkdpool authors.
+ *
+ * Reservations: a key handed out but kept, hidden from every taker, until
+ * its holder commits (the key is destroyed, as if taken) or releases it
+ * (the key goes back where it was). A reservation made through a device
+ * file is held by that file and released when it closes; one made through
+ * netlink has no holder and is released when its timeout passes.
+ */
+
+#include <linux/spinlock.h>
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "stream.h"
+#include "expiry.h"
+#include "notify.h"
+#include "trace.h"
+#include "take.h"
+#include "resv.h"
+#include "key.h"
+
+/* A reserved key; @owner is the device file holding it, NULL for netlink. */
+struct qkd_resv {
+	struct list_head list;
+	struct qkd_key *key;
+	const void *owner;
+	unsigned long deadline;
+};
+
+static void put_back(struct qkd_stream *s, struct qkd_resv *resv,
+		     struct qkd_pending_notice *pending,
+		     struct list_head *gone)
+{
+	struct qkd_key *key = resv->key;
+
+	list_del(&resv->list);
+	kfree(resv);
+	s->nr_resv--;
+	trace_qkd_key_release(s->name, key->id, key->owner);
+	if (qkd_key_expired(key)) {
+		qkd_key_drop(&s->keys, key, gone);
+		s->expired++;
+		pending->expired++;
+		return;
+	}
+	key->state = QKD_KEY_AVAIL;
+	/* Scans skip reserved keys, so none may be due for this one. */
+	if (key->expires)
+		qkd_expiry_arm(s, key->expires);
+	if (key->owner == QKD_OWNER_LOCAL) {
+		/* It was the oldest when reserved: the head is its place. */
+		qkd_expiry_link(key, &s->local, &s->local_sorted, true);
+		s->nr_local++;
+		s->exhausted = false;
+		pending->wake = true;
+	} else {
+		qkd_expiry_link(key, &s->peer, &s->peer_sorted, false);
+		s->nr_peer++;
+	}
+}
+
+/*
+ * Puts back the netlink reservations whose timeout passed and lowers
+ * *@next (0: none) to the earliest deadline of the others.
+ */
+void qkd_resv_expire(struct qkd_stream *s, struct qkd_pending_notice *pending,
+		     struct list_head *gone, unsigned long *next)
+{
+	struct qkd_resv *resv, *tmp;
+
+	list_for_each_entry_safe(resv, tmp, &s->resv, list) {
+		if (resv->owner)
+			continue;
+		if (time_after_eq(jiffies, resv->deadline)) {
+			put_back(s, resv, pending, gone);
+			continue;
+		}
+		if (!*next || time_before(resv->deadline, *next))
+			*next = resv->deadline;
+	}
+}
+
+/* The stream is dying: every reserved key goes on @gone to be wiped. */
+void qkd_resv_drop_all(struct qkd_stream *s, struct list_head *gone)
+{
+	struct qkd_resv *resv, *tmp;
+
+	list_for_each_entry_safe(resv, tmp, &s->resv, list) {
+		list_add_tail(&resv->key->list, gone);
+		kfree(resv);
+	}
+	INIT_LIST_HEAD(&s->resv);
+	s->nr_resv = 0;
+}
+
+static int reserve_key(struct qkd_stream *s, const u8 *id,
+		       struct qkd_key **keyp,
+		       struct qkd_pending_notice *pending,
+		       struct list_head *gone)
+{
+	u32 before = s->nr_local;
+
+	if (s->dead)
+		return -ENOENT;
+	if (id)
+		return qkd_take_peer(s, id, keyp, pending, gone);
+	*keyp = qkd_take_oldest_local(s, pending, gone);
+	qkd_take_check_levels(s, before, *keyp, pending);
+	return *keyp ? 0 : -EAGAIN;
+}
+
+/*
+ * Reserve: hands out key material but keeps the key, hidden from every
+ * taker, until commit or release. @id NULL reserves the next local key.
+ * @timeout_ms applies to netlink reservations (@owner NULL) only.
+ */
+int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
+		       u32 timeout_ms, struct qkd_key_record *rec)
+{
+	struct qkd_pending_notice pending = {};
+	struct qkd_resv *resv;
+	struct qkd_key *key;
+	LIST_HEAD(gone);
+	int ret;
+
+	resv = kmalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
+	if (!resv)
+		return -ENOMEM;
+
+	spin_lock(&s->lock);
+	ret = reserve_key(s, id, &key, &pending, &gone);
+	if (!ret) {
+		key->state = QKD_KEY_RESERVED;
+		resv->key = key;
+		resv->owner = owner;
+		list_add_tail(&resv->list, &s->resv);
+		s->nr_resv++;
+		if (!owner) {
+			resv->deadline = jiffies + msecs_to_jiffies(timeout_ms);
+			qkd_expiry_arm(s, resv->deadline);
+		}
+		qkd_key_to_record(key, rec);
+		trace_qkd_key_reserve(s->name, key->id, key->owner);
+	}
+	qkd_notify_snapshot(s, &pending);
+	spin_unlock(&s->lock);
+
+	if (ret)
+		kfree(resv);
+	qkd_key_free_list(&gone);
+	qkd_notify_deliver(s, &pending);
+	return ret;
+}
+
+static struct qkd_resv *find_resv(struct qkd_stream *s, const u8 *id,
+				  const void *owner, int *err)
+{
+	struct qkd_resv *resv;
+	struct qkd_key *key;
+
+	*err = -ENOENT;
+	if (s->dead)
+		return NULL;
+	key = qkd_key_table_lookup(&s->keys, id);
+	if (!key || key->state != QKD_KEY_RESERVED)
+		return NULL;
+	list_for_each_entry(resv, &s->resv, list) {
+		if (resv->key != key)
+			continue;
+		if (resv->owner == owner)
+			return resv;
+		break;
+	}
+	*err = -EBUSY;
+	return NULL;
+}
+
+int qkd_stream_commit(struct qkd_stream *s, const u8 *id, const void *owner)
+{
+	struct qkd_resv *resv;
+	struct qkd_key *key;
+	LIST_HEAD(gone);
+	int ret;
+
+	spin_lock(&s->lock);
+	resv = find_resv(s, id, owner, &ret);
+	if (resv) {
+		key = resv->key;
+		list_del(&resv->list);
+		s->nr_resv--;
+		s->taken++;
+		trace_qkd_key_commit(s->name, key->id, key->owner);
+		qkd_key_drop(&s->keys, key, &gone);
+		ret = 0;
+	}
+	spin_unlock(&s->lock);
+
+	kfree(resv);
+	qkd_key_free_list(&gone);
+	return ret;
+}
+
+int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner)
+{
+	struct qkd_pending_notice pending = {};
+	struct qkd_resv *resv;
+	LIST_HEAD(gone);
+	int ret;
+
+	spin_lock(&s->lock);
+	resv = find_resv(s, id, owner, &ret);
+	if (resv) {
+		put_back(s, resv, &pending, &gone);
+		ret = 0;
+	}
+	qkd_notify_snapshot(s, &pending);
+	spin_unlock(&s->lock);
+
+	qkd_key_free_list(&gone);
+	qkd_notify_deliver(s, &pending);
+	return ret;
+}
+
+/* A device file is closing: its reservations go back to the stream. */
+void qkd_stream_release_owner(struct qkd_stream *s, const void *owner)
+{
+	struct qkd_pending_notice pending = {};
+	struct qkd_resv *resv, *tmp;
+	LIST_HEAD(gone);
+
+	spin_lock(&s->lock);
+	list_for_each_entry_safe(resv, tmp, &s->resv, list)
+		if (resv->owner == owner)
+			put_back(s, resv, &pending, &gone);
+	qkd_notify_snapshot(s, &pending);
+	spin_unlock(&s->lock);
+
+	qkd_key_free_list(&gone);
+	qkd_notify_deliver(s, &pending);
+}

@@ -245,9 +245,11 @@ static shared_key_t *lookup(private_qkd_creds_t *this, identification_t *me)
 	{
 		/* we only ever offer keys we picked ourselves; a static "qkd:<id>"
 		 * PPK of another credential set is none of our business */
-		return marker && qkd_ppk_id_initiator(ike_sa) ? reserve(this, ike_sa,
-																 NULL)
-													  : NULL;
+		if (!marker || !qkd_ppk_id_initiator(ike_sa))
+		{
+			return NULL;
+		}
+		return reserve(this, ike_sa, NULL);
 	}
 	if (marker)
 	{

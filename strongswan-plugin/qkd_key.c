@@ -122,9 +122,10 @@ qkd_key_t *qkd_key_create(struct qkd_key_record *rec, struct qkd_pool *pool,
 			.commit = _commit,
 			.destroy = _destroy,
 		},
-		.rec = *rec,
 		.pool = pool,
 	);
+	/* not in INIT(): its compound literal would leave a copy on the stack */
+	memcpy(&this->rec, rec, sizeof(this->rec));
 	strncpy(this->stream, stream, sizeof(this->stream) - 1);
 	qkd_key_record_wipe(rec);
 	return &this->public;

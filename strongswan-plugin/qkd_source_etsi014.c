@@ -175,9 +175,12 @@ METHOD(qkd_source_t, reserve_id, qkd_key_t*,
 	}
 	qkd_keyid_format(id.ptr, uuid);
 	/* room for ETSI014_KEYS_MAX IDs: not on a charon thread's stack */
-	INIT(dec,
-		.n = 1,
-	);
+	dec = calloc(1, sizeof(*dec));
+	if (!dec)
+	{
+		return NULL;
+	}
+	dec->n = 1;
 	memcpy(dec->ids[0], id.ptr, QKD_KEY_ID_LEN);
 	/* the peer is the master SAE of keys it initiated with */
 	key = fetch_key(this, stream, dec);

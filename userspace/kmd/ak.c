@@ -93,9 +93,7 @@ static void hold(struct ak *a, size_t i, struct qkd_key_record *rec,
 		 struct qkd_key_record *keys)
 {
 	memcpy(a->held[i], rec->id, QKD_KEY_ID_LEN);
-	memcpy(keys[i].id, rec->id, QKD_KEY_ID_LEN);
-	keys[i].material_len = rec->material_len;
-	memcpy(keys[i].material, rec->material, rec->material_len);
+	keys[i] = *rec;
 	qkd_key_record_wipe(rec);
 }
 

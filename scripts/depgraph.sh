@@ -10,8 +10,8 @@
 #   scripts/depgraph.sh [-e] COMPONENT...
 #
 # COMPONENT is one of: kmod kmd macsecd simkme qkdctl plugin, or a
-# directory of .o files. Each daemon's graph includes the libraries it
-# links (lib/, etsi014/), so a library calling up into a daemon shows as a
+# directory of .o files. Each daemon's graph, and the plugin's, includes the
+# libraries it links (lib/, etsi014/), so a library calling up into a daemon shows as a
 # cycle too. Prints "COMPONENT: no cycles" or the files of each cycle, and
 # exits 1 if any component has a cycle (2 if its objects are not built).
 # -e prints the edges ("a.o b.o": a.o calls b.o) as well.
@@ -38,7 +38,7 @@ objects_of()
 	kmd|macsecd|simkme|qkdctl)
 		ls "$u/$1"/*.o "$u"/lib/*.o
 		[ "$1" = macsecd ] || [ "$1" = qkdctl ] || ls "$u"/etsi014/*.o ;;
-	plugin) ls "$top"/build/strongswan/obj/*.o ;;
+	plugin) ls "$top"/build/strongswan/obj/*.o "$u"/lib/*.o "$u"/etsi014/*.o ;;
 	*) ls "$1"/*.o ;;
 	esac 2>/dev/null
 }

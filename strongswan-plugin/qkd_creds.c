@@ -14,7 +14,7 @@
 
 #include "qkd_creds.h"
 #include "qkd_streams.h"
-#include "qkd_uuid.h"
+#include "qkd_ppk_id.h"
 
 #include <daemon.h>
 #include <credentials/keys/shared_key.h>
@@ -174,12 +174,15 @@ static shared_key_t *use_key(private_qkd_creds_t *this, ike_sa_t *ike_sa,
 }
 
 /**
- * Initiator: reserve the next local-owned key of the peer's stream
+ * Reserve a key for an IKE_SA: the next local-owned key of the peer's
+ * stream if we initiate (id NULL), else the peer-owned key the peer named,
+ * in its stream only
  */
-static shared_key_t *reserve_next(private_qkd_creds_t *this, ike_sa_t *ike_sa)
+static shared_key_t *reserve(private_qkd_creds_t *this, ike_sa_t *ike_sa,
+							 u_char *id)
 {
+	char *stream, ppk_id[QKD_PPK_ID_LEN + 1], uuid[QKD_KEYID_STR_SIZE];
 	shared_key_t *ppk = NULL;
-	char *stream, uuid[QKD_UUID_STR_LEN + 1];
 	qkd_key_t *key;
 
 	stream = select_stream(ike_sa);
@@ -187,69 +190,35 @@ static shared_key_t *reserve_next(private_qkd_creds_t *this, ike_sa_t *ike_sa)
 	{
 		return NULL;
 	}
-	key = this->source->reserve_next(this->source, stream);
-	if (!key)
+	if (id)
+	{
+		key = this->source->reserve_id(this->source, stream,
+									   chunk_create(id, QKD_KEY_ID_LEN));
+	}
+	else
+	{
+		key = this->source->reserve_next(this->source, stream);
+	}
+	if (!key && id)
+	{
+		DBG1(DBG_CFG, "qkd: refusing PPK_ID '%s' from '%Y'",
+			 qkd_ppk_id_format(chunk_create(id, QKD_KEY_ID_LEN), ppk_id),
+			 ike_sa->get_other_id(ike_sa));
+	}
+	else if (!key)
 	{
 		DBG1(DBG_CFG, "qkd: no QKD key for IKE_SA %s[%u], failing closed",
 			 ike_sa->get_name(ike_sa), ike_sa->get_unique_id(ike_sa));
-		goto out;
 	}
-	DBG2(DBG_CFG, "qkd: using QKD key %s of stream '%s' as PPK",
-		 qkd_uuid_to_string(key->get_id(key), uuid), stream);
-	ppk = use_key(this, ike_sa, key, stream, TRUE);
-out:
+	else
+	{
+		DBG2(DBG_CFG, "qkd: %s QKD key %s of stream '%s' as PPK",
+			 id ? "peer uses" : "using",
+			 qkd_keyid_format(key->get_id(key).ptr, uuid), stream);
+		ppk = use_key(this, ike_sa, key, stream, !id);
+	}
 	free(stream);
 	return ppk;
-}
-
-/**
- * Responder: reserve the peer-owned key the peer named, in its stream only
- */
-static shared_key_t *reserve_id(private_qkd_creds_t *this, ike_sa_t *ike_sa,
-								u_char *id)
-{
-	shared_key_t *ppk = NULL;
-	char *stream, uuid[QKD_UUID_STR_LEN + 1];
-	qkd_key_t *key;
-
-	stream = select_stream(ike_sa);
-	if (!stream)
-	{
-		return NULL;
-	}
-	key = this->source->reserve_id(this->source, stream,
-								   chunk_create(id, QKD_ID_LEN));
-	if (!key)
-	{
-		DBG1(DBG_CFG, "qkd: refusing PPK_ID '" QKD_PPK_ID_PREFIX "%s' from "
-			 "'%Y'", qkd_uuid_to_string(chunk_create(id, QKD_ID_LEN), uuid),
-			 ike_sa->get_other_id(ike_sa));
-		goto out;
-	}
-	DBG2(DBG_CFG, "qkd: peer uses QKD key %s of stream '%s' as PPK",
-		 qkd_uuid_to_string(key->get_id(key), uuid), stream);
-	ppk = use_key(this, ike_sa, key, stream, FALSE);
-out:
-	free(stream);
-	return ppk;
-}
-
-/**
- * Whether an IKE_SA is one we initiated and its connection uses the marker
- */
-static bool is_qkd_initiator(ike_sa_t *ike_sa)
-{
-	peer_cfg_t *peer_cfg = ike_sa->get_peer_cfg(ike_sa);
-	identification_t *ppk_id;
-
-	if (!peer_cfg || !ike_sa->get_id(ike_sa)->is_initiator(
-													ike_sa->get_id(ike_sa)))
-	{
-		return FALSE;
-	}
-	ppk_id = peer_cfg->get_ppk_id(peer_cfg);
-	return ppk_id && chunk_equals(ppk_id->get_encoding(ppk_id),
-								  chunk_from_str(QKD_PPK_ID_MARKER));
 }
 
 /**
@@ -258,12 +227,12 @@ static bool is_qkd_initiator(ike_sa_t *ike_sa)
 static shared_key_t *lookup(private_qkd_creds_t *this, identification_t *me)
 {
 	chunk_t enc = me->get_encoding(me);
-	u_char id[QKD_ID_LEN];
+	u_char id[QKD_KEY_ID_LEN];
 	ike_sa_t *ike_sa;
 	bool marker;
 
 	marker = chunk_equals(enc, chunk_from_str(QKD_PPK_ID_MARKER));
-	if (!marker && !qkd_uuid_from_ppk_id(enc, id))
+	if (!marker && !qkd_ppk_id_parse(enc, id))
 	{
 		return NULL;
 	}
@@ -276,8 +245,11 @@ static shared_key_t *lookup(private_qkd_creds_t *this, identification_t *me)
 	{
 		/* we only ever offer keys we picked ourselves; a static "qkd:<id>"
 		 * PPK of another credential set is none of our business */
-		return marker && is_qkd_initiator(ike_sa) ? reserve_next(this, ike_sa)
-												  : NULL;
+		if (!marker || !qkd_ppk_id_initiator(ike_sa))
+		{
+			return NULL;
+		}
+		return reserve(this, ike_sa, NULL);
 	}
 	if (marker)
 	{
@@ -285,7 +257,7 @@ static shared_key_t *lookup(private_qkd_creds_t *this, identification_t *me)
 			 "key ID, refusing", me);
 		return NULL;
 	}
-	return reserve_id(this, ike_sa, id);
+	return reserve(this, ike_sa, id);
 }
 
 METHOD(credential_set_t, create_shared_enumerator, enumerator_t*,

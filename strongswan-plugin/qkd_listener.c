@@ -13,7 +13,7 @@
  */
 
 #include "qkd_listener.h"
-#include "qkd_uuid.h"
+#include "qkd_ppk_id.h"
 
 #include <daemon.h>
 #include <encoding/payloads/notify_payload.h>
@@ -40,24 +40,6 @@ struct private_qkd_listener_t {
 };
 
 /**
- * Whether we initiated the IKE_SA for a connection with ppk_id = qkd
- */
-static bool is_qkd_connection(ike_sa_t *ike_sa)
-{
-	peer_cfg_t *peer_cfg = ike_sa->get_peer_cfg(ike_sa);
-	identification_t *ppk_id;
-
-	if (!peer_cfg || !ike_sa->get_id(ike_sa)->is_initiator(
-													ike_sa->get_id(ike_sa)))
-	{
-		return FALSE;
-	}
-	ppk_id = peer_cfg->get_ppk_id(peer_cfg);
-	return ppk_id && chunk_equals(ppk_id->get_encoding(ppk_id),
-								  chunk_from_str(QKD_PPK_ID_MARKER));
-}
-
-/**
  * Whether a notify is a PPK_IDENTITY carrying the marker
  */
 static bool is_marker(notify_payload_t *notify)
@@ -79,9 +61,8 @@ static bool is_marker(notify_payload_t *notify)
 static void rewrite_ppk_id(private_qkd_listener_t *this, ike_sa_t *ike_sa,
 						   notify_payload_t *notify)
 {
-	char buf[1 + sizeof(QKD_PPK_ID_PREFIX) - 1 + QKD_UUID_STR_LEN + 1];
-	char *prefix = buf + 1, *uuid = prefix + sizeof(QKD_PPK_ID_PREFIX) - 1;
-	u_char id[QKD_ID_LEN];
+	char buf[1 + QKD_PPK_ID_LEN + 1];
+	u_char id[QKD_KEY_ID_LEN];
 
 	if (!this->keys->mark_sent(this->keys, ike_sa, id))
 	{
@@ -90,8 +71,7 @@ static void rewrite_ppk_id(private_qkd_listener_t *this, ike_sa_t *ike_sa,
 		return;
 	}
 	buf[0] = PPK_ID_FIXED;
-	memcpy(prefix, QKD_PPK_ID_PREFIX, sizeof(QKD_PPK_ID_PREFIX) - 1);
-	qkd_uuid_to_string(chunk_create(id, sizeof(id)), uuid);
+	qkd_ppk_id_format(chunk_create(id, sizeof(id)), buf + 1);
 	notify->set_notification_data(notify,
 							chunk_create((u_char*)buf, sizeof(buf) - 1));
 	DBG1(DBG_IKE, "qkd: sending PPK_ID '%s'", buf + 1);
@@ -106,7 +86,7 @@ METHOD(listener_t, message, bool,
 
 	if (incoming || !plain || !message->get_request(message) ||
 		message->get_exchange_type(message) != IKE_AUTH ||
-		!is_qkd_connection(ike_sa))
+		!qkd_ppk_id_initiator(ike_sa))
 	{
 		return TRUE;
 	}
@@ -132,7 +112,7 @@ METHOD(listener_t, authorize, bool,
 	{
 		return TRUE;
 	}
-	qkd_conn = is_qkd_connection(ike_sa);
+	qkd_conn = qkd_ppk_id_initiator(ike_sa);
 	has_key = this->keys->has_key(this->keys, ike_sa, &sent);
 	if (!qkd_conn && !has_key)
 	{

@@ -120,8 +120,7 @@ static qkd_source_t *create_etsi014()
 	}
 	DBG1(DBG_CFG, "qkd: taking %u-bit keys from the ETSI GS QKD 014 KME %s",
 		 bits, url);
-	return qkd_source_etsi014_create(qkd_kme_create(url, cert, key, ca,
-													timeout), bits);
+	return qkd_source_etsi014_create(url, cert, key, ca, timeout, bits);
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 
 #include "qkd_sa_keys.h"
-#include "qkd_uuid.h"
+#include <keyid.h>
 
 #include <daemon.h>
 #include <collections/hashtable.h>
@@ -83,10 +83,10 @@ static void entry_destroy(entry_t *entry)
  */
 static void log_key(ike_sa_t *ike_sa, entry_t *entry, char *what)
 {
-	char uuid[QKD_UUID_STR_LEN + 1];
+	char uuid[QKD_KEYID_STR_SIZE];
 
 	DBG1(DBG_IKE, "qkd: %s QKD key %s of stream '%s' (IKE_SA %s[%u])", what,
-		 qkd_uuid_to_string(entry->key->get_id(entry->key), uuid),
+		 qkd_keyid_format(entry->key->get_id(entry->key).ptr, uuid),
 		 entry->stream, ike_sa->get_name(ike_sa),
 		 ike_sa->get_unique_id(ike_sa));
 }
@@ -161,7 +161,7 @@ METHOD(qkd_sa_keys_t, mark_sent, bool,
 	entry = this->entries->get(this->entries, sa_key(ike_sa));
 	if (entry && entry->initiator)
 	{
-		memcpy(id, entry->key->get_id(entry->key).ptr, QKD_ID_LEN);
+		memcpy(id, entry->key->get_id(entry->key).ptr, QKD_KEY_ID_LEN);
 		entry->sent = found = TRUE;
 	}
 	this->mutex->unlock(this->mutex);

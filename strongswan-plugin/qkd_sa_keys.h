@@ -55,7 +55,7 @@ struct qkd_sa_keys_t {
 	 * Get the ID of an initiator's key and note that it goes on the wire.
 	 *
 	 * @param ike_sa		IKE_SA
-	 * @param id			receives the key ID (QKD_ID_LEN bytes)
+	 * @param id			receives the key ID (QKD_KEY_ID_LEN bytes)
 	 * @return				TRUE if the IKE_SA has an initiator's key
 	 */
 	bool (*mark_sent)(qkd_sa_keys_t *this, ike_sa_t *ike_sa, u_char *id);

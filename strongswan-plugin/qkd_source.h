@@ -22,52 +22,9 @@
 
 #include <library.h>
 
-#include "qkd_kme.h"
-
-/** Length of a QKD key ID (a UUID, as ETSI GS QKD 014 uses) */
-#define QKD_ID_LEN 16
+#include "qkd_key.h"
 
 typedef struct qkd_source_t qkd_source_t;
-typedef struct qkd_key_t qkd_key_t;
-
-/**
- * A QKD key reserved from a key source.
- *
- * The key is hidden from every other taker until it is committed (gone for
- * good) or destroyed without commit (given back to the source, if the
- * source can take it back).
- */
-struct qkd_key_t {
-
-	/**
-	 * Get the 16-byte ID of the key.
-	 *
-	 * @return			key ID, internal data
-	 */
-	chunk_t (*get_id)(qkd_key_t *this);
-
-	/**
-	 * Move the key material out of the reservation.
-	 *
-	 * The material is handed out once; the reservation keeps only the ID.
-	 *
-	 * @return			allocated key material (caller clears), or
-	 *					chunk_empty if already taken
-	 */
-	chunk_t (*take_material)(qkd_key_t *this);
-
-	/**
-	 * Consume the key: it is destroyed at the source.
-	 *
-	 * @return			TRUE if the source confirmed
-	 */
-	bool (*commit)(qkd_key_t *this);
-
-	/**
-	 * Release the reservation (unless committed) and wipe the object.
-	 */
-	void (*destroy)(qkd_key_t *this);
-};
 
 /**
  * Source of QKD keys: the kernel pool or an ETSI GS QKD 014 KME.
@@ -121,10 +78,21 @@ qkd_source_t *qkd_source_pool_create(char *device);
  * a key is consumed when the KME hands it out, so an IKE_SA that fails
  * after dec_keys cannot give its key back.
  *
- * @param kme			client of the KME (adopted, destroyed on failure)
+ * Requests go through libetsi014's client with mutual TLS (our SAE
+ * certificate and key, the KME's CA) and block the calling thread for at
+ * most the timeout: call them on the IKE_SA's thread, never under the bus
+ * lock.
+ *
+ * @param url			base URL of the KME, https://host:port
+ * @param cert			our SAE's client certificate (PEM file)
+ * @param key			its private key (PEM file)
+ * @param ca			CA certificates of the KME (PEM file)
+ * @param timeout		timeout of a request in seconds
  * @param key_bits		size of the keys to ask for, in bits
  * @return				key source, NULL if libcurl failed (logged)
  */
-qkd_source_t *qkd_source_etsi014_create(qkd_kme_t *kme, u_int key_bits);
+qkd_source_t *qkd_source_etsi014_create(char *url, char *cert, char *key,
+										char *ca, u_int timeout,
+										u_int key_bits);
 
 #endif /** QKD_SOURCE_H_ @}*/

@@ -12,20 +12,15 @@
  * for more details.
  */
 
-
 #include "qkd_source.h"
-#include "qkd_kme.h"
-#include "qkd_uuid.h"
-#include "qkd_wipe.h"
 
-#include <curl/curl.h>
-#include <jansson.h>
-#include <linux/qkdpool.h>
+#include <event2/event.h>
+#include <client.h>
+#include <keyid.h>
 
 #include <utils/debug.h>
 
 typedef struct private_qkd_source_t private_qkd_source_t;
-typedef struct private_qkd_key_t private_qkd_key_t;
 
 /**
  * Private data of the ETSI GS QKD 014 key source
@@ -38,9 +33,9 @@ struct private_qkd_source_t {
 	qkd_source_t public;
 
 	/**
-	 * Client of our KME
+	 * Our KME and our SAE's TLS files; the strings are ours
 	 */
-	qkd_kme_t *kme;
+	struct etsi014_client_cfg cfg;
 
 	/**
 	 * Size of the keys we ask for, in bits
@@ -49,197 +44,120 @@ struct private_qkd_source_t {
 };
 
 /**
- * A key delivered by the KME.
- *
- * ETSI GS QKD 014 has no reservation: enc_keys and dec_keys hand a key out
- * once and forget it, so the key is consumed when we hold it. commit() has
- * nothing left to do and destroy() cannot give the key back.
+ * The one key a request yields, filled by the client's callback
  */
-struct private_qkd_key_t {
+typedef struct {
 
-	/**
-	 * Public interface
-	 */
-	qkd_key_t public;
+	/** Source, for log lines */
+	private_qkd_source_t *this;
 
-	/**
-	 * Key ID
-	 */
-	u_char id[QKD_ID_LEN];
+	/** Event loop of the request, left when the reply is in */
+	struct event_base *base;
 
-	/**
-	 * Key material, until taken
-	 */
-	chunk_t material;
-};
+	/** enc_keys or dec_keys, for log lines */
+	char *call;
 
-METHOD(qkd_key_t, get_id, chunk_t,
-	private_qkd_key_t *this)
-{
-	return chunk_create(this->id, sizeof(this->id));
-}
+	/** SAE ID of the peer, for log lines */
+	char *sae;
 
-METHOD(qkd_key_t, take_material, chunk_t,
-	private_qkd_key_t *this)
-{
-	chunk_t material = this->material;
+	/** The key, if ok */
+	struct qkd_key_record rec;
 
-	this->material = chunk_empty;
-	return material;
-}
-
-METHOD(qkd_key_t, commit, bool,
-	private_qkd_key_t *this)
-{
-	return TRUE;
-}
-
-METHOD(qkd_key_t, key_destroy, void,
-	private_qkd_key_t *this)
-{
-	chunk_clear(&this->material);
-	memwipe(this, sizeof(*this));
-	free(this);
-}
-
-/**
- * Create a key object, taking over material
- */
-static qkd_key_t *key_create(u_char *id, chunk_t material)
-{
-	private_qkd_key_t *key;
-
-	INIT(key,
-		.public = {
-			.get_id = _get_id,
-			.take_material = _take_material,
-			.commit = _commit,
-			.destroy = _key_destroy,
-		},
-		.material = material,
-	);
-	memcpy(key->id, id, QKD_ID_LEN);
-	return &key->public;
-}
-
-/**
- * Parse a Key container holding exactly one key, NULL if malformed (logged)
- */
-static qkd_key_t *parse_key_container(chunk_t reply)
-{
-	json_t *root, *keys, *entry, *id_str, *key_str;
-	chunk_t material = chunk_empty;
-	qkd_key_t *key = NULL;
-	u_char id[QKD_ID_LEN];
-
-	root = json_loadb((char*)reply.ptr, reply.len, 0, NULL);
-	keys = json_object_get(root, "keys");
-	entry = json_array_get(keys, 0);
-	id_str = json_object_get(entry, "key_ID");
-	key_str = json_object_get(entry, "key");
-	if (json_array_size(keys) != 1 || !json_is_string(id_str) ||
-		!json_is_string(key_str) ||
-		!qkd_uuid_from_string(chunk_from_str((char*)json_string_value(id_str)),
-							  id))
-	{
-		DBG1(DBG_CFG, "qkd: malformed key container from the KME");
-		goto out;
-	}
-	material = chunk_from_base64(
-					chunk_from_str((char*)json_string_value(key_str)), NULL);
-	if (material.len < QKD_KEY_MIN_LEN || material.len > QKD_KEY_MAX_LEN)
-	{
-		DBG1(DBG_CFG, "qkd: the KME sent a key of %zu bytes", material.len);
-		chunk_clear(&material);
-		goto out;
-	}
-	key = key_create(id, material);
-out:
-	json_decref(root);
-	return key;
-}
-
-/**
- * The "message" of an ETSI 014 Error reply, or a placeholder
- */
-static void log_refusal(private_qkd_source_t *this, char *what, char *sae,
-						u_int status, chunk_t reply)
-{
-	json_t *root, *message, *details, *reason;
-
-	root = json_loadb((char*)reply.ptr, reply.len, 0, NULL);
-	message = json_object_get(root, "message");
-	details = json_object_get(root, "details");
-	reason = json_object_get(json_array_get(details, 0), "reason");
-	DBG1(DBG_CFG, "qkd: KME %s refused %s for SAE '%s': HTTP %u: %s%s%s",
-		 this->kme->get_url(this->kme), what, sae, status,
-		 json_string_value(message) ?: "(no message)",
-		 json_is_string(reason) ? ": " : "",
-		 json_string_value(reason) ?: "");
-	json_decref(root);
-}
-
-/**
- * Build "/api/v1/keys/<SAE ID>/<call><query>", FALSE if unusable (logged)
- */
-static bool build_path(char *path, size_t len, char *sae, char *call,
-					   char *query)
-{
-	char *escaped;
+	/** Whether rec holds a key */
 	bool ok;
+} reply_t;
 
-	escaped = curl_easy_escape(NULL, sae, 0);
-	ok = escaped && snprintf(path, len, "/api/v1/keys/%s/%s%s", escaped,
-							 call, query) < len;
-	curl_free(escaped);
-	if (!ok)
+/**
+ * Client callback: keep the one key of the reply, or log why there is none
+ */
+static void on_reply(void *arg, struct etsi014_result *r)
+{
+	reply_t *reply = arg;
+	const char *url = reply->this->cfg.url;
+
+	if (!r->ok && !r->http)
 	{
-		DBG1(DBG_CFG, "qkd: SAE ID '%s' unusable", sae);
+		DBG1(DBG_CFG, "qkd: KME %s unreachable: %s", url, r->error);
 	}
-	return ok;
+	else if (!r->ok && r->http != 200)
+	{
+		DBG1(DBG_CFG, "qkd: KME %s refused %s for SAE '%s': %s", url,
+			 reply->call, reply->sae, r->error);
+	}
+	else if (!r->ok || r->n != 1 || r->keys[0].material_len < QKD_KEY_MIN_LEN)
+	{
+		DBG1(DBG_CFG, "qkd: malformed key container from the KME: %s",
+			 r->ok ? "not one key of at least 128 bits" : r->error);
+	}
+	else
+	{
+		/* the client wipes its copy when we return */
+		reply->rec = r->keys[0];
+		reply->ok = TRUE;
+	}
+	event_base_loopbreak(reply->base);
 }
 
 /**
- * Ask the KME for one key with call (enc_keys or dec_keys) for an SAE
+ * Ask the KME for one key, by ID (dec_keys) if dec is given, else enc_keys;
+ * blocks for at most the timeout
  */
-static qkd_key_t *fetch_key(private_qkd_source_t *this, char *call,
-							char *sae, char *query, char *body)
+static qkd_key_t *fetch_key(private_qkd_source_t *this, char *sae,
+							struct etsi014_dec_req *dec)
 {
+	reply_t reply = {
+		.this = this,
+		.call = dec ? "dec_keys" : "enc_keys",
+		.sae = sae,
+	};
+	struct etsi014_client *client = NULL;
 	qkd_key_t *key = NULL;
-	char path[256];
-	chunk_t reply;
-	u_int status;
+	int err = -ENOMEM;
 
-	if (!build_path(path, sizeof(path), sae, call, query))
+	/* an event loop of our own: charon's threads run none */
+	reply.base = event_base_new();
+	if (reply.base)
 	{
-		return NULL;
+		client = etsi014_client_new(reply.base, &this->cfg);
 	}
-	status = this->kme->request(this->kme, path, body, &reply);
-	if (status == 200)
+	if (client)
 	{
-		key = parse_key_container(reply);
+		err = dec ? etsi014_client_dec_keys(client, sae, dec, on_reply, &reply)
+				  : etsi014_client_enc_keys(client, sae, 1, this->key_bits,
+											on_reply, &reply);
 	}
-	else if (status)
+	if (err)
 	{
-		log_refusal(this, call, sae, status, reply);
+		DBG1(DBG_CFG, "qkd: starting a request to KME %s failed: %s",
+			 this->cfg.url, strerror(-err));
 	}
-	chunk_clear(&reply);
+	else
+	{
+		event_base_dispatch(reply.base);
+	}
+	if (reply.ok)
+	{
+		key = qkd_key_create(&reply.rec, NULL, sae);
+	}
+	etsi014_client_free(client);
+	if (reply.base)
+	{
+		event_base_free(reply.base);
+	}
 	return key;
 }
 
 METHOD(qkd_source_t, reserve_next, qkd_key_t*,
 	private_qkd_source_t *this, char *stream)
 {
-	char query[64];
 	qkd_key_t *key;
 
 	/* the stream names the peer, the slave SAE of keys we initiate with */
-	snprintf(query, sizeof(query), "?number=1&size=%u", this->key_bits);
-	key = fetch_key(this, "enc_keys", stream, query, NULL);
+	key = fetch_key(this, stream, NULL);
 	if (!key)
 	{
 		DBG1(DBG_CFG, "qkd: no key available for SAE '%s' from KME %s",
-			 stream, this->kme->get_url(this->kme));
+			 stream, this->cfg.url);
 	}
 	return key;
 }
@@ -247,21 +165,30 @@ METHOD(qkd_source_t, reserve_next, qkd_key_t*,
 METHOD(qkd_source_t, reserve_id, qkd_key_t*,
 	private_qkd_source_t *this, char *stream, chunk_t id)
 {
-	char uuid[QKD_UUID_STR_LEN + 1], body[128];
+	char uuid[QKD_KEYID_STR_SIZE];
+	struct etsi014_dec_req *dec;
 	qkd_key_t *key;
 
-	if (id.len != QKD_ID_LEN)
+	if (id.len != QKD_KEY_ID_LEN)
 	{
 		return NULL;
 	}
-	qkd_uuid_to_string(id, uuid);
-	snprintf(body, sizeof(body), "{\"key_IDs\":[{\"key_ID\":\"%s\"}]}", uuid);
+	qkd_keyid_format(id.ptr, uuid);
+	/* room for ETSI014_KEYS_MAX IDs: not on a charon thread's stack */
+	dec = calloc(1, sizeof(*dec));
+	if (!dec)
+	{
+		return NULL;
+	}
+	dec->n = 1;
+	memcpy(dec->ids[0], id.ptr, QKD_KEY_ID_LEN);
 	/* the peer is the master SAE of keys it initiated with */
-	key = fetch_key(this, "dec_keys", stream, "", body);
+	key = fetch_key(this, stream, dec);
+	free(dec);
 	if (key && !chunk_equals_const(key->get_id(key), id))
 	{
 		DBG1(DBG_CFG, "qkd: KME %s answered key %s with another key",
-			 this->kme->get_url(this->kme), uuid);
+			 this->cfg.url, uuid);
 		key->destroy(key);
 		key = NULL;
 	}
@@ -275,22 +202,29 @@ METHOD(qkd_source_t, reserve_id, qkd_key_t*,
 METHOD(qkd_source_t, destroy, void,
 	private_qkd_source_t *this)
 {
-	this->kme->destroy(this->kme);
+	free((char*)this->cfg.url);
+	free((char*)this->cfg.cert);
+	free((char*)this->cfg.key);
+	free((char*)this->cfg.ca);
 	free(this);
-	qkd_wipe_uninit();
+	etsi014_client_global_cleanup();
 }
 
 /*
  * Described in header
  */
-qkd_source_t *qkd_source_etsi014_create(qkd_kme_t *kme, u_int key_bits)
+qkd_source_t *qkd_source_etsi014_create(char *url, char *cert, char *key,
+										char *ca, u_int timeout,
+										u_int key_bits)
 {
 	private_qkd_source_t *this;
+	size_t len;
 
-	if (!qkd_wipe_init())
+	/* libcurl's and jansson's buffers hold base64 key material: wiped on
+	 * free, process-wide (charon itself uses neither) */
+	if (etsi014_client_global_init())
 	{
 		DBG1(DBG_CFG, "qkd: initializing libcurl failed");
-		kme->destroy(kme);
 		return NULL;
 	}
 	INIT(this,
@@ -299,8 +233,20 @@ qkd_source_t *qkd_source_etsi014_create(qkd_kme_t *kme, u_int key_bits)
 			.reserve_id = _reserve_id,
 			.destroy = _destroy,
 		},
-		.kme = kme,
+		.cfg = {
+			.url = strdup(url),
+			.cert = strdup(cert),
+			.key = strdup(key),
+			.ca = strdup(ca),
+			.timeout_ms = timeout * 1000L,
+		},
 		.key_bits = key_bits,
 	);
+	/* "https://kme:443/" and "https://kme:443" alike */
+	len = strlen(url);
+	if (len && url[len - 1] == '/')
+	{
+		((char*)this->cfg.url)[len - 1] = '\0';
+	}
 	return &this->public;
 }

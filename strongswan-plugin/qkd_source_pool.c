@@ -13,19 +13,13 @@
  */
 
 #include "qkd_source.h"
-#include "qkd_uuid.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <linux/qkdpool.h>
+#include <keyid.h>
 
 #include <utils/debug.h>
 
 typedef struct private_qkd_source_t private_qkd_source_t;
-typedef struct private_qkd_key_t private_qkd_key_t;
 
 /**
  * Private data of the kernel pool key source
@@ -44,181 +38,50 @@ struct private_qkd_source_t {
 };
 
 /**
- * A key reserved through its own file of /dev/qkdpool.
- *
- * The reservation belongs to the file: if charon dies, the kernel releases
- * it when the file is closed, so a crash never strands a key.
- */
-struct private_qkd_key_t {
-
-	/**
-	 * Public interface
-	 */
-	qkd_key_t public;
-
-	/**
-	 * File bound to the key's stream, holding the reservation
-	 */
-	int fd;
-
-	/**
-	 * Key ID
-	 */
-	u_char id[QKD_ID_LEN];
-
-	/**
-	 * Key material, until taken
-	 */
-	chunk_t material;
-
-	/**
-	 * Stream name, for log lines
-	 */
-	char stream[QKD_STREAM_NAME_MAX];
-
-	/**
-	 * Whether the key was committed
-	 */
-	bool committed;
-};
-
-METHOD(qkd_key_t, get_id, chunk_t,
-	private_qkd_key_t *this)
-{
-	return chunk_create(this->id, sizeof(this->id));
-}
-
-METHOD(qkd_key_t, take_material, chunk_t,
-	private_qkd_key_t *this)
-{
-	chunk_t material = this->material;
-
-	this->material = chunk_empty;
-	return material;
-}
-
-METHOD(qkd_key_t, commit, bool,
-	private_qkd_key_t *this)
-{
-	struct qkd_key_ref ref;
-	char uuid[QKD_UUID_STR_LEN + 1];
-
-	memcpy(ref.id, this->id, sizeof(ref.id));
-	if (ioctl(this->fd, QKD_IOC_COMMIT, &ref) < 0)
-	{
-		DBG1(DBG_CFG, "qkd: committing key %s of stream '%s' failed: %s",
-			 qkd_uuid_to_string(get_id(this), uuid), this->stream,
-			 strerror(errno));
-		return FALSE;
-	}
-	this->committed = TRUE;
-	return TRUE;
-}
-
-METHOD(qkd_key_t, key_destroy, void,
-	private_qkd_key_t *this)
-{
-	struct qkd_key_ref ref;
-
-	if (!this->committed)
-	{
-		/* closing the file would release it too; say so explicitly */
-		memcpy(ref.id, this->id, sizeof(ref.id));
-		ioctl(this->fd, QKD_IOC_RELEASE, &ref);
-	}
-	close(this->fd);
-	chunk_clear(&this->material);
-	memwipe(this, sizeof(*this));
-	free(this);
-}
-
-/**
- * Open a file of the pool device bound to a stream, -1 on error (logged)
- */
-static int open_stream(private_qkd_source_t *this, char *stream)
-{
-	struct qkd_bind bind = {};
-	int fd;
-
-	if (strlen(stream) >= sizeof(bind.name))
-	{
-		DBG1(DBG_CFG, "qkd: stream name '%s' too long", stream);
-		return -1;
-	}
-	strncpy((char*)bind.name, stream, sizeof(bind.name) - 1);
-
-	fd = open(this->device, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-	{
-		DBG1(DBG_CFG, "qkd: opening %s failed: %s", this->device,
-			 strerror(errno));
-		return -1;
-	}
-	if (ioctl(fd, QKD_IOC_BIND, &bind) < 0)
-	{
-		DBG1(DBG_CFG, "qkd: binding to stream '%s' failed: %s", stream,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/**
- * Reserve a key with the given ioctl, NULL on error (errno set)
+ * Reserve a key through a file of its own, by ID if id is given; NULL on
+ * error, with the reason as -errno in *err (0 if logged here)
  */
 static qkd_key_t *reserve(private_qkd_source_t *this, char *stream,
-						  unsigned long request, u_char *id)
+						  u_char *id, int *err)
 {
-	private_qkd_key_t *key;
-	struct qkd_key_record rec = {};
-	int fd, err;
+	struct qkd_key_record rec;
+	struct qkd_pool *pool;
 
-	fd = open_stream(this, stream);
-	if (fd < 0)
+	*err = qkd_pool_open_at(this->device, stream, FALSE, &pool);
+	if (*err)
 	{
-		errno = ENODEV;
+		DBG1(DBG_CFG, "qkd: opening stream '%s' of %s failed: %s", stream,
+			 this->device, strerror(-*err));
+		*err = 0;
 		return NULL;
 	}
-	if (id)
+	*err = id ? qkd_pool_reserve_id(pool, id, &rec)
+			  : qkd_pool_reserve_next(pool, &rec);
+	if (!*err && (rec.material_len < QKD_KEY_MIN_LEN ||
+				  rec.material_len > QKD_KEY_MAX_LEN))
 	{
-		memcpy(rec.id, id, sizeof(rec.id));
+		qkd_key_record_wipe(&rec);
+		*err = -EIO;
 	}
-	if (ioctl(fd, request, &rec) < 0 || rec.material_len < QKD_KEY_MIN_LEN ||
-		rec.material_len > QKD_KEY_MAX_LEN)
+	if (*err)
 	{
-		err = errno;
-		memwipe(&rec, sizeof(rec));
-		close(fd);
-		errno = err;
+		qkd_pool_close(pool);
 		return NULL;
 	}
-	INIT(key,
-		.public = {
-			.get_id = _get_id,
-			.take_material = _take_material,
-			.commit = _commit,
-			.destroy = _key_destroy,
-		},
-		.fd = fd,
-		.material = chunk_clone(chunk_create(rec.material, rec.material_len)),
-	);
-	memcpy(key->id, rec.id, sizeof(key->id));
-	strncpy(key->stream, stream, sizeof(key->stream) - 1);
-	memwipe(&rec, sizeof(rec));
-	return &key->public;
+	return qkd_key_create(&rec, pool, stream);
 }
 
 METHOD(qkd_source_t, reserve_next, qkd_key_t*,
 	private_qkd_source_t *this, char *stream)
 {
 	qkd_key_t *key;
+	int err;
 
-	key = reserve(this, stream, QKD_IOC_RESERVE_NEXT, NULL);
-	if (!key && errno != ENODEV)
+	key = reserve(this, stream, NULL, &err);
+	if (err)
 	{
 		DBG1(DBG_CFG, "qkd: no key available in stream '%s': %s", stream,
-			 errno == EAGAIN ? "pool empty" : strerror(errno));
+			 err == -EAGAIN ? "pool empty" : strerror(-err));
 	}
 	return key;
 }
@@ -230,32 +93,33 @@ static const char *id_error(int err)
 {
 	switch (err)
 	{
-		case ENOENT:
+		case -ENOENT:
 			return "unknown, expired or already used";
-		case EACCES:
+		case -EACCES:
 			return "owned by this node, not by the peer";
-		case EBUSY:
+		case -EBUSY:
 			return "in use by another exchange";
 		default:
-			return strerror(err);
+			return strerror(-err);
 	}
 }
 
 METHOD(qkd_source_t, reserve_id, qkd_key_t*,
 	private_qkd_source_t *this, char *stream, chunk_t id)
 {
-	char uuid[QKD_UUID_STR_LEN + 1];
+	char uuid[QKD_KEYID_STR_SIZE];
 	qkd_key_t *key;
+	int err;
 
-	if (id.len != QKD_ID_LEN)
+	if (id.len != QKD_KEY_ID_LEN)
 	{
 		return NULL;
 	}
-	key = reserve(this, stream, QKD_IOC_RESERVE_ID, id.ptr);
-	if (!key && errno != ENODEV)
+	key = reserve(this, stream, id.ptr, &err);
+	if (err)
 	{
 		DBG1(DBG_CFG, "qkd: key %s of stream '%s' refused: %s",
-			 qkd_uuid_to_string(id, uuid), stream, id_error(errno));
+			 qkd_keyid_format(id.ptr, uuid), stream, id_error(err));
 	}
 	return key;
 }

@@ -228,13 +228,13 @@ TEST(config_errors)
 
 TEST(json_keys)
 {
-	static struct etsi014_key k[4];
+	static struct qkd_key_record k[4];
 	struct etsi014_error e = { 0 };
 	char *s;
 	size_t n;
 
 	memset(k[0].id, 0x11, QKD_KEY_ID_LEN);
-	k[0].len = 32;
+	k[0].material_len = 32;
 	memset(k[0].material, 0x5a, 32);
 	s = etsi014_keys_json(k, 1);
 	ASSERT_NE(NULL, s);
@@ -242,7 +242,7 @@ TEST(json_keys)
 	ASSERT_EQ(0, etsi014_keys_parse(s, strlen(s), k, 4, &n, &e));
 	etsi014_str_free(s);
 	EXPECT_EQ(1, n);
-	EXPECT_EQ(32, k[0].len);
+	EXPECT_EQ(32, k[0].material_len);
 	EXPECT_EQ(0x5a, k[0].material[31]);
 
 	s = "{\"keys\":[{\"key_ID\":\"nope\",\"key\":\"AAAA\"}]}";
@@ -301,15 +301,15 @@ static char *spaced(const char *s)
  * jansson from a spaced copy: both give the same keys. */
 TEST(bulk_keys_same_as_tree)
 {
-	static struct etsi014_key in[3], fast[4], tree[4];
+	static struct qkd_key_record in[3], fast[4], tree[4];
 	struct etsi014_error e = { 0 };
 	size_t i, n = 0, m = 0;
 	char *s, *sp;
 
 	for (i = 0; i < 3; i++) {
 		memset(in[i].id, 0x21 * (i + 1), QKD_KEY_ID_LEN);
-		in[i].len = 16 << i;
-		memset(in[i].material, 0x5a + i, in[i].len);
+		in[i].material_len = 16 << i;
+		memset(in[i].material, 0x5a + i, in[i].material_len);
 	}
 	s = etsi014_keys_json(in, 1);
 	ASSERT_NE(NULL, s);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Random keys: well-formed records, v4 UUIDs, bounds checked, wipes. */
+/*
+ * Random keys: well-formed records, v4 UUIDs, bounds checked, wipes; the
+ * wipe-on-free allocator functions keep what they move.
+ */
 #include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -76,6 +79,29 @@ TEST(secmem_secure_process)
 	EXPECT_EQ(0, prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
 	ASSERT_EQ(0, getrlimit(RLIMIT_CORE, &rl));
 	EXPECT_EQ(0, rl.rlim_cur);
+}
+
+TEST(secmem_wiped_allocators)
+{
+	char *p, *q;
+
+	/* A library's realloc() must keep the contents it moves. */
+	p = qkd_realloc_wiped(NULL, 8);
+	ASSERT_NE(NULL, p);
+	memcpy(p, "0123456", 8);
+	q = qkd_realloc_wiped(p, 4096);
+	ASSERT_NE(NULL, q);
+	EXPECT_STREQ("0123456", q);
+	q[3] = '\0';
+	p = qkd_realloc_wiped(q, 4);
+	ASSERT_NE(NULL, p);
+	EXPECT_STREQ("012", p);
+	EXPECT_EQ(NULL, qkd_realloc_wiped(p, 0));
+	p = qkd_strdup_wiped("key material");
+	ASSERT_NE(NULL, p);
+	EXPECT_STREQ("key material", p);
+	qkd_free_wiped(p);
+	qkd_free_wiped(NULL);
 }
 
 TEST(secmem_record_layout)

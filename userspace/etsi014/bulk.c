@@ -27,7 +27,7 @@ static char *put(char *p, const char *s)
 }
 
 /* UUIDs and base64 need no JSON escaping: they are copied as they are. */
-char *etsi014_bulk_keys_write(const struct etsi014_key *keys, size_t n)
+char *etsi014_bulk_keys_write(const struct qkd_key_record *keys, size_t n)
 {
 	size_t i, item = strlen(ID_OPEN KEY_SEP ITEM_CLOSE ",") +
 			 QKD_KEYID_UUID_LEN + B64_MAX;
@@ -41,7 +41,7 @@ char *etsi014_bulk_keys_write(const struct etsi014_key *keys, size_t n)
 		qkd_keyid_format(keys[i].id, p);
 		p = put(p + QKD_KEYID_UUID_LEN, KEY_SEP);
 		p += EVP_EncodeBlock((unsigned char *)p, keys[i].material,
-				     keys[i].len);
+				     keys[i].material_len);
 		p = put(p, ITEM_CLOSE);
 	}
 	strcpy(p, TAIL);
@@ -65,7 +65,7 @@ char *etsi014_bulk_ids_write(const struct etsi014_dec_req *req)
 	return s;
 }
 
-int etsi014_b64_decode(const char *s, size_t len, struct etsi014_key *k)
+int etsi014_b64_decode(const char *s, size_t len, struct qkd_key_record *k)
 {
 	size_t pad = 0;
 	uint8_t buf[B64_MAX];
@@ -85,7 +85,7 @@ int etsi014_b64_decode(const char *s, size_t len, struct etsi014_key *k)
 		return -EINVAL;
 	}
 	memcpy(k->material, buf, n);
-	k->len = n;
+	k->material_len = n;
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
 }
@@ -140,7 +140,7 @@ static bool take_id(struct cursor *c, uint8_t id[QKD_KEY_ID_LEN])
 	return !qkd_keyid_parse(text, id, NULL);
 }
 
-static bool take_material(struct cursor *c, struct etsi014_key *k)
+static bool take_material(struct cursor *c, struct qkd_key_record *k)
 {
 	size_t len = span(c, b64_char);
 
@@ -150,14 +150,14 @@ static bool take_material(struct cursor *c, struct etsi014_key *k)
 	return true;
 }
 
-static bool take_key(struct cursor *c, struct etsi014_key *k)
+static bool take_key(struct cursor *c, struct qkd_key_record *k)
 {
 	return take(c, ID_OPEN) && take_id(c, k->id) && take(c, KEY_SEP) &&
 	       take_material(c, k) && take(c, ITEM_CLOSE);
 }
 
 int etsi014_bulk_keys_read(const char *buf, size_t len,
-			   struct etsi014_key *keys, size_t max, size_t *n)
+			   struct qkd_key_record *keys, size_t max, size_t *n)
 {
 	struct cursor c = { buf, buf + len };
 	size_t i = 0;

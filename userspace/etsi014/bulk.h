@@ -18,16 +18,16 @@
 
 #include "etsi014.h"
 
-char *etsi014_bulk_keys_write(const struct etsi014_key *keys, size_t n);
+char *etsi014_bulk_keys_write(const struct qkd_key_record *keys, size_t n);
 char *etsi014_bulk_ids_write(const struct etsi014_dec_req *req);
 
 /* 0, or -EAGAIN (not the compact form or not valid: parse with jansson). */
 int etsi014_bulk_keys_read(const char *buf, size_t len,
-			   struct etsi014_key *keys, size_t max, size_t *n);
+			   struct qkd_key_record *keys, size_t max, size_t *n);
 int etsi014_bulk_ids_read(const char *buf, size_t len,
 			  struct etsi014_dec_req *req);
 
 /* Strict base64 of 1..ETSI014_KEY_MAX_BYTES bytes into k; 0 or -EINVAL. */
-int etsi014_b64_decode(const char *s, size_t len, struct etsi014_key *k);
+int etsi014_b64_decode(const char *s, size_t len, struct qkd_key_record *k);
 
 #endif /* ETSI014_BULK_H */

@@ -27,7 +27,7 @@ struct etsi014_result {
 	bool ok;
 	int http;			/* HTTP status; 0: no reply */
 	char error[512];		/* why, when !ok */
-	struct etsi014_key *keys;	/* enc_keys, dec_keys */
+	struct qkd_key_record *keys;	/* enc_keys, dec_keys */
 	size_t n;
 	struct etsi014_status status;	/* status */
 };

@@ -21,7 +21,7 @@ void etsi014_error_set(struct etsi014_error *e, int code, const char *msg,
 	va_end(ap);
 }
 
-void etsi014_keys_wipe(struct etsi014_key *keys, size_t n)
+void etsi014_keys_wipe(struct qkd_key_record *keys, size_t n)
 {
 	if (keys)
 		explicit_bzero(keys, n * sizeof(*keys));

@@ -4,8 +4,10 @@
  * shared by the HTTPS server (server.c), the client (client.c) and their
  * JSON mapping (json.c). Plain C, no daemon state.
  *
- * Key material passes through these structures only; every holder wipes
- * them with etsi014_keys_wipe() when done.
+ * A key is the pool's struct qkd_key_record (include/uapi/linux/qkdpool.h),
+ * of which ETSI 014 uses id, material_len and material: one record type from
+ * the KME to every consumer. Key material passes through these records
+ * only; every holder wipes them with etsi014_keys_wipe() when done.
  */
 #ifndef ETSI014_H
 #define ETSI014_H
@@ -20,12 +22,6 @@
 #define ETSI014_KEY_MAX_BYTES	QKD_KEY_MAX_LEN	/* 512 bits: what a pool holds */
 #define ETSI014_KEYS_MAX	1024	/* keys in one request or reply */
 #define ETSI014_BODY_MAX	(256 * 1024)
-
-struct etsi014_key {
-	uint8_t id[QKD_KEY_ID_LEN];
-	uint32_t len;				/* bytes of material */
-	uint8_t material[ETSI014_KEY_MAX_BYTES];
-};
 
 struct etsi014_status {
 	char source_kme[ETSI014_KME_ID_MAX];
@@ -67,7 +63,7 @@ void etsi014_error_set(struct etsi014_error *e, int code, const char *msg,
 		       const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-void etsi014_keys_wipe(struct etsi014_key *keys, size_t n);
+void etsi014_keys_wipe(struct qkd_key_record *keys, size_t n);
 
 /*
  * Make every library that may hold key material in its heap (jansson,
@@ -76,5 +72,15 @@ void etsi014_keys_wipe(struct etsi014_key *keys, size_t n);
  * once at start, before any of them allocates. Returns 0 or -1.
  */
 int etsi014_secure_allocators(void);
+
+/*
+ * The part of etsi014_secure_allocators() that a client living in another
+ * program's process may take (the strongSwan plugin in charon, which owns
+ * OpenSSL and its heap): wipe-on-free for jansson and libcurl, and
+ * curl_global_init(). Returns 0 or -1; pair each success with
+ * etsi014_client_global_cleanup().
+ */
+int etsi014_client_global_init(void);
+void etsi014_client_global_cleanup(void);
 
 #endif /* ETSI014_H */

@@ -56,12 +56,12 @@ static json_t *load(const char *buf, size_t len, struct etsi014_error *e)
 	return root;
 }
 
-char *etsi014_keys_json(const struct etsi014_key *keys, size_t n)
+char *etsi014_keys_json(const struct qkd_key_record *keys, size_t n)
 {
 	return etsi014_bulk_keys_write(keys, n);
 }
 
-static int key_parse(json_t *obj, struct etsi014_key *k,
+static int key_parse(json_t *obj, struct qkd_key_record *k,
 		     struct etsi014_error *e)
 {
 	const char *id, *mat, *why;
@@ -82,7 +82,7 @@ static int key_parse(json_t *obj, struct etsi014_key *k,
 	return 0;
 }
 
-int etsi014_keys_parse(const char *buf, size_t len, struct etsi014_key *keys,
+int etsi014_keys_parse(const char *buf, size_t len, struct qkd_key_record *keys,
 		       size_t max, size_t *n, struct etsi014_error *e)
 {
 	json_t *root, *arr;

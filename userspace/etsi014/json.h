@@ -16,8 +16,8 @@
 void etsi014_str_free(char *s);
 
 /* Key container: {"keys": [{"key_ID": UUID, "key": base64}, ...]}. */
-char *etsi014_keys_json(const struct etsi014_key *keys, size_t n);
-int etsi014_keys_parse(const char *buf, size_t len, struct etsi014_key *keys,
+char *etsi014_keys_json(const struct qkd_key_record *keys, size_t n);
+int etsi014_keys_parse(const char *buf, size_t len, struct qkd_key_record *keys,
 		       size_t max, size_t *n, struct etsi014_error *e);
 
 char *etsi014_status_json(const struct etsi014_status *st);

@@ -27,7 +27,7 @@ struct etsi014_server {
 	const struct etsi014_server_ops *ops;
 	void *ctx;
 	/* One request at a time (single-threaded): buffers live here. */
-	struct etsi014_key keys[ETSI014_KEYS_MAX];
+	struct qkd_key_record keys[ETSI014_KEYS_MAX];
 	struct etsi014_dec_req dec;
 };
 

@@ -28,11 +28,11 @@ struct etsi014_server_ops {
 	/* keys has room for ETSI014_KEYS_MAX keys; *n is set to the count. */
 	int (*enc_keys)(void *ctx, const char *caller, const char *slave_sae,
 			const struct etsi014_enc_req *req,
-			struct etsi014_key *keys, size_t *n,
+			struct qkd_key_record *keys, size_t *n,
 			struct etsi014_error *e);
 	int (*dec_keys)(void *ctx, const char *caller, const char *master_sae,
 			const struct etsi014_dec_req *req,
-			struct etsi014_key *keys, size_t *n,
+			struct qkd_key_record *keys, size_t *n,
 			struct etsi014_error *e);
 };
 

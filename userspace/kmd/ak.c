@@ -90,18 +90,16 @@ static void commit_all(struct ak *a, struct qkd_pool *p, size_t n)
 
 /* Key i of the reply: remember its reservation, copy it, wipe rec. */
 static void hold(struct ak *a, size_t i, struct qkd_key_record *rec,
-		 struct etsi014_key *keys)
+		 struct qkd_key_record *keys)
 {
 	memcpy(a->held[i], rec->id, QKD_KEY_ID_LEN);
-	memcpy(keys[i].id, rec->id, QKD_KEY_ID_LEN);
-	keys[i].len = rec->material_len;
-	memcpy(keys[i].material, rec->material, rec->material_len);
+	keys[i] = *rec;
 	qkd_key_record_wipe(rec);
 }
 
 /* A request fails as a whole: the n keys held so far go back. */
 static void unhold(struct ak *a, struct qkd_pool *p,
-		   struct etsi014_key *keys, size_t n)
+		   struct qkd_key_record *keys, size_t n)
 {
 	release_all(a, p, n);
 	etsi014_keys_wipe(keys, n);
@@ -109,7 +107,7 @@ static void unhold(struct ak *a, struct qkd_pool *p,
 
 static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 		    const struct etsi014_enc_req *req,
-		    struct etsi014_key *keys, size_t *n,
+		    struct qkd_key_record *keys, size_t *n,
 		    struct etsi014_error *e)
 {
 	struct kmd *k = ctx;
@@ -146,7 +144,7 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 
 static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 		    const struct etsi014_dec_req *req,
-		    struct etsi014_key *keys, size_t *n,
+		    struct qkd_key_record *keys, size_t *n,
 		    struct etsi014_error *e)
 {
 	char text[QKD_KEYID_STR_SIZE];

@@ -46,7 +46,7 @@ struct batch {
 	bool kme_busy, dead;		/* dead: freed when the KME answers */
 	uint16_t key_bytes, count;
 	uint8_t (*ids)[QKD_KEY_ID_LEN];
-	struct etsi014_key *keys;	/* material, while we hold it */
+	struct qkd_key_record *keys;	/* material, while we hold it */
 };
 
 static void link_fill(struct link *l);
@@ -249,7 +249,7 @@ static int take_keys(struct batch *b, struct etsi014_result *r,
 	if (r->n != b->count)
 		return -1;
 	for (i = 0; i < r->n; i++)
-		if (r->keys[i].len != b->key_bytes ||
+		if (r->keys[i].material_len != b->key_bytes ||
 		    (check_ids && memcmp(r->keys[i].id, b->ids[i],
 					 QKD_KEY_ID_LEN)))
 			return -1;

@@ -39,7 +39,7 @@ int store_count(struct qkd_genl *g, const char *stream,
 }
 
 int store_add(struct qkd_genl *g, const char *stream,
-	      const struct etsi014_key *keys, size_t n, uint32_t owner,
+	      const struct qkd_key_record *keys, size_t n, uint32_t owner,
 	      uint32_t lifetime_ms)
 {
 	struct qkd_key_record *recs;
@@ -52,9 +52,9 @@ int store_add(struct qkd_genl *g, const char *stream,
 	if (!recs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		memcpy(recs[i].id, keys[i].id, QKD_KEY_ID_LEN);
-		recs[i].material_len = keys[i].len;
-		memcpy(recs[i].material, keys[i].material, keys[i].len);
+		/* The KME's records, with what the pool adds to them. */
+		recs[i] = keys[i];
+		recs[i].flags = 0;
 		recs[i].owner = owner;
 		recs[i].lifetime_ms = lifetime_ms;
 	}

@@ -18,7 +18,7 @@ int store_count(struct qkd_genl *g, const char *stream,
 		struct qkd_stream_stats *st);
 /* Add n keys (n <= QKD_ADD_BATCH_MAX: one atomic request). */
 int store_add(struct qkd_genl *g, const char *stream,
-	      const struct etsi014_key *keys, size_t n, uint32_t owner,
+	      const struct qkd_key_record *keys, size_t n, uint32_t owner,
 	      uint32_t lifetime_ms);
 /* Remove peer-owned keys by ID; absent ones are skipped. Returns removed. */
 int store_drop(struct qkd_genl *g, const char *stream,

@@ -16,6 +16,12 @@ struct qkd_pool {
 
 int qkd_pool_open(const char *stream, bool nonblock, struct qkd_pool **out)
 {
+	return qkd_pool_open_at(QKD_POOL_DEVICE, stream, nonblock, out);
+}
+
+int qkd_pool_open_at(const char *device, const char *stream, bool nonblock,
+		     struct qkd_pool **out)
+{
 	struct qkd_bind bind = { 0 };
 	struct qkd_pool *p;
 	size_t len;
@@ -29,8 +35,7 @@ int qkd_pool_open(const char *stream, bool nonblock, struct qkd_pool **out)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->fd = open(QKD_POOL_DEVICE,
-		     O_RDWR | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
+	p->fd = open(device, O_RDWR | O_CLOEXEC | (nonblock ? O_NONBLOCK : 0));
 	if (p->fd < 0) {
 		ret = -errno;
 		goto err_free;

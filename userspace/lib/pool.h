@@ -23,6 +23,9 @@
 struct qkd_pool;
 
 int qkd_pool_open(const char *stream, bool nonblock, struct qkd_pool **out);
+/* The same on another path of the device (a configured one, a test's). */
+int qkd_pool_open_at(const char *device, const char *stream, bool nonblock,
+		     struct qkd_pool **out);
 void qkd_pool_close(struct qkd_pool *p);
 int qkd_pool_fd(const struct qkd_pool *p);
 

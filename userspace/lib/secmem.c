@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Secure memory helpers: see secmem.h. */
 #include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -29,6 +31,46 @@ int qkd_secure_process(bool lock, bool *locked)
 void qkd_wipe(void *buf, size_t len)
 {
 	explicit_bzero(buf, len);
+}
+
+void qkd_free_wiped(void *p)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+/* realloc() may move the block and leave the old copy behind: move it here. */
+void *qkd_realloc_wiped(void *p, size_t size)
+{
+	size_t old;
+	void *n;
+
+	if (!p)
+		return malloc(size);
+	if (!size) {
+		qkd_free_wiped(p);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	n = malloc(size);
+	if (!n)
+		return NULL;
+	memcpy(n, p, old < size ? old : size);
+	qkd_free_wiped(p);
+	return n;
+}
+
+/* Not strdup(): its block must come from the malloc() we pair with. */
+char *qkd_strdup_wiped(const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *d = malloc(len);
+
+	if (d)
+		memcpy(d, s, len);
+	return d;
 }
 
 int qkd_random_bytes(void *buf, size_t len)

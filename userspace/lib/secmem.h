@@ -22,6 +22,16 @@ int qkd_secure_process(bool lock, bool *locked);
 /* explicit_bzero: a wipe the compiler may not drop. */
 void qkd_wipe(void *buf, size_t len);
 
+/*
+ * free(), realloc() and strdup() that wipe every block they give back, for
+ * the allocator hooks of libraries that hold key material in their heap
+ * and never wipe it (jansson, libcurl, libevent, OpenSSL). They pair with
+ * plain malloc() and calloc().
+ */
+void qkd_free_wiped(void *p);
+void *qkd_realloc_wiped(void *p, size_t size);
+char *qkd_strdup_wiped(const char *s);
+
 /* Fill buf from getrandom(2), retrying on EINTR. Returns 0 or -errno. */
 int qkd_random_bytes(void *buf, size_t len);
 

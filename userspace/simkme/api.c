@@ -84,7 +84,7 @@ static int check_enc(struct simkme *k, const struct etsi014_enc_req *req,
 
 static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 		    const struct etsi014_enc_req *req,
-		    struct etsi014_key *keys, size_t *n,
+		    struct qkd_key_record *keys, size_t *n,
 		    struct etsi014_error *e)
 {
 	struct simkme *k = ctx;
@@ -101,7 +101,7 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 
 static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 		    const struct etsi014_dec_req *req,
-		    struct etsi014_key *keys, size_t *n,
+		    struct qkd_key_record *keys, size_t *n,
 		    struct etsi014_error *e)
 {
 	struct simkme *k = ctx;

@@ -86,7 +86,7 @@ static int parse_id(const struct sim_link *l,
 
 /* The key material of counter n (its ID is in k->id already). */
 static int make_material(const struct sim_link *l, uint64_t n, uint8_t bytes,
-			 struct etsi014_key *k)
+			 struct qkd_key_record *k)
 {
 	uint8_t block[32];
 	uint32_t off;
@@ -98,13 +98,13 @@ static int make_material(const struct sim_link *l, uint64_t n, uint8_t bytes,
 		       bytes - off < sizeof(block) ? bytes - off
 						    : sizeof(block));
 	}
-	k->len = bytes;
+	k->material_len = bytes;
 	explicit_bzero(block, sizeof(block));
 	return ret;
 }
 
 static int make_key(const struct sim_link *l, uint64_t n, uint8_t bytes,
-		    struct etsi014_key *k)
+		    struct qkd_key_record *k)
 {
 	return make_id(l, n, bytes, k->id) ?: make_material(l, n, bytes, k);
 }
@@ -144,7 +144,7 @@ uint32_t sim_link_stored(const struct sim_link *l, double now)
 }
 
 int sim_link_enc(struct sim_link *l, double now, uint32_t number,
-		 uint32_t bytes, struct etsi014_key *keys,
+		 uint32_t bytes, struct qkd_key_record *keys,
 		 struct etsi014_error *e)
 {
 	uint32_t i, avail = sim_link_stored(l, now);
@@ -237,7 +237,7 @@ static int check_id(struct sim_link *l, double now, const uint8_t *id,
  * unmarks what it marked and so uses none.
  */
 int sim_link_dec(struct sim_link *l, double now,
-		 const struct etsi014_dec_req *req, struct etsi014_key *keys,
+		 const struct etsi014_dec_req *req, struct qkd_key_record *keys,
 		 struct etsi014_error *e)
 {
 	uint64_t n;

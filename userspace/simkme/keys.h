@@ -39,11 +39,11 @@ uint32_t sim_link_stored(const struct sim_link *l, double now);
 
 /* enc_keys: the next number keys of bytes each, or -1 with *e. */
 int sim_link_enc(struct sim_link *l, double now, uint32_t number,
-		 uint32_t bytes, struct etsi014_key *keys,
+		 uint32_t bytes, struct qkd_key_record *keys,
 		 struct etsi014_error *e);
 /* dec_keys: the keys with these IDs, each once; all or none. */
 int sim_link_dec(struct sim_link *l, double now,
-		 const struct etsi014_dec_req *req, struct etsi014_key *keys,
+		 const struct etsi014_dec_req *req, struct qkd_key_record *keys,
 		 struct etsi014_error *e);
 
 #endif /* SIMKME_KEYS_H */

@@ -75,7 +75,7 @@ echo "build-strongswan.sh: building strongSwan $pin into $dir (log: $log)" >&2
 		-o -name config.h.in \) -exec touch -d "@$now" {} +
 	nice -n 19 ./configure "${config[@]}"
 	nice -n 19 make -j2
-	make install
+	nice -n 19 make install
 ) >"$log" 2>&1 || { echo "build-strongswan.sh: build failed, see $log" >&2
 		    exit 1; }
 secs=$((SECONDS - start))

@@ -117,7 +117,8 @@ ss_start()
 {
 	local ns=$1 dir=$2
 
-	rm -f "$(ss_sock "$dir")" "$dir/run/charon.pid"
+	rm -f "$(ss_sock "$dir")" "$dir/run/charon.pid" \
+		"$dir/run/strongswan6/charon.pid"
 	# ip netns exec gives charon a mount namespace of its own: the bind
 	# mount of its /run stays private to it.
 	# strongSwan 6.0.1 of the cache keeps its pid file in /run/strongswan6.

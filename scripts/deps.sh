@@ -4,7 +4,7 @@
 # Install the Debian packages a qkdpool target needs. Idempotent and fast
 # when everything is already there: apt runs only for what is missing.
 #
-#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan all
+#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 all
 #
 # Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
 # checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
@@ -21,6 +21,8 @@ pkgs_lint=(sparse cppcheck perl shellcheck)
 pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-standard-plugins
 	dpkg-dev curl valgrind)
+# strongSwan 6.0.1 from Debian 13's source (strongswan-plugin/build-strongswan.sh)
+pkgs_strongswan6=(build-essential pkg-config libgmp-dev libssl-dev dpkg-dev curl)
 
 want=()
 for group in "${@:-all}"; do
@@ -29,9 +31,10 @@ for group in "${@:-all}"; do
 	vm) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}") ;;
 	lint) want+=("${pkgs_build[@]}" "${pkgs_lint[@]}") ;;
 	strongswan) want+=("${pkgs_strongswan[@]}") ;;
+	strongswan6) want+=("${pkgs_strongswan6[@]}") ;;
 	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
-		    "${pkgs_strongswan[@]}") ;;
-	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan all)" >&2
+		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}") ;;
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 all)" >&2
 	   exit 2 ;;
 	esac
 done

@@ -22,12 +22,17 @@
 #   ss_teardown DIR...            stop these charons, remove the gateways,
 #                                 unload the pool
 #   ss_rand_hex N                 N random bytes in hex
+#   ss_use_strongswan6            run the strongSwan 6.0.1 of the cache
+#                                 (strongswan-plugin/build-strongswan.sh)
+#                                 instead of Debian's 5.9.8
 
 declare -F ktap_plan >/dev/null || . "$top/selftests/lib/ktap.sh"
 declare -F topo_setup >/dev/null || . "$top/selftests/lib/topo.sh"
 
 ss_plugin=$top/strongswan-plugin/libstrongswan-qkd.so
 ss_plugindir=/usr/lib/ipsec/plugins
+ss_charon=/usr/lib/ipsec/charon
+ss_swanctl=swanctl
 # What the tests need of Debian's plugins: PSK auth, MODP, AES, SHA2, ESP;
 # openssl (libstrongswan-standard-plugins) adds x25519 and AES-GCM for IKE.
 ss_load="random nonce aes sha1 sha2 hmac gmp openssl kdf pem pkcs1 pubkey x509"
@@ -112,12 +117,15 @@ ss_start()
 {
 	local ns=$1 dir=$2
 
-	rm -f "$(ss_sock "$dir")" "$dir/run/charon.pid"
+	rm -f "$(ss_sock "$dir")" "$dir/run/charon.pid" \
+		"$dir/run/strongswan6/charon.pid"
 	# ip netns exec gives charon a mount namespace of its own: the bind
 	# mount of its /run stays private to it.
+	# strongSwan 6.0.1 of the cache keeps its pid file in /run/strongswan6.
 	ip netns exec "$ns" sh -c \
-		'mount --bind "$1/run" /run && STRONGSWAN_CONF="$1/strongswan.conf" exec /usr/lib/ipsec/charon' \
-		sh "$dir" >"$dir/charon.out" 2>&1 </dev/null &
+		'mount --bind "$1/run" /run && mkdir -p /run/strongswan6 &&
+		 STRONGSWAN_CONF="$1/strongswan.conf" exec "$2"' \
+		sh "$dir" "$ss_charon" >"$dir/charon.out" 2>&1 </dev/null &
 	echo $! >"$dir/pid"
 	wait_for 30 test -S "$(ss_sock "$dir")"
 }
@@ -139,7 +147,21 @@ ss_sw()
 	local dir=$1
 	shift
 	# the socket comes from the swanctl section of the instance's conf
-	STRONGSWAN_CONF="$dir/strongswan.conf" swanctl "$@"
+	STRONGSWAN_CONF="$dir/strongswan.conf" "$ss_swanctl" "$@"
+}
+
+# ss_use_strongswan6: charon, swanctl and the plugin directory of the
+# strongSwan 6.0.1 build in the cache (a prefix install on the host's root,
+# which the VM sees); fails if it is not built.
+ss_use_strongswan6()
+{
+	local prefix
+
+	prefix=$("$top/strongswan-plugin/build-strongswan.sh" --dir)/prefix
+	[ -f "$prefix/../.built" ] || return 1
+	ss_charon=$prefix/libexec/ipsec/charon
+	ss_swanctl=$prefix/sbin/swanctl
+	ss_plugindir=$prefix/lib/ipsec/plugins
 }
 
 # ss_load_tester_peers INITIATOR_ID PSK: the load-tester settings the

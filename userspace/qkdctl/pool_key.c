@@ -60,6 +60,17 @@ static void parse_take(int argc, char *argv[], struct take_args *a)
 	}
 }
 
+static const char *owner_name(uint32_t owner)
+{
+	switch (owner) {
+	case QKD_OWNER_LOCAL:
+		return "local";
+	case QKD_OWNER_PEER:
+		return "peer";
+	}
+	return "unknown";
+}
+
 static void print_material(const struct qkd_key_record *rec)
 {
 	char hex[2 * QKD_KEY_MAX_LEN + 1];

@@ -220,6 +220,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
+/* libcurl's socket callback: 0, or -1 (its convention, not ours). */
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 		   void *sockp)
 {

@@ -5,6 +5,7 @@
  * bodies, curl's receive buffers and OpenSSL's TLS record buffers all hold
  * key bytes at some point, and none of them wipes before free().
  */
+#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,12 +86,13 @@ int etsi014_secure_allocators(void)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	/* Refused once OpenSSL has allocated: too late to wipe it all. */
 	if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free))
-		return -1;
+		return -EBUSY;
 	json_set_alloc_funcs(malloc, wipe_free);
 	event_set_mem_functions(malloc, wipe_realloc, wipe_free);
 	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wipe_free,
 				 wipe_realloc, wipe_strdup, calloc))
-		return -1;
+		return -EIO;
 	return 0;
 }

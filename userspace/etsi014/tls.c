@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TLS contexts and peer names: see tls.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,15 +65,15 @@ int etsi014_tls_peer_cn(SSL *ssl, char *out, size_t size)
 	int n;
 
 	if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK)
-		return -1;
+		return -EACCES;
 	peer = SSL_get1_peer_certificate(ssl);
 	if (!peer)
-		return -1;
+		return -EACCES;
 	n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
 				      NID_commonName, out, size);
 	X509_free(peer);
 	/* A CN with an embedded NUL would be cut short: refuse it. */
 	if (n <= 0 || (size_t)n >= size || strlen(out) != (size_t)n)
-		return -1;
+		return -EINVAL;
 	return 0;
 }

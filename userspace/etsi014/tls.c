@@ -9,7 +9,8 @@
 
 #include "tls.h"
 
-const char *etsi014_tls_error(char *buf, size_t size)
+/* The first queued OpenSSL error as text (or "unknown error"). */
+static const char *tls_error(char *buf, size_t size)
 {
 	unsigned long e = ERR_get_error();
 
@@ -31,7 +32,7 @@ SSL_CTX *etsi014_tls_ctx(bool server, const char *cert, const char *key,
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx) {
 		snprintf(err, errlen, "SSL_CTX_new: %s",
-			 etsi014_tls_error(why, sizeof(why)));
+			 tls_error(why, sizeof(why)));
 		return NULL;
 	}
 	step = "TLS 1.3";
@@ -54,7 +55,7 @@ SSL_CTX *etsi014_tls_ctx(bool server, const char *cert, const char *key,
 
 err_free:
 	snprintf(err, errlen, "%s: %s", step,
-		 etsi014_tls_error(why, sizeof(why)));
+		 tls_error(why, sizeof(why)));
 	SSL_CTX_free(ctx);
 	return NULL;
 }

@@ -26,7 +26,4 @@ SSL_CTX *etsi014_tls_ctx(bool server, const char *cert, const char *key,
  */
 int etsi014_tls_peer_cn(SSL *ssl, char *out, size_t size);
 
-/* The first queued OpenSSL error as text (or "unknown error"). */
-const char *etsi014_tls_error(char *buf, size_t size);
-
 #endif /* ETSI014_TLS_H */

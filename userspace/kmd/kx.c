@@ -77,7 +77,9 @@ static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_drop(arg, "closed after error");
 }
 
-void kx_close(struct kx_conn *c, const char *why, bool tell_peer)
+/* Close now (logs why, sends an ERROR frame first if tell_peer). */
+static void conn_close(struct kx_conn *c, const char *why,
+		       bool tell_peer)
 {
 	struct kx_msg *m = &c->msg;
 
@@ -173,7 +175,7 @@ static void on_frame(struct kx_conn *c, const struct kx_hdr *h)
 	if (c->msg.type == KX_ERROR) {
 		snprintf(reason, sizeof(reason), "peer reports: %s",
 			 c->msg.text);
-		kx_close(c, reason, false);
+		conn_close(c, reason, false);
 		return;
 	}
 	if (!c->hello_rcvd) {
@@ -194,7 +196,7 @@ reject_why:
 reject:
 	if (c->peer)
 		c->peer->rejects++;
-	kx_close(c, reason, true);
+	conn_close(c, reason, true);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -214,7 +216,7 @@ static void read_cb(struct bufferevent *bev, void *arg)
 				 "bad frame header: %s", why);
 			if (c->peer)
 				c->peer->rejects++;
-			kx_close(c, reason, true);
+			conn_close(c, reason, true);
 			break;
 		}
 		if (evbuffer_get_length(in) < KX_HDR_LEN + h.len)
@@ -267,12 +269,12 @@ static void on_connected(struct kx_conn *c)
 	int one = 1;
 
 	if (etsi014_tls_peer_cn(ssl, c->cn, sizeof(c->cn))) {
-		kx_close(c, "peer certificate without a usable CN", false);
+		conn_close(c, "peer certificate without a usable CN", false);
 		return;
 	}
 	if (c->outgoing) {
 		if (strcmp(c->cn, c->peer->id)) {
-			kx_close(c, "peer certificate names another node",
+			conn_close(c, "peer certificate names another node",
 				 true);
 			return;
 		}
@@ -281,12 +283,12 @@ static void on_connected(struct kx_conn *c)
 		if (!p || p->master) {
 			snprintf(c->where, sizeof(c->where), "from %s",
 				 c->cn);
-			kx_close(c, "not a configured master peer", true);
+			conn_close(c, "not a configured master peer", true);
 			return;
 		}
 		/* The newest connection wins: the old one is stale. */
 		if (p->conn)
-			kx_close(p->conn, "replaced by a new connection",
+			conn_close(p->conn, "replaced by a new connection",
 				 false);
 		c->peer = p;
 		p->conn = c;
@@ -322,7 +324,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "%s",
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	}
-	kx_close(c, why, false);
+	conn_close(c, why, false);
 }
 
 static struct kx_conn *conn_new(struct kmd *k, evutil_socket_t fd,

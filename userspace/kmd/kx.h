@@ -38,7 +38,7 @@ struct kx_peer_ops {
 /* One neighbour, as Kx sees it; the owner fills the first four fields. */
 struct kx_peer {
 	const struct kx_peer_ops *ops;
-	const char *id;			/* node ID = its certificate's CN */
+	const char *id;			/* node ID: its certificate's CN */
 	const char *address;		/* where the master dials */
 	bool master;			/* our role on the QKD link */
 
@@ -60,8 +60,5 @@ int kx_dial(struct kmd *k, struct kx_peer *p);
 
 /* Queue a frame. Returns 0, or -EMSGSIZE / -ENOBUFS (frame not queued). */
 int kx_send(struct kx_conn *c, const struct kx_msg *m);
-
-/* Close now (logs why, sends an ERROR frame first if tell_peer). */
-void kx_close(struct kx_conn *c, const char *why, bool tell_peer);
 
 #endif /* KMD_KX_H */

@@ -15,8 +15,9 @@ static double now(void)
 }
 
 /* Common checks: link up, caller is our SAE, the other SAE is the peer's. */
-static int check(struct simkme *k, const char *caller, const char *other,
-		 const char *role, struct etsi014_error *e)
+static int check_request(struct simkme *k, const char *caller,
+			 const char *other, const char *role,
+			 struct etsi014_error *e)
 {
 	int ret;
 
@@ -50,7 +51,7 @@ static int status(void *ctx, const char *caller, const char *slave_sae,
 	struct simkme *k = ctx;
 	int ret;
 
-	ret = check(k, caller, slave_sae, "slave", e);
+	ret = check_request(k, caller, slave_sae, "slave", e);
 	if (ret)
 		return ret;
 	strcpy(st->source_kme, k->kme_id);
@@ -99,7 +100,7 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 	uint32_t size = req->size ? req->size : k->key_size;
 	int ret;
 
-	ret = check(k, caller, slave_sae, "slave", e) ?:
+	ret = check_request(k, caller, slave_sae, "slave", e) ?:
 	      check_enc(k, req, size, e) ?:
 	      sim_link_enc(k->enc, now(), req->number, size / 8, keys, e);
 	if (ret)
@@ -117,7 +118,7 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 	struct simkme *k = ctx;
 	int ret;
 
-	ret = check(k, caller, master_sae, "master", e);
+	ret = check_request(k, caller, master_sae, "master", e);
 	if (ret)
 		return ret;
 	if (req->n > k->max_per_request) {

@@ -25,10 +25,16 @@ edges=0
 
 objects_of()
 {
-	local u=$top/userspace
+	local u=$top/userspace o
 
 	case "$1" in
-	kmod) ls "$top"/kmod/*.o | grep -vE '\.mod\.o$|/qkdpool\.o$' ;;
+	kmod)
+		for o in "$top"/kmod/*.o; do
+			case "$o" in
+			*.mod.o|*/qkdpool.o) ;;
+			*) [ -e "$o" ] && echo "$o" ;;
+			esac
+		done ;;
 	kmd|macsecd|simkme|qkdctl)
 		ls "$u/$1"/*.o "$u"/lib/*.o
 		[ "$1" = macsecd ] || [ "$1" = qkdctl ] || ls "$u"/etsi014/*.o ;;

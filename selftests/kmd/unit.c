@@ -212,18 +212,18 @@ static int bad_conf(const char *replace, const char *with)
 
 TEST(config_errors)
 {
-	EXPECT_EQ(-1, bad_conf("role = master", "role = boss"));
-	EXPECT_EQ(-1, bad_conf("fill_target = 100", "fill_target = x"));
-	EXPECT_EQ(-1, bad_conf("fill_target = 100", "fill_target = 70000"));
-	EXPECT_EQ(-1, bad_conf("address = 10.0.0.2:7001", "address = host:1"));
-	EXPECT_EQ(-1, bad_conf("address = 10.0.0.2:7001", "address = 10.0.0.2:0"));
-	EXPECT_EQ(-1, bad_conf("sae_id = sae-a\n", ""));
-	EXPECT_EQ(-1, bad_conf("[node]", "[nod]"));
-	EXPECT_EQ(-1, bad_conf("# comment", "stray = 1"));
-	EXPECT_EQ(-1, bad_conf("lifetime = 60", "colour = blue"));
-	EXPECT_EQ(-1, bad_conf("lifetime = 60", "key_size = 129"));
-	EXPECT_EQ(-1, bad_conf("role = master", "role = slave"));	/* no kx_listen */
-	EXPECT_EQ(-1, bad_conf("[peer node-b]", "[peer node-b]\n[peer node-b]"));
+	EXPECT_EQ(-EINVAL, bad_conf("role = master", "role = boss"));
+	EXPECT_EQ(-EINVAL, bad_conf("fill_target = 100", "fill_target = x"));
+	EXPECT_EQ(-EINVAL, bad_conf("fill_target = 100", "fill_target = 70000"));
+	EXPECT_EQ(-EINVAL, bad_conf("address = 10.0.0.2:7001", "address = host:1"));
+	EXPECT_EQ(-EINVAL, bad_conf("address = 10.0.0.2:7001", "address = 10.0.0.2:0"));
+	EXPECT_EQ(-EINVAL, bad_conf("sae_id = sae-a\n", ""));
+	EXPECT_EQ(-EINVAL, bad_conf("[node]", "[nod]"));
+	EXPECT_EQ(-EINVAL, bad_conf("# comment", "stray = 1"));
+	EXPECT_EQ(-EINVAL, bad_conf("lifetime = 60", "colour = blue"));
+	EXPECT_EQ(-EINVAL, bad_conf("lifetime = 60", "key_size = 129"));
+	EXPECT_EQ(-EINVAL, bad_conf("role = master", "role = slave"));	/* no kx_listen */
+	EXPECT_EQ(-EINVAL, bad_conf("[peer node-b]", "[peer node-b]\n[peer node-b]"));
 }
 
 TEST(json_keys)

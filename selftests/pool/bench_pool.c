@@ -28,7 +28,7 @@
 #define SMALL 1000
 #define TAKES 20000
 
-static struct qnl q;
+static struct qkd_genl *g;
 static const char *name = "bench";
 static struct qkd_key_record *recs;
 
@@ -50,8 +50,8 @@ static int reset_stream(void)
 {
 	int fd, ret;
 
-	qnl_stream_del(&q, name);
-	ret = qnl_stream_new(&q, name, QKD_STREAM_KEYS_LIMIT, 0, 0);
+	qkd_genl_stream_del(g, name);
+	ret = qnl_stream_new(g, name, QKD_STREAM_KEYS_LIMIT, 0, 0);
 	if (ret)
 		die("stream create", ret);
 	fd = qdev_open(name, O_NONBLOCK);
@@ -97,7 +97,7 @@ static double bench_netlink(unsigned int n)
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = qnl_take(&q, name, NULL, &rec);
+		ret = qkd_genl_key_take(g, name, NULL, &rec);
 		if (ret)
 			die("netlink take", ret);
 	}
@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 	int fd, ret;
 
 	recs = calloc(1024, REC);
-	ret = qnl_open(&q);
+	ret = qkd_genl_open(&g);
 	if (ret)
 		die("netlink", ret);
 
@@ -310,8 +310,8 @@ int main(int argc, char **argv)
 
 	report_memory(&fd);
 	close(fd);
-	qnl_stream_del(&q, name);
-	qnl_close(&q);
+	qkd_genl_stream_del(g, name);
+	qkd_genl_close(g);
 	memset(recs, 0, 1024 * REC);
 	free(recs);
 	return 0;

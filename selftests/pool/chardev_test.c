@@ -26,7 +26,7 @@
 #define REC sizeof(struct qkd_key_record)
 
 FIXTURE(dev) {
-	struct qnl q;
+	struct qkd_genl *g;
 	char name[QKD_STREAM_NAME_MAX];
 	uint32_t tag;
 	int fd;
@@ -37,10 +37,10 @@ FIXTURE_SETUP(dev)
 	self->fd = -1;
 	if (access("/dev/qkdpool", F_OK))
 		SKIP(return, "qkdpool module not loaded");
-	ASSERT_EQ(0, qnl_open(&self->q));
+	ASSERT_EQ(0, qkd_genl_open(&self->g));
 	self->tag = getpid();
 	snprintf(self->name, sizeof(self->name), "dev-%u", self->tag);
-	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 0, 0, 0));
+	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 0, 0, 0));
 	self->fd = qdev_open(self->name, 0);
 	ASSERT_LE(0, self->fd);
 }
@@ -49,10 +49,10 @@ FIXTURE_TEARDOWN(dev)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	if (!self->q.sk)
+	if (!self->g)
 		return;
-	qnl_stream_del(&self->q, self->name);
-	qnl_close(&self->q);
+	qkd_genl_stream_del(self->g, self->name);
+	qkd_genl_close(self->g);
 }
 
 static ssize_t write_keys(int fd, uint32_t tag, uint32_t first, uint32_t n,
@@ -121,11 +121,11 @@ TEST_F(dev, bind_uses_opener_netns)
 	ASSERT_GE(pid, 0);
 	if (!pid) {
 		struct qkd_bind b = {};
-		struct qnl q;
+		struct qkd_genl *g;
 		int here;
 
-		if (unshare(CLONE_NEWNET) || qnl_open(&q) ||
-		    qnl_stream_new(&q, self->name, 0, 0, 0))
+		if (unshare(CLONE_NEWNET) || qkd_genl_open(&g) ||
+		    qnl_stream_new(g, self->name, 0, 0, 0))
 			_exit(10);
 		snprintf((char *)b.name, sizeof(b.name), "%s", self->name);
 		if (ioctl(fd, QKD_IOC_BIND, &b))
@@ -466,9 +466,9 @@ TEST_F_TIMEOUT(dev, blocked_read_wakes_on_add, 30)
 	ASSERT_EQ(0, wait_sleeping(getpid(), r.tid));
 	/* A peer key does not satisfy a reader; a local one does. */
 	qkd_make_key(&rec, self->tag, 0, P, 32);
-	ASSERT_EQ(0, qnl_key_add(&self->q, self->name, &rec, 1));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, &rec, 1));
 	qkd_make_key(&rec, self->tag, 1, L, 32);
-	ASSERT_EQ(0, qnl_key_add(&self->q, self->name, &rec, 1));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, &rec, 1));
 	pthread_join(t, NULL);
 	EXPECT_EQ(REC, r.ret);
 	EXPECT_EQ(1, qkd_key_n(&r.rec));
@@ -484,7 +484,7 @@ TEST_F_TIMEOUT(dev, blocked_read_wakes_on_delete, 30)
 
 	start_reader(&r, &t);
 	ASSERT_EQ(0, wait_sleeping(getpid(), r.tid));
-	ASSERT_EQ(0, qnl_stream_del(&self->q, self->name));
+	ASSERT_EQ(0, qkd_genl_stream_del(self->g, self->name));
 	pthread_join(t, NULL);
 	EXPECT_EQ(-1, r.ret);
 	EXPECT_EQ(ENOENT, r.err);
@@ -494,7 +494,7 @@ TEST_F_TIMEOUT(dev, blocked_read_wakes_on_delete, 30)
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(-ENOENT, write_keys(self->fd, self->tag, 0, 1, L));
 	/* The name can be reused; the old file stays on the dead stream. */
-	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 0, 0, 0));
+	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 0, 0, 0));
 	EXPECT_EQ(-1, read(self->fd, &r.rec, REC));
 	EXPECT_EQ(ENOENT, errno);
 }
@@ -502,7 +502,7 @@ TEST_F_TIMEOUT(dev, blocked_read_wakes_on_delete, 30)
 TEST_F_TIMEOUT(dev, blocked_read_wakes_on_netns_exit, 60)
 {
 	struct reader r = {};
-	struct qnl q2;
+	struct qkd_genl *g2;
 	pthread_t t;
 	int orig;
 
@@ -510,8 +510,8 @@ TEST_F_TIMEOUT(dev, blocked_read_wakes_on_netns_exit, 60)
 	orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, orig);
 	ASSERT_EQ(0, unshare(CLONE_NEWNET));
-	ASSERT_EQ(0, qnl_open(&q2));
-	ASSERT_EQ(0, qnl_stream_new(&q2, "nsx", 0, 0, 0));
+	ASSERT_EQ(0, qkd_genl_open(&g2));
+	ASSERT_EQ(0, qnl_stream_new(g2, "nsx", 0, 0, 0));
 	r.fd = qdev_open("nsx", 0);
 	ASSERT_LE(0, r.fd);
 	ASSERT_EQ(0, setns(orig, CLONE_NEWNET));
@@ -519,7 +519,7 @@ TEST_F_TIMEOUT(dev, blocked_read_wakes_on_netns_exit, 60)
 	start_reader(&r, &t);
 	ASSERT_EQ(0, wait_sleeping(getpid(), r.tid));
 	/* The socket holds the last reference to the namespace. */
-	qnl_close(&q2);
+	qkd_genl_close(g2);
 	pthread_join(t, NULL);
 	EXPECT_EQ(-1, r.ret);
 	EXPECT_EQ(ENOENT, r.err);
@@ -553,14 +553,15 @@ TEST_F_TIMEOUT(dev, poll_wakes_on_add, 30)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		struct qnl q;
+		struct qkd_genl *g;
 
 		/* Once the parent sleeps in poll(), the add must wake it. */
 		if (wait_sleeping(getppid(), getppid()))
 			_exit(2);
-		qnl_open(&q);
+		if (qkd_genl_open(&g))
+			_exit(3);
 		qkd_make_key(&rec, self->tag, 0, L, 32);
-		_exit(qnl_key_add(&q, self->name, &rec, 1) ? 1 : 0);
+		_exit(qnl_key_add(g, self->name, &rec, 1) ? 1 : 0);
 	}
 	/* No timeout: poll rechecks readiness when one expires. */
 	ret = poll(&pfd, 1, -1);
@@ -574,15 +575,13 @@ TEST_F(dev, memory_accounted_and_returned)
 {
 	struct qkd_key_record recs[100];
 	long base = qkd_mem_used();
-	uint32_t n;
 
 	ASSERT_LE(0, base);
 	ASSERT_EQ(100 * REC, write_keys(self->fd, self->tag, 0, 100, L));
 	EXPECT_LE(base + 100 * 64, qkd_mem_used());
 	EXPECT_GE(base + 100 * 128, qkd_mem_used());
 	ASSERT_EQ(50 * REC, read(self->fd, recs, 50 * REC));
-	ASSERT_EQ(0, qnl_flush(&self->q, self->name, 0, &n));
-	EXPECT_EQ(50, n);
+	ASSERT_EQ(50, qkd_genl_key_flush(self->g, self->name, 0));
 	EXPECT_EQ(base, qkd_mem_used());
 	memset(recs, 0, sizeof(recs));
 }
@@ -615,7 +614,7 @@ static void *taker_fn(void *arg)
 {
 	struct qkd_key_record recs[8];
 	struct taker *t = arg;
-	struct qnl q;
+	struct qkd_genl *g;
 	ssize_t n;
 	int fd, i;
 
@@ -628,10 +627,11 @@ static void *taker_fn(void *arg)
 		close(fd);
 		return NULL;
 	}
-	qnl_open(&q);
-	while (!qnl_take(&q, t->name, NULL, &recs[0]))
+	if (qkd_genl_open(&g))
+		return NULL;
+	while (!qkd_genl_key_take(g, t->name, NULL, &recs[0]))
 		mark(t, &recs[0]);
-	qnl_close(&q);
+	qkd_genl_close(g);
 	return NULL;
 }
 
@@ -645,7 +645,7 @@ TEST_F_TIMEOUT(dev, concurrent_takers_never_share_a_key, 300)
 
 	for (s = 0; s < STREAMS; s++) {
 		snprintf(names[s], sizeof(names[s]), "cc%d-%u", s, self->tag);
-		ASSERT_EQ(0, qnl_stream_new(&self->q, names[s], 0, 0, 0));
+		ASSERT_EQ(0, qnl_stream_new(self->g, names[s], 0, 0, 0));
 		fd = qdev_open(names[s], 0);
 		ASSERT_LE(0, fd);
 		for (i = 0; i < KEYS_PER_STREAM; i += 1000)
@@ -672,7 +672,7 @@ TEST_F_TIMEOUT(dev, concurrent_takers_never_share_a_key, 300)
 		EXPECT_EQ(KEYS_PER_STREAM, got);
 		EXPECT_EQ(0, dup);
 		EXPECT_EQ(0, missing);
-		EXPECT_EQ(0, qnl_stream_del(&self->q, names[s]));
+		EXPECT_EQ(0, qkd_genl_stream_del(self->g, names[s]));
 	}
 }
 

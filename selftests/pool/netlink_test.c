@@ -23,7 +23,7 @@
 #define P QKD_OWNER_PEER
 
 FIXTURE(nl) {
-	struct qnl q;
+	struct qkd_genl *g;
 	char name[QKD_STREAM_NAME_MAX];
 	uint32_t tag;
 };
@@ -32,18 +32,18 @@ FIXTURE_SETUP(nl)
 {
 	if (access("/dev/qkdpool", F_OK))
 		SKIP(return, "qkdpool module not loaded");
-	ASSERT_EQ(0, qnl_open(&self->q));
+	ASSERT_EQ(0, qkd_genl_open(&self->g));
 	self->tag = getpid();
 	snprintf(self->name, sizeof(self->name), "nl-%u", self->tag);
-	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 0, 0, 0));
+	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 0, 0, 0));
 }
 
 FIXTURE_TEARDOWN(nl)
 {
-	if (!self->q.sk)
+	if (!self->g)
 		return;
-	qnl_stream_del(&self->q, self->name);
-	qnl_close(&self->q);
+	qkd_genl_stream_del(self->g, self->name);
+	qkd_genl_close(self->g);
 }
 
 /* struct _test_data_nl is FIXTURE_DATA(nl), spelled out for checkpatch. */
@@ -56,31 +56,31 @@ static int add_keys(struct _test_data_nl *self,
 
 	for (i = 0; i < n; i++)
 		qkd_make_key(&recs[i], self->tag, first + i, owner, 32);
-	ret = qnl_key_add(&self->q, self->name, recs, n);
+	ret = qnl_key_add(self->g, self->name, recs, n);
 	free(recs);
 	return ret;
 }
 
-static struct qnl_info info(struct _test_data_nl *self)
+static struct qkd_stream_stats info(struct _test_data_nl *self)
 {
-	struct qnl_info in = {};
+	struct qkd_stream_stats in = {};
 
-	qnl_stream_get(&self->q, self->name, &in);
+	qkd_genl_stream_get(self->g, self->name, &in);
 	return in;
 }
 
 TEST_F(nl, stream_defaults_and_set)
 {
-	struct qnl_info in = info(self);
+	struct qkd_stream_stats in = info(self);
 
 	EXPECT_STREQ(self->name, in.name);
 	EXPECT_EQ(QKD_STREAM_KEYS_DEFAULT, in.max_keys);
 	EXPECT_EQ(0, in.low_watermark);
 	EXPECT_EQ(0, in.avail_local + in.avail_peer + in.reserved);
-	EXPECT_EQ(-EEXIST, qnl_stream_new(&self->q, self->name, 0, 0, 0));
-	EXPECT_EQ(-ENOENT, qnl_stream_del(&self->q, "no-such-stream"));
-	EXPECT_EQ(-EINVAL, qnl_stream_new(&self->q, "bad name", 0, 0, 0));
-	EXPECT_EQ(-EINVAL, qnl_stream_new(&self->q, "", 0, 0, 0));
+	EXPECT_EQ(-EEXIST, qnl_stream_new(self->g, self->name, 0, 0, 0));
+	EXPECT_EQ(-ENOENT, qkd_genl_stream_del(self->g, "no-such-stream"));
+	EXPECT_EQ(-EINVAL, qnl_stream_new(self->g, "bad name", 0, 0, 0));
+	EXPECT_EQ(-EINVAL, qnl_stream_new(self->g, "", 0, 0, 0));
 }
 
 TEST_F(nl, take_next_only_local_oldest_first)
@@ -91,13 +91,13 @@ TEST_F(nl, take_next_only_local_oldest_first)
 	ASSERT_EQ(0, add_keys(self, 10, 3, L));
 	ASSERT_EQ(0, add_keys(self, 20, 2, P));
 	for (uint32_t i = 10; i < 13; i++) {
-		ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &rec));
+		ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &rec));
 		EXPECT_EQ(i, qkd_key_n(&rec));
 		EXPECT_EQ(L, rec.owner);
 		EXPECT_TRUE(qkd_key_ok(&rec));
 	}
-	EXPECT_EQ(-EAGAIN, qnl_take(&self->q, self->name, NULL, &rec));
-	EXPECT_NE(0, self->q.errmsg[0]);
+	EXPECT_EQ(-EAGAIN, qkd_genl_key_take(self->g, self->name, NULL, &rec));
+	EXPECT_NE(0, qkd_genl_extack(self->g)[0]);
 	EXPECT_EQ(4, info(self).avail_peer);
 	EXPECT_EQ(3, info(self).taken);
 }
@@ -109,17 +109,17 @@ TEST_F(nl, take_id_only_peer)
 	ASSERT_EQ(0, add_keys(self, 0, 1, L));
 	ASSERT_EQ(0, add_keys(self, 1, 1, P));
 	qkd_make_key(&want, self->tag, 0, L, 32);
-	EXPECT_EQ(-EACCES, qnl_take(&self->q, self->name, want.id, &rec));
+	EXPECT_EQ(-EACCES, qkd_genl_key_take(self->g, self->name, want.id, &rec));
 	EXPECT_EQ(1, info(self).avail_local);
 	EXPECT_EQ(0, info(self).taken);
 	qkd_make_key(&want, self->tag, 1, P, 32);
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, want.id, &rec));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, want.id, &rec));
 	EXPECT_EQ(0, memcmp(&want, &rec, offsetof(typeof(rec), lifetime_ms)));
 	EXPECT_EQ(0, memcmp(want.material, rec.material, 32));
-	EXPECT_EQ(-ENOENT, qnl_take(&self->q, self->name, want.id, &rec));
+	EXPECT_EQ(-ENOENT, qkd_genl_key_take(self->g, self->name, want.id, &rec));
 	EXPECT_EQ(0, info(self).avail_peer);
 	/* The local key is still there for take-next. */
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &rec));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &rec));
 	EXPECT_EQ(0, qkd_key_n(&rec));
 }
 
@@ -132,8 +132,8 @@ TEST_F(nl, duplicate_id_and_atomic_batch)
 	qkd_make_key(&recs[0], self->tag, 5, L, 32);
 	qkd_make_key(&recs[1], self->tag, 6, L, 32);
 	qkd_make_key(&recs[2], self->tag, 5, P, 32);
-	EXPECT_EQ(-EEXIST, qnl_key_add(&self->q, self->name, recs, 3));
-	EXPECT_NE(0, self->q.errmsg[0]);
+	EXPECT_EQ(-EEXIST, qnl_key_add(self->g, self->name, recs, 3));
+	EXPECT_NE(0, qkd_genl_extack(self->g)[0]);
 	EXPECT_EQ(1, info(self).avail_local);
 	EXPECT_EQ(0, info(self).avail_peer);
 	EXPECT_EQ(1, info(self).added);
@@ -144,13 +144,13 @@ TEST_F(nl, full_stream_enospc_then_success)
 {
 	struct qkd_key_record rec;
 
-	ASSERT_EQ(0, qnl_stream_del(&self->q, self->name));
-	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 4, 0, 0));
+	ASSERT_EQ(0, qkd_genl_stream_del(self->g, self->name));
+	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 4, 0, 0));
 	ASSERT_EQ(0, add_keys(self, 0, 4, L));
 	EXPECT_EQ(-ENOSPC, add_keys(self, 4, 1, P));
 	EXPECT_EQ(-ENOSPC, add_keys(self, 4, 1, L));
 	EXPECT_EQ(4, info(self).avail_local);
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &rec));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &rec));
 	EXPECT_EQ(0, qkd_key_n(&rec));
 	EXPECT_EQ(0, add_keys(self, 4, 1, L));
 	EXPECT_EQ(4, info(self).avail_local);
@@ -161,18 +161,18 @@ TEST_F(nl, reserve_release_returns_key)
 	struct qkd_key_record a, b, c;
 
 	ASSERT_EQ(0, add_keys(self, 0, 3, L));
-	ASSERT_EQ(0, qnl_reserve(&self->q, self->name, NULL, 0, &a));
+	ASSERT_EQ(0, qkd_genl_key_reserve(self->g, self->name, NULL, 0, &a, NULL));
 	EXPECT_EQ(0, qkd_key_n(&a));
 	EXPECT_TRUE(qkd_key_ok(&a));
 	EXPECT_EQ(1, info(self).reserved);
 	/* Hidden from takers while reserved. */
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &b));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &b));
 	EXPECT_EQ(1, qkd_key_n(&b));
-	EXPECT_EQ(-EBUSY, qnl_take(&self->q, self->name, a.id, &c));
-	ASSERT_EQ(0, qnl_finish(&self->q, self->name, a.id, false));
+	EXPECT_EQ(-EBUSY, qkd_genl_key_take(self->g, self->name, a.id, &c));
+	ASSERT_EQ(0, qkd_genl_key_release(self->g, self->name, a.id));
 	EXPECT_EQ(0, info(self).reserved);
-	EXPECT_EQ(-ENOENT, qnl_finish(&self->q, self->name, a.id, false));
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &c));
+	EXPECT_EQ(-ENOENT, qkd_genl_key_release(self->g, self->name, a.id));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &c));
 	EXPECT_EQ(0, qkd_key_n(&c));
 	EXPECT_EQ(0, memcmp(a.material, c.material, 32));
 }
@@ -184,14 +184,14 @@ TEST_F(nl, reserve_commit_consumes_key)
 	ASSERT_EQ(0, add_keys(self, 0, 1, P));
 	ASSERT_EQ(0, add_keys(self, 1, 1, L));
 	qkd_make_key(&b, self->tag, 1, L, 32);
-	EXPECT_EQ(-EACCES, qnl_reserve(&self->q, self->name, b.id, 0, &a));
+	EXPECT_EQ(-EACCES, qkd_genl_key_reserve(self->g, self->name, b.id, 0, &a, NULL));
 	qkd_make_key(&b, self->tag, 0, P, 32);
-	ASSERT_EQ(0, qnl_reserve(&self->q, self->name, b.id, 0, &a));
+	ASSERT_EQ(0, qkd_genl_key_reserve(self->g, self->name, b.id, 0, &a, NULL));
 	EXPECT_EQ(0, memcmp(a.material, b.material, 32));
 	EXPECT_EQ(0, info(self).avail_peer);
-	ASSERT_EQ(0, qnl_finish(&self->q, self->name, a.id, true));
-	EXPECT_EQ(-ENOENT, qnl_finish(&self->q, self->name, a.id, false));
-	EXPECT_EQ(-ENOENT, qnl_take(&self->q, self->name, a.id, &b));
+	ASSERT_EQ(0, qkd_genl_key_commit(self->g, self->name, a.id));
+	EXPECT_EQ(-ENOENT, qkd_genl_key_release(self->g, self->name, a.id));
+	EXPECT_EQ(-ENOENT, qkd_genl_key_take(self->g, self->name, a.id, &b));
 	EXPECT_EQ(0, info(self).reserved);
 	EXPECT_EQ(1, info(self).taken);
 }
@@ -202,7 +202,7 @@ TEST_F_TIMEOUT(nl, reservation_times_out, 30)
 	int i;
 
 	ASSERT_EQ(0, add_keys(self, 0, 1, L));
-	ASSERT_EQ(0, qnl_reserve(&self->q, self->name, NULL, 100, &a));
+	ASSERT_EQ(0, qkd_genl_key_reserve(self->g, self->name, NULL, 100, &a, NULL));
 	EXPECT_EQ(0, info(self).avail_local);
 	for (i = 0; i < 100 && !info(self).avail_local; i++)
 		usleep(50000);
@@ -215,8 +215,8 @@ TEST_F_TIMEOUT(nl, keys_expire, 30)
 	struct qkd_key_record rec;
 	int i;
 
-	ASSERT_EQ(0, qnl_stream_del(&self->q, self->name));
-	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 0, 0, 200));
+	ASSERT_EQ(0, qkd_genl_stream_del(self->g, self->name));
+	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 0, 0, 200));
 	ASSERT_EQ(0, add_keys(self, 0, 3, L));
 	ASSERT_EQ(0, add_keys(self, 3, 2, P));
 	EXPECT_EQ(200, info(self).lifetime_ms);
@@ -224,9 +224,9 @@ TEST_F_TIMEOUT(nl, keys_expire, 30)
 		usleep(50000);
 	EXPECT_EQ(5, info(self).expired);
 	EXPECT_EQ(0, info(self).avail_local + info(self).avail_peer);
-	EXPECT_EQ(-EAGAIN, qnl_take(&self->q, self->name, NULL, &rec));
+	EXPECT_EQ(-EAGAIN, qkd_genl_key_take(self->g, self->name, NULL, &rec));
 	qkd_make_key(&rec, self->tag, 3, P, 32);
-	EXPECT_EQ(-ENOENT, qnl_take(&self->q, self->name, rec.id, &rec));
+	EXPECT_EQ(-ENOENT, qkd_genl_key_take(self->g, self->name, rec.id, &rec));
 }
 
 TEST_F_TIMEOUT(nl, expired_key_never_taken, 30)
@@ -240,16 +240,16 @@ TEST_F_TIMEOUT(nl, expired_key_never_taken, 30)
 	 */
 	qkd_make_key(&recs[0], self->tag, 0, L, 32);
 	recs[0].lifetime_ms = 1;
-	ASSERT_EQ(0, qnl_key_add(&self->q, self->name, recs, 1));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, recs, 1));
 	for (i = 0; i < 100 && info(self).expired < 1; i++)
 		usleep(20000);
 	ASSERT_EQ(1, info(self).expired);
 	qkd_make_key(&recs[0], self->tag, 1, L, 32);
 	recs[0].lifetime_ms = 30;
 	qkd_make_key(&recs[1], self->tag, 2, L, 32);
-	ASSERT_EQ(0, qnl_key_add(&self->q, self->name, recs, 2));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, recs, 2));
 	usleep(100000);
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &rec));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &rec));
 	EXPECT_EQ(2, qkd_key_n(&rec));
 	EXPECT_EQ(2, info(self).expired);
 }
@@ -267,45 +267,39 @@ TEST_F_TIMEOUT(nl, expiry_out_of_order, 30)
 	qkd_make_key(&recs[2], self->tag, 2, P, 32);
 	qkd_make_key(&recs[3], self->tag, 3, P, 32);
 	recs[3].lifetime_ms = 100;
-	ASSERT_EQ(0, qnl_key_add(&self->q, self->name, recs, 4));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, recs, 4));
 	for (i = 0; i < 100 && info(self).expired < 2; i++)
 		usleep(50000);
 	EXPECT_EQ(2, info(self).expired);
 	EXPECT_EQ(1, info(self).avail_local);
 	EXPECT_EQ(1, info(self).avail_peer);
-	ASSERT_EQ(0, qnl_take(&self->q, self->name, NULL, &rec));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, self->name, NULL, &rec));
 	EXPECT_EQ(0, qkd_key_n(&rec));
 	EXPECT_NE(0, rec.lifetime_ms);
 }
 
 TEST_F(nl, flush_by_owner)
 {
-	uint32_t n;
-
 	ASSERT_EQ(0, add_keys(self, 0, 3, L));
 	ASSERT_EQ(0, add_keys(self, 3, 2, P));
-	ASSERT_EQ(0, qnl_flush(&self->q, self->name, QKD_F_LOCAL, &n));
-	EXPECT_EQ(3, n);
+	ASSERT_EQ(3, qkd_genl_key_flush(self->g, self->name, QKD_F_LOCAL));
 	EXPECT_EQ(0, info(self).avail_local);
 	EXPECT_EQ(2, info(self).avail_peer);
-	ASSERT_EQ(0, qnl_flush(&self->q, self->name, 0, &n));
-	EXPECT_EQ(2, n);
-	EXPECT_EQ(-EINVAL, qnl_flush(&self->q, self->name, 1U << 7, &n));
-	EXPECT_NE(0, self->q.errmsg[0]);
+	ASSERT_EQ(2, qkd_genl_key_flush(self->g, self->name, 0));
+	EXPECT_EQ(-EINVAL, qkd_genl_key_flush(self->g, self->name, 1U << 7));
+	EXPECT_NE(0, qkd_genl_extack(self->g)[0]);
 }
 
 TEST_F(nl, set_limits)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	struct qnl_info in;
+	struct qkd_stream_limits lim = {
+		.has = QKD_LIMIT_MAX_KEYS | QKD_LIMIT_LOW_WATERMARK |
+		       QKD_LIMIT_LIFETIME,
+		.max_keys = 7, .low_watermark = 3, .lifetime_ms = 60000,
+	};
+	struct qkd_stream_stats in;
 
-	nlh = qnl_msg(&self->q, buf, QKD_CMD_STREAM_SET, 0);
-	mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, self->name);
-	mnl_attr_put_u32(nlh, QKD_A_STREAM_MAX_KEYS, 7);
-	mnl_attr_put_u32(nlh, QKD_A_STREAM_LOW_WATERMARK, 3);
-	mnl_attr_put_u32(nlh, QKD_A_STREAM_LIFETIME, 60000);
-	ASSERT_EQ(0, qnl_talk(&self->q, nlh, NULL, NULL));
+	ASSERT_EQ(0, qkd_genl_stream_set(self->g, self->name, &lim));
 	in = info(self);
 	EXPECT_EQ(7, in.max_keys);
 	EXPECT_EQ(3, in.low_watermark);
@@ -349,8 +343,8 @@ static void put_key(struct nlmsghdr *nlh, int idlen, int len, int owner)
 	mnl_attr_nest_end(nlh, keys);
 }
 
-static struct nlmsghdr *bad_msg(struct _test_data_nl *self, void *buf,
-				enum bad b)
+static struct nlmsghdr *bad_msg(struct qnl_raw *q, const char *name,
+				void *buf, enum bad b)
 {
 	static const uint8_t cmds[BAD_COUNT] = {
 		[BAD_NO_NAME] = QKD_CMD_KEY_ADD,
@@ -368,7 +362,7 @@ static struct nlmsghdr *bad_msg(struct _test_data_nl *self, void *buf,
 		[BAD_MAX_KEYS] = QKD_CMD_STREAM_SET,
 		[BAD_TIMEOUT] = QKD_CMD_KEY_RESERVE,
 	};
-	struct nlmsghdr *nlh = qnl_msg(&self->q, buf, cmds[b], 0);
+	struct nlmsghdr *nlh = qnl_msg(q, buf, cmds[b], 0);
 	char longname[80];
 
 	memset(longname, 'x', sizeof(longname));
@@ -376,7 +370,7 @@ static struct nlmsghdr *bad_msg(struct _test_data_nl *self, void *buf,
 	if (b == BAD_LONG_NAME)
 		mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, longname);
 	else if (b != BAD_NO_NAME)
-		mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, self->name);
+		mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, name);
 	switch (b) {
 	case BAD_NO_NAME:
 		put_key(nlh, 16, 32, L);
@@ -440,72 +434,85 @@ static int bad_err(enum bad b)
 TEST_F(nl, malformed_requests_rejected)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct qnl_info before, after;
+	struct qkd_stream_stats before, after;
+	struct qnl_raw raw;
 	int b;
 
+	ASSERT_EQ(0, qnl_raw_open(&raw));
 	ASSERT_EQ(0, add_keys(self, 100, 2, L));
 	before = info(self);
 	for (b = 0; b < BAD_COUNT; b++) {
-		struct nlmsghdr *nlh = bad_msg(self, buf, b);
-		int ret = qnl_talk(&self->q, nlh, NULL, NULL);
+		struct nlmsghdr *nlh = bad_msg(&raw, self->name, buf, b);
+		int ret = qnl_talk(&raw, nlh, NULL, NULL);
 
 		EXPECT_EQ(bad_err(b), ret) TH_LOG("case %d", b);
-		EXPECT_NE(0, self->q.errmsg[0]) TH_LOG("case %d: no extack",
-						      b);
+		EXPECT_NE(0, raw.errmsg[0]) TH_LOG("case %d: no extack", b);
 		after = info(self);
 		EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)))
 			TH_LOG("case %d changed the stream", b);
 	}
 	/* Unknown command. */
-	ASSERT_NE(0, qnl_talk(&self->q, qnl_msg(&self->q, buf, 99, 0),
-			      NULL, NULL));
+	ASSERT_NE(0, qnl_talk(&raw, qnl_msg(&raw, buf, 99, 0), NULL, NULL));
+	qnl_raw_close(&raw);
 }
 
-struct count_arg {
-	char pfx[32];
-	unsigned int seen;
-};
-
-static void count_stream(const struct qnl_info *in, void *data)
+/* Streams named pfx... in a dump. */
+static int count_streams(struct qkd_genl *g, const char *pfx,
+			 unsigned int *seen)
 {
-	struct count_arg *c = data;
+	struct qkd_stream_stats *st;
+	size_t n, i;
+	int ret;
 
-	if (!strncmp(in->name, c->pfx, strlen(c->pfx)))
-		c->seen++;
+	ret = qkd_genl_stream_dump(g, &st, &n);
+	if (ret)
+		return ret;
+	*seen = 0;
+	for (i = 0; i < n; i++)
+		if (!strncmp(st[i].name, pfx, strlen(pfx)))
+			(*seen)++;
+	free(st);
+	return 0;
 }
 
 TEST_F_TIMEOUT(nl, dump_spans_messages, 120)
 {
 	const unsigned int n = 3000;
-	char name[QKD_STREAM_NAME_MAX];
-	struct count_arg c = {};
-	unsigned int i;
+	char name[QKD_STREAM_NAME_MAX], pfx[32];
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int i, seen;
+	struct qnl_raw raw;
 
-	snprintf(c.pfx, sizeof(c.pfx), "d%u-", self->tag);
+	snprintf(pfx, sizeof(pfx), "d%u-", self->tag);
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "d%u-%u", self->tag, i);
-		ASSERT_EQ(0, qnl_stream_new(&self->q, name, 0, 0, 0));
+		ASSERT_EQ(0, qnl_stream_new(self->g, name, 0, 0, 0));
 	}
-	ASSERT_EQ(0, qnl_stream_dump(&self->q, count_stream, &c));
-	EXPECT_EQ(n, c.seen);
-	EXPECT_GT(self->q.recvs, 2);
-	EXPECT_GE(self->q.msgs, n);
+	ASSERT_EQ(0, count_streams(self->g, pfx, &seen));
+	EXPECT_EQ(n, seen);
+	/* The datagrams of the same dump, counted on a raw socket. */
+	ASSERT_EQ(0, qnl_raw_open(&raw));
+	ASSERT_EQ(0, qnl_talk(&raw, qnl_msg(&raw, buf, QKD_CMD_STREAM_GET,
+					    NLM_F_DUMP), NULL, NULL));
+	EXPECT_GT(raw.recvs, 2);
+	EXPECT_GE(raw.msgs, n);
+	qnl_raw_close(&raw);
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "d%u-%u", self->tag, i);
-		ASSERT_EQ(0, qnl_stream_del(&self->q, name));
+		ASSERT_EQ(0, qkd_genl_stream_del(self->g, name));
 	}
-	c.seen = 0;
-	ASSERT_EQ(0, qnl_stream_dump(&self->q, count_stream, &c));
-	EXPECT_EQ(0, c.seen);
+	ASSERT_EQ(0, count_streams(self->g, pfx, &seen));
+	EXPECT_EQ(0, seen);
 }
 
-static int expect_event(struct qnl *q, uint8_t cmd, struct qnl_event *ev)
+static int expect_event(struct qkd_genl *g, uint8_t cmd,
+			struct qkd_event *ev)
 {
 	int ret;
 
 	do {
-		ret = qnl_event(q, 3000, ev);
+		ret = qnl_event(g, 3000, ev);
 	} while (!ret && ev->cmd != cmd);
 	return ret;
 }
@@ -513,51 +520,51 @@ static int expect_event(struct qnl *q, uint8_t cmd, struct qnl_event *ev)
 TEST_F_TIMEOUT(nl, events_with_counts, 30)
 {
 	struct qkd_key_record rec;
-	struct qnl_event ev;
-	struct qnl ev_q;
+	struct qkd_event ev;
+	struct qkd_genl *ev_g;
 	char other[64];
 
-	ASSERT_EQ(0, qnl_open(&ev_q));
-	ASSERT_EQ(0, qnl_subscribe(&ev_q));
+	ASSERT_EQ(0, qkd_genl_open(&ev_g));
+	ASSERT_EQ(0, qkd_genl_subscribe(ev_g));
 	snprintf(other, sizeof(other), "ev-%u", self->tag);
-	ASSERT_EQ(0, qnl_stream_new(&self->q, other, 0, 2, 0));
-	ASSERT_EQ(0, expect_event(&ev_q, QKD_CMD_EVENT_STREAM_NEW, &ev));
-	EXPECT_STREQ(other, ev.name);
+	ASSERT_EQ(0, qnl_stream_new(self->g, other, 0, 2, 0));
+	ASSERT_EQ(0, expect_event(ev_g, QKD_CMD_EVENT_STREAM_NEW, &ev));
+	EXPECT_STREQ(other, ev.stream);
 
 	qkd_make_key(&rec, self->tag, 0, L, 32);
 	for (int i = 0; i < 3; i++) {
 		qkd_make_key(&rec, self->tag, i, L, 32);
-		ASSERT_EQ(0, qnl_key_add(&self->q, other, &rec, 1));
+		ASSERT_EQ(0, qnl_key_add(self->g, other, &rec, 1));
 	}
-	ASSERT_EQ(0, qnl_take(&self->q, other, NULL, &rec));	/* 3 -> 2 */
-	ASSERT_EQ(0, qnl_take(&self->q, other, NULL, &rec));	/* 2 -> 1 */
-	ASSERT_EQ(0, qnl_event(&ev_q, 3000, &ev));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, other, NULL, &rec));	/* 3 -> 2 */
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, other, NULL, &rec));	/* 2 -> 1 */
+	ASSERT_EQ(0, qnl_event(ev_g, 3000, &ev));
 	EXPECT_EQ(QKD_CMD_EVENT_LOW_WATERMARK, ev.cmd);
 	EXPECT_EQ(1, ev.avail_local);
 	EXPECT_EQ(2, ev.low_watermark);
-	ASSERT_EQ(0, qnl_take(&self->q, other, NULL, &rec));	/* 1 -> 0 */
-	EXPECT_EQ(-EAGAIN, qnl_take(&self->q, other, NULL, &rec));
-	EXPECT_EQ(-EAGAIN, qnl_take(&self->q, other, NULL, &rec));
-	ASSERT_EQ(0, qnl_event(&ev_q, 3000, &ev));
+	ASSERT_EQ(0, qkd_genl_key_take(self->g, other, NULL, &rec));	/* 1 -> 0 */
+	EXPECT_EQ(-EAGAIN, qkd_genl_key_take(self->g, other, NULL, &rec));
+	EXPECT_EQ(-EAGAIN, qkd_genl_key_take(self->g, other, NULL, &rec));
+	ASSERT_EQ(0, qnl_event(ev_g, 3000, &ev));
 	EXPECT_EQ(QKD_CMD_EVENT_EXHAUSTED, ev.cmd);
 	EXPECT_EQ(0, ev.avail_local);
 	/* Exhausted is sent once until a key comes. */
-	EXPECT_EQ(-ETIMEDOUT, qnl_event(&ev_q, 200, &ev));
+	EXPECT_EQ(-ETIMEDOUT, qnl_event(ev_g, 200, &ev));
 
 	for (int i = 10; i < 14; i++) {
 		qkd_make_key(&rec, self->tag, i, i & 1 ? P : L, 32);
 		rec.lifetime_ms = 100;
-		ASSERT_EQ(0, qnl_key_add(&self->q, other, &rec, 1));
+		ASSERT_EQ(0, qnl_key_add(self->g, other, &rec, 1));
 	}
-	ASSERT_EQ(0, expect_event(&ev_q, QKD_CMD_EVENT_EXPIRED, &ev));
+	ASSERT_EQ(0, expect_event(ev_g, QKD_CMD_EVENT_EXPIRED, &ev));
 	EXPECT_EQ(4, ev.count);
-	EXPECT_STREQ(other, ev.name);
+	EXPECT_STREQ(other, ev.stream);
 	EXPECT_EQ(0, ev.avail_local + ev.avail_peer);
 
-	ASSERT_EQ(0, qnl_stream_del(&self->q, other));
-	ASSERT_EQ(0, expect_event(&ev_q, QKD_CMD_EVENT_STREAM_DEL, &ev));
-	EXPECT_STREQ(other, ev.name);
-	qnl_close(&ev_q);
+	ASSERT_EQ(0, qkd_genl_stream_del(self->g, other));
+	ASSERT_EQ(0, expect_event(ev_g, QKD_CMD_EVENT_STREAM_DEL, &ev));
+	EXPECT_STREQ(other, ev.stream);
+	qkd_genl_close(ev_g);
 }
 
 TEST_F(nl, netns_isolation)
@@ -570,19 +577,19 @@ TEST_F(nl, netns_isolation)
 	ASSERT_GE(pid, 0);
 	if (!pid) {
 		struct qkd_key_record rec;
-		struct qnl_info in;
-		struct qnl q;
+		struct qkd_stream_stats in;
+		struct qkd_genl *g;
 
-		if (unshare(CLONE_NEWNET) || qnl_open(&q))
+		if (unshare(CLONE_NEWNET) || qkd_genl_open(&g))
 			_exit(10);
-		if (qnl_stream_get(&q, self->name, &in) != -ENOENT)
+		if (qkd_genl_stream_get(g, self->name, &in) != -ENOENT)
 			_exit(11);
-		if (qnl_take(&q, self->name, NULL, &rec) != -ENOENT)
+		if (qkd_genl_key_take(g, self->name, NULL, &rec) != -ENOENT)
 			_exit(12);
-		if (qnl_stream_new(&q, self->name, 0, 0, 0))
+		if (qnl_stream_new(g, self->name, 0, 0, 0))
 			_exit(13);
 		qkd_make_key(&rec, self->tag, 0, L, 32);
-		if (qnl_key_add(&q, self->name, &rec, 1))
+		if (qnl_key_add(g, self->name, &rec, 1))
 			_exit(14);
 		if (qdev_open("no-such", 0) != -ENOENT)
 			_exit(15);
@@ -612,21 +619,21 @@ static int drop_net_admin(void)
 static int unprivileged_checks(const char *name)
 {
 	struct qkd_key_record rec;
-	struct qnl_info in;
-	struct qnl q;
+	struct qkd_stream_stats in;
+	struct qkd_genl *g;
 
-	if (qnl_open(&q))
+	if (qkd_genl_open(&g))
 		return 20;
-	if (qnl_stream_get(&q, name, &in) || in.avail_local != 1)
+	if (qkd_genl_stream_get(g, name, &in) || in.avail_local != 1)
 		return 21;
-	if (qnl_take(&q, name, NULL, &rec) != -EPERM)
+	if (qkd_genl_key_take(g, name, NULL, &rec) != -EPERM)
 		return 22;
 	qkd_make_key(&rec, 9, 9, L, 32);
-	if (qnl_key_add(&q, name, &rec, 1) != -EPERM)
+	if (qnl_key_add(g, name, &rec, 1) != -EPERM)
 		return 23;
-	if (qnl_stream_new(&q, "unpriv", 0, 0, 0) != -EPERM)
+	if (qnl_stream_new(g, "unpriv", 0, 0, 0) != -EPERM)
 		return 24;
-	if (qnl_stream_del(&q, name) != -EPERM)
+	if (qkd_genl_stream_del(g, name) != -EPERM)
 		return 25;
 	if (qdev_open(NULL, 0) >= 0)
 		return 26;
@@ -677,7 +684,7 @@ static int fill_as_userns_root(int ready, int done)
 {
 	struct qkd_key_record *recs = calloc(512, sizeof(*recs));
 	uint32_t n = 0, batch = 512;
-	struct qnl q;
+	struct qkd_genl *g;
 	char c = 0;
 	int ret;
 
@@ -685,14 +692,14 @@ static int fill_as_userns_root(int ready, int done)
 		return 10;
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
 		return 42;
-	if (!recs || qnl_open(&q) || qnl_stream_new(&q, "fill", 0, 0, 0))
+	if (!recs || qkd_genl_open(&g) || qnl_stream_new(g, "fill", 0, 0, 0))
 		return 11;
 	while (batch) {
 		uint32_t i;
 
 		for (i = 0; i < batch; i++)
 			qkd_make_key(&recs[i], 5, n + i, L, 32);
-		ret = qnl_key_add(&q, "fill", recs, batch);
+		ret = qnl_key_add(g, "fill", recs, batch);
 		if (ret && ret != -ENOSPC)
 			return 12;
 		if (ret)
@@ -714,14 +721,13 @@ TEST_F(nl, userns_cannot_starve_host)
 {
 	int ready[2], done[2], status, i;
 	long before, per_key;
-	uint32_t flushed;
 	char c = 0;
 	pid_t pid;
 
 	before = qkd_mem_used();
 	ASSERT_EQ(0, add_keys(self, 1000, 1, L));
 	per_key = qkd_mem_used() - before;
-	ASSERT_EQ(0, qnl_flush(&self->q, self->name, 0, &flushed));
+	ASSERT_LE(0, qkd_genl_key_flush(self->g, self->name, 0));
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(done));

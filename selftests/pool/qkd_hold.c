@@ -18,14 +18,14 @@ int main(int argc, char **argv)
 {
 	struct qkd_key_record rec, peer;
 	unsigned int i, n;
-	struct qnl q;
+	struct qkd_genl *g;
 	char c;
 	int fd;
 
 	if (argc != 3)
 		return 2;
 	n = atoi(argv[2]);
-	if (qnl_open(&q) || qnl_stream_new(&q, argv[1], 0, 0, 0))
+	if (qkd_genl_open(&g) || qnl_stream_new(g, argv[1], 0, 0, 0))
 		return 1;
 	fd = qdev_open(argv[1], 0);
 	if (fd < 0)
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	qkd_make_key(&peer, 8, 0, QKD_OWNER_PEER, 32);
 	peer.lifetime_ms = 1500;
 	if (write(fd, &peer, sizeof(peer)) != sizeof(peer) ||
-	    qnl_reserve(&q, argv[1], peer.id, 1500, &rec))
+	    qkd_genl_key_reserve(g, argv[1], peer.id, 1500, &rec, NULL))
 		return 1;
 	printf("ready\n");
 	fflush(stdout);

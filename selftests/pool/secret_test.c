@@ -119,7 +119,7 @@ out:
 }
 
 FIXTURE(sec) {
-	struct qnl q;
+	struct qkd_genl *g;
 	char name[QKD_STREAM_NAME_MAX];
 	int fd;
 };
@@ -131,9 +131,9 @@ FIXTURE_SETUP(sec)
 		SKIP(return, "qkdpool module not loaded");
 	if (access("/proc/kcore", R_OK))
 		SKIP(return, "no /proc/kcore");
-	ASSERT_EQ(0, qnl_open(&self->q));
+	ASSERT_EQ(0, qkd_genl_open(&self->g));
 	snprintf(self->name, sizeof(self->name), "sec-%d", getpid());
-	ASSERT_EQ(0, qnl_stream_new(&self->q, self->name, 0, 0, 0));
+	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 0, 0, 0));
 	self->fd = qdev_open(self->name, O_NONBLOCK);
 	ASSERT_LE(0, self->fd);
 }
@@ -142,14 +142,14 @@ FIXTURE_TEARDOWN(sec)
 {
 	if (self->fd >= 0)
 		close(self->fd);
-	if (!self->q.sk)
+	if (!self->g)
 		return;
-	qnl_stream_del(&self->q, self->name);
-	qnl_close(&self->q);
+	qkd_genl_stream_del(self->g, self->name);
+	qkd_genl_close(self->g);
 }
 
 /* Asks for a take on @sk and does not read the reply. */
-static int send_take(struct qnl *q, const char *name)
+static int send_take(struct qnl_raw *q, const char *name)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = qnl_msg(q, buf, QKD_CMD_KEY_TAKE, 0);
@@ -169,13 +169,13 @@ TEST_F_TIMEOUT(sec, undelivered_take_leaves_no_copy, 300)
 	struct qkd_stream_info in = {};
 	struct secret sec;
 	int small = 1, i;
-	struct qnl q2;
+	struct qnl_raw q2;
 	long hits;
 
 	secret_init(&sec);
 	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 0));
 	ASSERT_LT(0, kcore_count(&sec));	/* the scan finds live keys */
-	ASSERT_EQ(0, qnl_open(&q2));
+	ASSERT_EQ(0, qnl_raw_open(&q2));
 	ASSERT_EQ(0, setsockopt(mnl_socket_get_fd(q2.sk), SOL_SOCKET,
 				SO_RCVBUF, &small, sizeof(small)));
 	/* Unread error replies fill the smallest receive buffer. */
@@ -185,7 +185,7 @@ TEST_F_TIMEOUT(sec, undelivered_take_leaves_no_copy, 300)
 	ASSERT_EQ(0, ioctl(self->fd, QKD_IOC_STREAM_INFO, &in));
 	EXPECT_EQ(0, in.avail_local);
 	EXPECT_EQ(1, in.taken);
-	qnl_close(&q2);
+	qnl_raw_close(&q2);
 	hits = kcore_count(&sec);
 	EXPECT_EQ(0, hits);
 	explicit_bzero(&sec, sizeof(sec));
@@ -199,11 +199,11 @@ TEST_F(sec, undelivered_reserve_released)
 	struct qkd_key_record rec;
 	struct nlmsghdr *nlh;
 	int small = 1, i;
-	struct qnl q2;
+	struct qnl_raw q2;
 
 	qkd_make_key(&rec, getpid(), 0, QKD_OWNER_LOCAL, 32);
 	ASSERT_EQ(sizeof(rec), write(self->fd, &rec, sizeof(rec)));
-	ASSERT_EQ(0, qnl_open(&q2));
+	ASSERT_EQ(0, qnl_raw_open(&q2));
 	ASSERT_EQ(0, setsockopt(mnl_socket_get_fd(q2.sk), SOL_SOCKET,
 				SO_RCVBUF, &small, sizeof(small)));
 	for (i = 0; i < 8; i++)
@@ -216,7 +216,7 @@ TEST_F(sec, undelivered_reserve_released)
 	EXPECT_EQ(0, in.reserved);
 	EXPECT_EQ(1, in.avail_local);
 	EXPECT_EQ(0, in.taken);
-	qnl_close(&q2);
+	qnl_raw_close(&q2);
 }
 
 /*
@@ -235,7 +235,7 @@ TEST_F_TIMEOUT(sec, rejected_add_leaves_no_copy, 300)
 	for (i = 0; i < MAT_LEN; i++)
 		recs[0].material[i] = sec.masked[i] ^ MASK;
 	qkd_make_key(&recs[1], getpid(), 1, 3, MAT_LEN);
-	ret = qnl_key_add(&self->q, self->name, recs, 2);
+	ret = qnl_key_add(self->g, self->name, recs, 2);
 	explicit_bzero(recs, sizeof(recs));
 	EXPECT_EQ(-ERANGE, ret);
 	EXPECT_EQ(0, kcore_count(&sec));
@@ -246,15 +246,13 @@ TEST_F_TIMEOUT(sec, rejected_add_leaves_no_copy, 300)
 TEST_F_TIMEOUT(sec, flushed_and_deleted_keys_wiped, 300)
 {
 	struct secret sec;
-	uint32_t n;
 
 	secret_init(&sec);
 	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 0));
 	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 1));
-	ASSERT_EQ(0, qnl_flush(&self->q, self->name, 0, &n));
-	EXPECT_EQ(2, n);
+	ASSERT_EQ(2, qkd_genl_key_flush(self->g, self->name, 0));
 	ASSERT_EQ(0, secret_add(self->fd, &sec, getpid(), 2));
-	ASSERT_EQ(0, qnl_stream_del(&self->q, self->name));
+	ASSERT_EQ(0, qkd_genl_stream_del(self->g, self->name));
 	EXPECT_EQ(0, kcore_count(&sec));
 	explicit_bzero(&sec, sizeof(sec));
 }

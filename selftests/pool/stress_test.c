@@ -142,15 +142,15 @@ static void *adder(void *arg)
 {
 	struct qkd_key_record recs[BATCH];
 	unsigned int seed = (uintptr_t)arg;
-	struct qnl q;
+	struct qkd_genl *nl;
 	int fd = -1;
 
-	if (qnl_open(&q))
+	if (qkd_genl_open(&nl))
 		return NULL;
 	while (!stopped()) {
 		make_batch(recs, &seed);
 		if (rnd(&seed, 2)) {
-			if (!qnl_key_add(&q, g.name, recs, BATCH))
+			if (!qnl_key_add(nl, g.name, recs, BATCH))
 				INC(adds);
 		} else if (dev(&fd) >= 0) {
 			if (write(fd, recs, sizeof(recs)) > 0)
@@ -161,7 +161,7 @@ static void *adder(void *arg)
 	}
 	if (fd >= 0)
 		close(fd);
-	qnl_close(&q);
+	qkd_genl_close(nl);
 	return NULL;
 }
 
@@ -278,14 +278,15 @@ static void *dev_reserver(void *arg)
 	return NULL;
 }
 
-static void nl_reserve(struct qnl *q, unsigned int *seed)
+static void nl_reserve(struct qkd_genl *nl, unsigned int *seed)
 {
 	struct qkd_key_record rec, id;
 	bool abandon = !rnd(seed, 4);
 
 	ring_id(seed, &id);
-	if (qnl_reserve(q, g.name, rnd(seed, 2) ? id.id : NULL,
-			abandon ? 1 + rnd(seed, 50) : 3600000, &rec))
+	if (qkd_genl_key_reserve(nl, g.name, rnd(seed, 2) ? id.id : NULL,
+				 abandon ? 1 + rnd(seed, 50) : 3600000, &rec,
+				 NULL))
 		return;
 	INC(reserves);
 	if (abandon) {
@@ -295,12 +296,12 @@ static void nl_reserve(struct qnl *q, unsigned int *seed)
 	}
 	move(&rec, HAND_OUT, HELD);
 	if (rnd(seed, 2)) {
-		qnl_finish(q, g.name, rec.id, true);
+		qkd_genl_key_commit(nl, g.name, rec.id);
 		move(&rec, BIT(HELD), GONE);
 		INC(commits);
 	} else {
 		move(&rec, BIT(HELD), FREE);
-		qnl_finish(q, g.name, rec.id, false);
+		qkd_genl_key_release(nl, g.name, rec.id);
 		INC(releases);
 	}
 }
@@ -309,23 +310,23 @@ static void *nl_taker(void *arg)
 {
 	unsigned int seed = (uintptr_t)arg;
 	struct qkd_key_record rec, id;
-	struct qnl q;
+	struct qkd_genl *nl;
 
-	if (qnl_open(&q))
+	if (qkd_genl_open(&nl))
 		return NULL;
 	while (!stopped()) {
 		if (rnd(&seed, 2)) {
-			nl_reserve(&q, &seed);
+			nl_reserve(nl, &seed);
 			continue;
 		}
 		ring_id(&seed, &id);
-		if (!qnl_take(&q, g.name, rnd(&seed, 2) ? id.id : NULL,
-			      &rec)) {
+		if (!qkd_genl_key_take(nl, g.name, rnd(&seed, 2) ? id.id : NULL,
+				       &rec)) {
 			move(&rec, HAND_OUT, GONE);
 			INC(takes);
 		}
 	}
-	qnl_close(&q);
+	qkd_genl_close(nl);
 	return NULL;
 }
 
@@ -333,23 +334,22 @@ static void *nl_taker(void *arg)
 static void *janitor(void *arg)
 {
 	unsigned int seed = (uintptr_t)arg;
-	uint32_t count;
-	struct qnl q;
+	struct qkd_genl *nl;
 
-	if (qnl_open(&q))
+	if (qkd_genl_open(&nl))
 		return NULL;
 	while (!stopped()) {
 		usleep(10000 + rnd(&seed, 40000));
 		if (rnd(&seed, 8)) {
-			if (!qnl_flush(&q, g.name, rnd(&seed, 4), &count))
+			if (qkd_genl_key_flush(nl, g.name, rnd(&seed, 4)) >= 0)
 				INC(flushes);
 			continue;
 		}
-		if (!qnl_stream_del(&q, g.name))
+		if (!qkd_genl_stream_del(nl, g.name))
 			INC(deletes);
-		qnl_stream_new(&q, g.name, 4096, 64, 0);
+		qnl_stream_new(nl, g.name, 4096, 64, 0);
 	}
-	qnl_close(&q);
+	qkd_genl_close(nl);
 	return NULL;
 }
 
@@ -377,7 +377,7 @@ TEST_F_TIMEOUT(stress, mixed_operations_hand_out_each_key_once, 120)
 	pthread_t t[NWORKERS];
 	char name[QKD_STREAM_NAME_MAX];
 	unsigned int i;
-	struct qnl q;
+	struct qkd_genl *nl;
 
 	if (access("/dev/qkdpool", F_OK))
 		SKIP(return, "qkdpool module not loaded");
@@ -390,8 +390,8 @@ TEST_F_TIMEOUT(stress, mixed_operations_hand_out_each_key_once, 120)
 	g.tag = getpid();
 	snprintf(name, sizeof(name), "stress-%u", g.tag);
 	g.name = name;
-	ASSERT_EQ(0, qnl_open(&q));
-	ASSERT_EQ(0, qnl_stream_new(&q, name, 4096, 64, 0));
+	ASSERT_EQ(0, qkd_genl_open(&nl));
+	ASSERT_EQ(0, qnl_stream_new(nl, name, 4096, 64, 0));
 	for (i = 0; i < NWORKERS; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, workers[i],
 					    (void *)(uintptr_t)(i + 1)));
@@ -399,8 +399,8 @@ TEST_F_TIMEOUT(stress, mixed_operations_hand_out_each_key_once, 120)
 	__atomic_store_n(&g.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < NWORKERS; i++)
 		pthread_join(t[i], NULL);
-	qnl_stream_del(&q, name);
-	qnl_close(&q);
+	qkd_genl_stream_del(nl, name);
+	qkd_genl_close(nl);
 
 	TH_LOG("adds %lu takes %lu reserves %lu commits %lu releases %lu",
 	       g.adds, g.takes, g.reserves, g.commits, g.releases);

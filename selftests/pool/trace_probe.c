@@ -31,8 +31,7 @@ int main(int argc, char **argv)
 {
 	struct qkd_key_record recs[NKEYS], rec;
 	struct qkd_key_ref ref;
-	uint32_t count;
-	struct qnl q;
+	struct qkd_genl *g;
 	int i, fd;
 
 	if (argc != 2)
@@ -42,20 +41,20 @@ int main(int argc, char **argv)
 		print_hex("id", recs[i].id, QKD_KEY_ID_LEN);
 		print_hex("material", recs[i].material, 32);
 	}
-	if (qnl_open(&q) || qnl_stream_new(&q, argv[1], 0, 0, 0) ||
-	    qnl_key_add(&q, argv[1], recs, NKEYS))
+	if (qkd_genl_open(&g) || qnl_stream_new(g, argv[1], 0, 0, 0) ||
+	    qnl_key_add(g, argv[1], recs, NKEYS))
 		return 1;
 	fd = qdev_open(argv[1], O_NONBLOCK);
-	if (fd < 0 || qnl_take(&q, argv[1], NULL, &rec) ||
+	if (fd < 0 || qkd_genl_key_take(g, argv[1], NULL, &rec) ||
 	    read(fd, &rec, sizeof(rec)) != sizeof(rec) ||
 	    ioctl(fd, QKD_IOC_RESERVE_NEXT, &rec))
 		return 1;
 	memcpy(ref.id, rec.id, sizeof(ref.id));
 	if (ioctl(fd, QKD_IOC_COMMIT, &ref) ||
-	    qnl_flush(&q, argv[1], 0, &count) || count != 1 ||
-	    qnl_stream_del(&q, argv[1]))
+	    qkd_genl_key_flush(g, argv[1], 0) != 1 ||
+	    qkd_genl_stream_del(g, argv[1]))
 		return 1;
 	close(fd);
-	qnl_close(&q);
+	qkd_genl_close(g);
 	return 0;
 }

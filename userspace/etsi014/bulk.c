@@ -95,7 +95,7 @@ struct cursor {
 	const char *p, *end;
 };
 
-static bool take(struct cursor *c, const char *s)
+static bool skip_literal(struct cursor *c, const char *s)
 {
 	size_t len = strlen(s);
 
@@ -127,7 +127,7 @@ static size_t span(const struct cursor *c, bool (*allowed)(char))
 	return q - c->p;
 }
 
-static bool take_id(struct cursor *c, uint8_t id[QKD_KEY_ID_LEN])
+static bool read_id(struct cursor *c, uint8_t id[QKD_KEY_ID_LEN])
 {
 	char text[QKD_KEYID_STR_SIZE];
 	size_t len = span(c, id_char);
@@ -140,7 +140,7 @@ static bool take_id(struct cursor *c, uint8_t id[QKD_KEY_ID_LEN])
 	return !qkd_keyid_parse(text, id, NULL);
 }
 
-static bool take_material(struct cursor *c, struct qkd_key_record *k)
+static bool read_material(struct cursor *c, struct qkd_key_record *k)
 {
 	size_t len = span(c, b64_char);
 
@@ -150,10 +150,11 @@ static bool take_material(struct cursor *c, struct qkd_key_record *k)
 	return true;
 }
 
-static bool take_key(struct cursor *c, struct qkd_key_record *k)
+static bool read_key(struct cursor *c, struct qkd_key_record *k)
 {
-	return take(c, ID_OPEN) && take_id(c, k->id) && take(c, KEY_SEP) &&
-	       take_material(c, k) && take(c, ITEM_CLOSE);
+	return skip_literal(c, ID_OPEN) && read_id(c, k->id) &&
+	       skip_literal(c, KEY_SEP) && read_material(c, k) &&
+	       skip_literal(c, ITEM_CLOSE);
 }
 
 int etsi014_bulk_keys_read(const char *buf, size_t len,
@@ -162,15 +163,15 @@ int etsi014_bulk_keys_read(const char *buf, size_t len,
 	struct cursor c = { buf, buf + len };
 	size_t i = 0;
 
-	if (!take(&c, KEYS_HEAD))
+	if (!skip_literal(&c, KEYS_HEAD))
 		return -EAGAIN;
-	if (!take(&c, TAIL)) {
+	if (!skip_literal(&c, TAIL)) {
 		do {
-			if (i == max || !take_key(&c, &keys[i]))
+			if (i == max || !read_key(&c, &keys[i]))
 				goto fail;
 			i++;
-		} while (take(&c, ","));
-		if (!take(&c, TAIL))
+		} while (skip_literal(&c, ","));
+		if (!skip_literal(&c, TAIL))
 			goto fail;
 	}
 	if (c.p != c.end)
@@ -188,15 +189,15 @@ int etsi014_bulk_ids_read(const char *buf, size_t len,
 	struct cursor c = { buf, buf + len };
 	size_t i = 0;
 
-	if (!take(&c, IDS_HEAD))
+	if (!skip_literal(&c, IDS_HEAD))
 		return -EAGAIN;
 	do {
-		if (i == ETSI014_KEYS_MAX || !take(&c, ID_OPEN) ||
-		    !take_id(&c, req->ids[i]) || !take(&c, ITEM_CLOSE))
+		if (i == ETSI014_KEYS_MAX || !skip_literal(&c, ID_OPEN) ||
+		    !read_id(&c, req->ids[i]) || !skip_literal(&c, ITEM_CLOSE))
 			return -EAGAIN;
 		i++;
-	} while (take(&c, ","));
-	if (!take(&c, TAIL) || c.p != c.end)
+	} while (skip_literal(&c, ","));
+	if (!skip_literal(&c, TAIL) || c.p != c.end)
 		return -EAGAIN;
 	req->n = i;
 	return 0;

@@ -139,7 +139,7 @@ static void parse_reply(struct xfer *x, struct etsi014_result *r)
 	r->ok = !ret;
 }
 
-static void finish(struct xfer *x, CURLcode res)
+static void xfer_done(struct xfer *x, CURLcode res)
 {
 	struct etsi014_result r = { 0 };
 	struct etsi014_error e = { 0 };
@@ -179,7 +179,7 @@ static void check_done(struct etsi014_client *c)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 				  (char **)&x);
-		finish(x, msg->data.result);
+		xfer_done(x, msg->data.result);
 	}
 }
 
@@ -220,6 +220,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
+/* libcurl's socket callback: 0, or -1 (its convention, not ours). */
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *arg,
 		   void *sockp)
 {

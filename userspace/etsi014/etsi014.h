@@ -69,7 +69,8 @@ void etsi014_keys_wipe(struct qkd_key_record *keys, size_t n);
  * Make every library that may hold key material in its heap (jansson,
  * libevent, libcurl, OpenSSL) wipe each block before freeing it, and keep
  * freed memory in the heap rather than returning it to the kernel. Call
- * once at start, before any of them allocates. Returns 0 or -1.
+ * once at start, before any of them allocates. Returns 0, -EBUSY (too
+ * late: OpenSSL has allocated) or -EIO (libcurl refused).
  */
 int etsi014_secure_allocators(void);
 

@@ -6,6 +6,7 @@
  * record buffers all hold key bytes at some point, and none of them wipes
  * before free().
  */
+#include <errno.h>
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -43,7 +44,7 @@ int etsi014_client_global_init(void)
 	json_set_alloc_funcs(malloc, qkd_free_wiped);
 	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, qkd_free_wiped,
 				 qkd_realloc_wiped, qkd_strdup_wiped, calloc))
-		return -1;
+		return -EIO;
 	return 0;
 }
 
@@ -61,8 +62,9 @@ int etsi014_secure_allocators(void)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	/* Refused once OpenSSL has allocated: too late to wipe it all. */
 	if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free))
-		return -1;
+		return -EBUSY;
 	event_set_mem_functions(malloc, qkd_realloc_wiped, qkd_free_wiped);
 	return etsi014_client_global_init();
 }

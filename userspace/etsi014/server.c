@@ -140,9 +140,11 @@ static int do_status(struct etsi014_server *s, struct evhttp_request *req,
 		     const struct call *c, struct etsi014_error *e)
 {
 	struct etsi014_status st = { 0 };
+	int ret;
 
-	if (s->ops->status(s->ctx, c->caller, c->sae, &st, e))
-		return -1;
+	ret = s->ops->status(s->ctx, c->caller, c->sae, &st, e);
+	if (ret)
+		return ret;
 	reply_json(req, 200, etsi014_status_json(&st));
 	return 0;
 }
@@ -163,14 +165,15 @@ static int do_enc(struct etsi014_server *s, struct evhttp_request *req,
 			evhttp_request_get_evhttp_uri(req)), &r, e);
 	}
 	if (ret)
-		return -1;
+		return ret;
 	if (r.bad_extension[0]) {
 		etsi014_error_set(e, 400, "not all extension_mandatory parameters are supported",
 				  "unsupported extension '%s'", r.bad_extension);
-		return -1;
+		return -EOPNOTSUPP;
 	}
-	if (s->ops->enc_keys(s->ctx, c->caller, c->sae, &r, s->keys, &n, e))
-		return -1;
+	ret = s->ops->enc_keys(s->ctx, c->caller, c->sae, &r, s->keys, &n, e);
+	if (ret)
+		return ret;
 	reply_json(req, 200, etsi014_keys_json(s->keys, n));
 	etsi014_keys_wipe(s->keys, n);
 	return 0;
@@ -191,10 +194,11 @@ static int do_dec(struct etsi014_server *s, struct evhttp_request *req,
 			evhttp_request_get_evhttp_uri(req)), &s->dec, e);
 	}
 	if (ret)
-		return -1;
-	if (s->ops->dec_keys(s->ctx, c->caller, c->sae, &s->dec, s->keys, &n,
-			     e))
-		return -1;
+		return ret;
+	ret = s->ops->dec_keys(s->ctx, c->caller, c->sae, &s->dec, s->keys,
+			       &n, e);
+	if (ret)
+		return ret;
 	reply_json(req, 200, etsi014_keys_json(s->keys, n));
 	etsi014_keys_wipe(s->keys, n);
 	return 0;
@@ -236,13 +240,13 @@ static int route(struct evhttp_request *req, struct call *c,
 	if (!strcmp(c->op, "status") && c->post) {
 		etsi014_error_set(e, 400, "bad request format",
 				  "status takes GET only");
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 bad:
 	etsi014_error_set(e, 404, "not found",
 			  "expected /api/v1/keys/{SAE_ID}/{status|enc_keys|dec_keys}");
-	return -1;
+	return -ENOENT;
 }
 
 static int caller_of(struct evhttp_request *req, char *out, size_t size)

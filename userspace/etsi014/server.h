@@ -21,7 +21,10 @@
 
 #include "etsi014.h"
 
-/* Each returns 0, or -1 with *e filled (code 400, 401 or 503). */
+/*
+ * Each returns 0, or a negative errno with *e filled (code 400, 401 or
+ * 503): the reply follows e->code, the errno is for the caller's logs.
+ */
 struct etsi014_server_ops {
 	int (*status)(void *ctx, const char *caller, const char *slave_sae,
 		      struct etsi014_status *st, struct etsi014_error *e);

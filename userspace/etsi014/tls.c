@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TLS contexts and peer names: see tls.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,7 +9,8 @@
 
 #include "tls.h"
 
-const char *etsi014_tls_error(char *buf, size_t size)
+/* The first queued OpenSSL error as text (or "unknown error"). */
+static const char *tls_error(char *buf, size_t size)
 {
 	unsigned long e = ERR_get_error();
 
@@ -30,7 +32,7 @@ SSL_CTX *etsi014_tls_ctx(bool server, const char *cert, const char *key,
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx) {
 		snprintf(err, errlen, "SSL_CTX_new: %s",
-			 etsi014_tls_error(why, sizeof(why)));
+			 tls_error(why, sizeof(why)));
 		return NULL;
 	}
 	step = "TLS 1.3";
@@ -53,7 +55,7 @@ SSL_CTX *etsi014_tls_ctx(bool server, const char *cert, const char *key,
 
 err_free:
 	snprintf(err, errlen, "%s: %s", step,
-		 etsi014_tls_error(why, sizeof(why)));
+		 tls_error(why, sizeof(why)));
 	SSL_CTX_free(ctx);
 	return NULL;
 }
@@ -64,15 +66,15 @@ int etsi014_tls_peer_cn(SSL *ssl, char *out, size_t size)
 	int n;
 
 	if (!ssl || SSL_get_verify_result(ssl) != X509_V_OK)
-		return -1;
+		return -EACCES;
 	peer = SSL_get1_peer_certificate(ssl);
 	if (!peer)
-		return -1;
+		return -EACCES;
 	n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
 				      NID_commonName, out, size);
 	X509_free(peer);
 	/* A CN with an embedded NUL would be cut short: refuse it. */
 	if (n <= 0 || (size_t)n >= size || strlen(out) != (size_t)n)
-		return -1;
+		return -EINVAL;
 	return 0;
 }

@@ -20,10 +20,10 @@
 SSL_CTX *etsi014_tls_ctx(bool server, const char *cert, const char *key,
 			 const char *ca, char *err, size_t errlen);
 
-/* The verified peer's subject CN into out; -1 if none or too long. */
+/*
+ * The verified peer's subject CN into out. 0, -EACCES (no verified
+ * certificate) or -EINVAL (no CN, or too long).
+ */
 int etsi014_tls_peer_cn(SSL *ssl, char *out, size_t size);
-
-/* The first queued OpenSSL error as text (or "unknown error"). */
-const char *etsi014_tls_error(char *buf, size_t size);
 
 #endif /* ETSI014_TLS_H */

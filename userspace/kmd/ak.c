@@ -21,9 +21,9 @@ struct ak {
 	uint8_t held[ETSI014_KEYS_MAX][QKD_KEY_ID_LEN];
 };
 
-/* The link whose applications are caller and other. */
-static struct link *find(struct kmd *k, const char *caller, const char *other,
-			 struct etsi014_error *e)
+/* The link whose applications are caller and other, into *out. */
+static int find_link(struct kmd *k, const char *caller, const char *other,
+		     struct link **out, struct etsi014_error *e)
 {
 	bool known = false;
 	struct link *l;
@@ -32,17 +32,20 @@ static struct link *find(struct kmd *k, const char *caller, const char *other,
 		if (strcmp(l->cfg->app_sae, caller))
 			continue;
 		known = true;
-		if (!strcmp(l->cfg->peer_app_sae, other) && l->ak_pool)
-			return l;
+		if (!strcmp(l->cfg->peer_app_sae, other) && l->ak_pool) {
+			*out = l;
+			return 0;
+		}
 	}
-	if (!known)
+	if (!known) {
 		etsi014_error_set(e, 401, "unauthorized",
 				  "SAE '%s' is not configured here", caller);
-	else
-		etsi014_error_set(e, 400, "bad request format",
-				  "SAE '%s' shares no keys with SAE '%s'",
-				  caller, other);
-	return NULL;
+		return -EACCES;
+	}
+	etsi014_error_set(e, 400, "bad request format",
+			  "SAE '%s' shares no keys with SAE '%s'", caller,
+			  other);
+	return -EINVAL;
 }
 
 static int status(void *ctx, const char *caller, const char *slave_sae,
@@ -50,13 +53,16 @@ static int status(void *ctx, const char *caller, const char *slave_sae,
 {
 	struct kmd *k = ctx;
 	struct qkd_stream_info info;
-	struct link *l = find(k, caller, slave_sae, e);
+	struct link *l;
+	int ret;
 
-	if (!l)
-		return -1;
-	if (qkd_pool_info(l->ak_pool, &info)) {
+	ret = find_link(k, caller, slave_sae, &l, e);
+	if (ret)
+		return ret;
+	ret = qkd_pool_info(l->ak_pool, &info);
+	if (ret) {
 		etsi014_error_set(e, 503, "server error", "stream unavailable");
-		return -1;
+		return ret;
 	}
 	snprintf(st->source_kme, sizeof(st->source_kme), "%s",
 		 k->cfg.node_id);
@@ -112,19 +118,20 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 {
 	struct kmd *k = ctx;
 	struct qkd_key_record rec;
-	struct link *l = find(k, caller, slave_sae, e);
+	struct link *l;
 	uint32_t i;
 	int ret;
 
-	if (!l)
-		return -1;
+	ret = find_link(k, caller, slave_sae, &l, e);
+	if (ret)
+		return ret;
 	if (req->n_additional_sae || !req->number ||
 	    req->number > AK_MAX_PER_REQUEST ||
 	    (req->size && req->size != l->cfg->key_size)) {
 		etsi014_error_set(e, 400, "bad request format",
 				  "number 1..%u, size %u, no additional SAEs",
 				  AK_MAX_PER_REQUEST, l->cfg->key_size);
-		return -1;
+		return -EINVAL;
 	}
 	for (i = 0; i < req->number; i++) {
 		ret = qkd_pool_reserve_next(l->ak_pool, &rec);
@@ -133,7 +140,7 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 			etsi014_error_set(e, 503, "insufficient keys available",
 					  "%u requested: %s", req->number,
 					  strerror(-ret));
-			return -1;
+			return ret;
 		}
 		hold(k->ak, i, &rec, keys);
 	}
@@ -150,12 +157,13 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 	char text[QKD_KEYID_STR_SIZE];
 	struct kmd *k = ctx;
 	struct qkd_key_record rec;
-	struct link *l = find(k, caller, master_sae, e);
+	struct link *l;
 	size_t i;
 	int ret;
 
-	if (!l)
-		return -1;
+	ret = find_link(k, caller, master_sae, &l, e);
+	if (ret)
+		return ret;
 	for (i = 0; i < req->n; i++) {
 		ret = qkd_pool_reserve_id(l->ak_pool, req->ids[i], &rec);
 		if (ret) {
@@ -165,7 +173,7 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 					  ret == -EACCES ?
 					  "not a key of the calling SAE" :
 					  strerror(-ret));
-			return -1;
+			return ret;
 		}
 		hold(k->ak, i, &rec, keys);
 	}
@@ -192,7 +200,7 @@ static int open_pools(struct kmd *k)
 		if (ret) {
 			log_err("ak: stream %s: %s", l->cfg->stream,
 				strerror(-ret));
-			return -1;
+			return ret;
 		}
 	}
 	return 0;
@@ -203,25 +211,27 @@ int ak_start(struct kmd *k)
 	char err[512], host[128];
 	unsigned int port;
 	struct ak *a;
+	int ret;
 
 	if (!k->cfg.ak_listen[0])
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (!a)
-		return -1;
+		return -ENOMEM;
 	k->ak = a;
-	if (open_pools(k))
-		return -1;
+	ret = open_pools(k);
+	if (ret)
+		return ret;
 	a->tls = etsi014_tls_ctx(true, k->cfg.cert, k->cfg.key, k->cfg.ca,
 				 err, sizeof(err));
 	if (!a->tls) {
 		log_err("ak: TLS: %s", err);
-		return -1;
+		return -EINVAL;
 	}
 	etsi014_hostport(k->cfg.ak_listen, host, sizeof(host), &port);
 	a->srv = etsi014_server_new(k->base, a->tls, host, port, &ak_ops, k);
 	if (!a->srv)
-		return -1;
+		return -EADDRNOTAVAIL;
 	log_notice("ak: serving ETSI 014 on %s", k->cfg.ak_listen);
 	return 0;
 }

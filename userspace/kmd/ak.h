@@ -11,6 +11,7 @@
 
 #include "kmd.h"
 
+/* Start serving if [ak] is configured. 0, or -errno (logged). */
 int ak_start(struct kmd *k);
 void ak_stop(struct kmd *k);
 

@@ -20,12 +20,13 @@ struct ctx {
 	int line;
 };
 
+/* Print "FILE:LINE: reason"; returns -EINVAL. */
 static int fail(const struct ctx *c, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s:%d: ", c->name, c->line);
 	fprintf(stderr, fmt, arg);
 	fputc('\n', stderr);
-	return -1;
+	return -EINVAL;
 }
 
 static char *trim(char *s)
@@ -163,8 +164,10 @@ static int new_peer(struct ctx *c, const char *id)
 		if (!strcmp(p->id, id))
 			return fail(c, "peer '%s' configured twice", id);
 	p = calloc(1, sizeof(*p));
-	if (!p)
-		return fail(c, "%s", "out of memory");
+	if (!p) {
+		fail(c, "%s", "out of memory");
+		return -ENOMEM;
+	}
 	p->key_size = 256;
 	p->fill_target = 1024;
 	p->batch = 64;
@@ -227,7 +230,7 @@ static int process_line(struct ctx *c, char *line)
 }
 
 /* Defaults that depend on other keys, and required keys. */
-static int finish_peer(struct ctx *c, struct kmd_peer_cfg *p)
+static int check_peer(struct ctx *c, struct kmd_peer_cfg *p)
 {
 	if (!p->stream[0])
 		snprintf(p->stream, sizeof(p->stream), "%s", p->id);
@@ -248,18 +251,20 @@ static int finish_peer(struct ctx *c, struct kmd_peer_cfg *p)
 	return 0;
 }
 
-static int finish(struct ctx *c)
+static int check_config(struct ctx *c)
 {
 	struct kmd_config *cfg = c->cfg;
 	struct kmd_peer_cfg *p;
+	int ret;
 
 	if (!cfg->node_id[0] || !cfg->cert[0] || !cfg->key[0] || !cfg->ca[0])
 		return fail(c, "%s", "[node]: id, cert, key and ca are required");
 	if (!cfg->peers)
 		return fail(c, "%s", "no [peer] section");
 	for (p = cfg->peers; p; p = p->next) {
-		if (finish_peer(c, p))
-			return -1;
+		ret = check_peer(c, p);
+		if (ret)
+			return ret;
 		if (!p->master && !cfg->kx_listen[0])
 			return fail(c, "[peer %s]: a slave needs [node] kx_listen",
 				    p->id);
@@ -274,6 +279,7 @@ int kmd_config_parse(const char *name, const char *text,
 	const char *p = text, *nl;
 	char line[1024];
 	size_t len;
+	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = LOG_NOTICE;
@@ -282,20 +288,22 @@ int kmd_config_parse(const char *name, const char *text,
 		nl = strchr(p, '\n');
 		len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len >= sizeof(line)) {
-			fail(&c, "%s", "line too long");
-			goto err;
+			ret = fail(&c, "%s", "line too long");
+			goto err_free;
 		}
 		memcpy(line, p, len);
 		line[len] = '\0';
-		if (process_line(&c, line))
-			goto err;
+		ret = process_line(&c, line);
+		if (ret)
+			goto err_free;
 		p += len + !!nl;
 	}
-	if (!finish(&c))
+	ret = check_config(&c);
+	if (!ret)
 		return 0;
-err:
+err_free:
 	kmd_config_free(cfg);
-	return -1;
+	return ret;
 }
 
 int kmd_config_load(const char *path, struct kmd_config *cfg)
@@ -307,10 +315,11 @@ int kmd_config_load(const char *path, struct kmd_config *cfg)
 
 	f = fopen(path, "re");
 	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -1;
+		ret = -errno;
+		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+		return ret;
 	}
-	ret = getdelim(&text, &size, '\0', f) < 0 ? -1 : 0;
+	ret = getdelim(&text, &size, '\0', f) < 0 ? -EIO : 0;
 	fclose(f);
 	if (!ret)
 		ret = kmd_config_parse(path, text, cfg);

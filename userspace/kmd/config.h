@@ -45,8 +45,8 @@ struct kmd_config {
 };
 
 /*
- * Parse a configuration file into cfg (zeroed first). On error returns -1
- * and prints "FILE:LINE: reason" to stderr.
+ * Parse a configuration file into cfg (zeroed first). Returns 0, or -errno
+ * (-EINVAL for a bad line) after printing "FILE:LINE: reason" to stderr.
  */
 int kmd_config_load(const char *path, struct kmd_config *cfg);
 /* Parse a whole configuration held in memory (fuzzable). */

@@ -62,7 +62,7 @@ struct cur {
 	const char *why;
 };
 
-static int take(struct cur *c, void *out, size_t n)
+static int read_bytes(struct cur *c, void *out, size_t n)
 {
 	if (c->left < n) {
 		c->why = "payload truncated";
@@ -74,12 +74,12 @@ static int take(struct cur *c, void *out, size_t n)
 	return 0;
 }
 
-static int take_be(struct cur *c, uint64_t *v, int bytes)
+static int read_be(struct cur *c, uint64_t *v, int bytes)
 {
 	uint8_t b[8];
 	int i;
 
-	if (take(c, b, bytes))
+	if (read_bytes(c, b, bytes))
 		return -EINVAL;
 	*v = 0;
 	for (i = 0; i < bytes; i++)
@@ -87,18 +87,18 @@ static int take_be(struct cur *c, uint64_t *v, int bytes)
 	return 0;
 }
 
-static int take_text(struct cur *c, char *out)
+static int read_text(struct cur *c, char *out)
 {
 	uint64_t len;
 	size_t i;
 
-	if (take_be(c, &len, 1))
+	if (read_be(c, &len, 1))
 		return -EINVAL;
 	if (len > KX_TEXT_MAX) {
 		c->why = "text too long";
 		return -EINVAL;
 	}
-	if (take(c, out, len))
+	if (read_bytes(c, out, len))
 		return -EINVAL;
 	out[len] = '\0';
 	for (i = 0; i < len; i++)
@@ -109,18 +109,18 @@ static int take_text(struct cur *c, char *out)
 	return 0;
 }
 
-static int take_ids(struct cur *c, struct kx_msg *m)
+static int read_ids(struct cur *c, struct kx_msg *m)
 {
 	uint64_t n;
 
-	if (take_be(c, &n, 2))
+	if (read_be(c, &n, 2))
 		return -EINVAL;
 	if (!n || n > KX_IDS_MAX) {
 		c->why = "key ID count out of range";
 		return -EINVAL;
 	}
 	m->count = n;
-	return take(c, m->ids, n * QKD_KEY_ID_LEN);
+	return read_bytes(c, m->ids, n * QKD_KEY_ID_LEN);
 }
 
 static int decode_body(struct cur *c, struct kx_msg *m)
@@ -129,7 +129,7 @@ static int decode_body(struct cur *c, struct kx_msg *m)
 
 	switch (m->type) {
 	case KX_HELLO:
-		if (take_be(c, &v, 1) || take_text(c, m->text))
+		if (read_be(c, &v, 1) || read_text(c, m->text))
 			return -EINVAL;
 		m->role = v;
 		if (v != KX_ROLE_MASTER && v != KX_ROLE_SLAVE)
@@ -138,27 +138,27 @@ static int decode_body(struct cur *c, struct kx_msg *m)
 			c->why = "empty node ID";
 		return c->why ? -EINVAL : 0;
 	case KX_OFFER:
-		if (take_be(c, &m->batch, 8) || take_be(c, &v, 1))
+		if (read_be(c, &m->batch, 8) || read_be(c, &v, 1))
 			return -EINVAL;
 		m->owner = v;
-		if (take_be(c, &v, 1) || take_be(c, &v, 2))
+		if (read_be(c, &v, 1) || read_be(c, &v, 2))
 			return -EINVAL;
 		m->key_bytes = v;
 		if (m->owner != KX_OWNER_MASTER && m->owner != KX_OWNER_SLAVE)
 			c->why = "bad owner";
 		else if (v < QKD_KEY_MIN_LEN || v > QKD_KEY_MAX_LEN)
 			c->why = "key size out of range";
-		return c->why ? -EINVAL : take_ids(c, m);
+		return c->why ? -EINVAL : read_ids(c, m);
 	case KX_READY:
 	case KX_DONE:
-		return take_be(c, &m->batch, 8);
+		return read_be(c, &m->batch, 8);
 	case KX_ADDED:
-		return take_be(c, &m->batch, 8) ?: take_ids(c, m);
+		return read_be(c, &m->batch, 8) ?: read_ids(c, m);
 	case KX_ABORT:
-		return take_be(c, &m->batch, 8) ?: take_ids(c, m) ?:
-		       take_text(c, m->text);
+		return read_be(c, &m->batch, 8) ?: read_ids(c, m) ?:
+		       read_text(c, m->text);
 	case KX_ERROR:
-		return take_text(c, m->text);
+		return read_text(c, m->text);
 	}
 	c->why = "unknown message type";
 	return -EINVAL;

@@ -11,6 +11,7 @@
 
 struct link;
 struct kx_listener;
+struct kx_peer;
 struct ak;
 
 struct kmd {
@@ -20,6 +21,7 @@ struct kmd {
 	SSL_CTX *kx_server, *kx_client;	/* Kx TLS contexts */
 	struct kx_listener *listener;
 	struct link *links;		/* one per [peer] */
+	struct kx_peer *kx_peers;	/* the links' Kx ends, for kx.c */
 	struct ak *ak;			/* ETSI 014 for local applications */
 	struct event *status_timer;
 };

@@ -27,12 +27,12 @@ struct kx_listener {
 
 struct kx_conn {
 	struct kmd *kmd;
-	struct link *link;		/* NULL until the peer is known */
+	struct kx_peer *peer;		/* NULL until the peer is known */
 	struct bufferevent *bev;
 	bool outgoing, hello_sent, hello_rcvd, closing;
 	bool in_read, dead;		/* freeing deferred while reading */
 	uint32_t tx_seq, rx_seq;
-	char peer[KMD_ID_MAX];		/* certificate CN */
+	char cn[KMD_ID_MAX];		/* the peer certificate's */
 	char where[256];		/* for logs */
 	uint8_t frame[KX_HDR_LEN + KX_PAYLOAD_MAX];
 	struct kx_msg msg;
@@ -49,15 +49,15 @@ static void conn_free(struct kx_conn *c)
 	free(c);
 }
 
-/* Detach from the link (which reacts) and free. */
+/* Detach from the peer (which reacts) and free. */
 static void conn_drop(struct kx_conn *c, const char *why)
 {
-	struct link *l = c->link;
+	struct kx_peer *p = c->peer;
 
-	if (l && l->conn == c) {
-		l->conn = NULL;
+	if (p && p->conn == c) {
+		p->conn = NULL;
 		conn_free(c);
-		link_kx_down(l, why);
+		p->ops->down(p, why);
 		return;
 	}
 	conn_free(c);
@@ -77,7 +77,9 @@ static void closing_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_drop(arg, "closed after error");
 }
 
-void kx_close(struct kx_conn *c, const char *why, bool tell_peer)
+/* Close now (logs why, sends an ERROR frame first if tell_peer). */
+static void conn_close(struct kx_conn *c, const char *why,
+		       bool tell_peer)
 {
 	struct kx_msg *m = &c->msg;
 
@@ -92,10 +94,10 @@ void kx_close(struct kx_conn *c, const char *why, bool tell_peer)
 	snprintf(m->text, sizeof(m->text), "%s", why);
 	kx_send(c, m);
 	c->closing = true;
-	if (c->link && c->link->conn == c) {
-		c->link->conn = NULL;
-		link_kx_down(c->link, why);
-		c->link = NULL;
+	if (c->peer && c->peer->conn == c) {
+		c->peer->conn = NULL;
+		c->peer->ops->down(c->peer, why);
+		c->peer = NULL;
 	}
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setcb(c->bev, NULL, flushed_cb, closing_event_cb, c);
@@ -109,11 +111,17 @@ int kx_send(struct kx_conn *c, const struct kx_msg *m)
 	size_t len = kx_msg_encode(m, ++c->tx_seq, c->frame,
 				   sizeof(c->frame));
 
-	if (!len || bufferevent_write(c->bev, c->frame, len)) {
+	int ret = 0;
+
+	if (!len)
+		ret = -EMSGSIZE;
+	else if (bufferevent_write(c->bev, c->frame, len))
+		ret = -ENOBUFS;
+	if (ret) {
 		explicit_bzero(c->frame, sizeof(c->frame));
 		log_err("kx %s: cannot send %s", c->where,
 			kx_type_name(m->type));
-		return -1;
+		return ret;
 	}
 	log_debug("kx %s: sent %s seq %u", c->where, kx_type_name(m->type),
 		  c->tx_seq);
@@ -126,7 +134,7 @@ static void send_hello(struct kx_conn *c)
 
 	memset(m, 0, offsetof(struct kx_msg, ids));
 	m->type = KX_HELLO;
-	m->role = c->link->cfg->master ? KX_ROLE_MASTER : KX_ROLE_SLAVE;
+	m->role = c->peer->master ? KX_ROLE_MASTER : KX_ROLE_SLAVE;
 	snprintf(m->text, sizeof(m->text), "%s", c->kmd->cfg.node_id);
 	kx_send(c, m);
 	c->hello_sent = true;
@@ -134,11 +142,11 @@ static void send_hello(struct kx_conn *c)
 
 static const char *check_hello(struct kx_conn *c, const struct kx_msg *m)
 {
-	uint8_t want = c->link->cfg->master ? KX_ROLE_SLAVE : KX_ROLE_MASTER;
+	uint8_t want = c->peer->master ? KX_ROLE_SLAVE : KX_ROLE_MASTER;
 
 	if (m->type != KX_HELLO)
 		return "expected HELLO first";
-	if (strcmp(m->text, c->peer))
+	if (strcmp(m->text, c->cn))
 		return "HELLO node ID differs from the certificate's CN";
 	if (m->role != want)
 		return "peer claims the same role on the QKD link as we do";
@@ -167,7 +175,7 @@ static void on_frame(struct kx_conn *c, const struct kx_hdr *h)
 	if (c->msg.type == KX_ERROR) {
 		snprintf(reason, sizeof(reason), "peer reports: %s",
 			 c->msg.text);
-		kx_close(c, reason, false);
+		conn_close(c, reason, false);
 		return;
 	}
 	if (!c->hello_rcvd) {
@@ -176,19 +184,19 @@ static void on_frame(struct kx_conn *c, const struct kx_hdr *h)
 			goto reject_why;
 		c->hello_rcvd = true;
 		bufferevent_set_timeouts(c->bev, NULL, NULL);
-		link_kx_up(c->link, c);
+		c->peer->ops->up(c->peer);
 		return;
 	}
-	if (link_on_msg(c->link, &c->msg, &why))
+	if (c->peer->ops->recv(c->peer, &c->msg, &why))
 		goto reject_why;
 	return;
 reject_why:
 	snprintf(reason, sizeof(reason), "unexpected %s frame: %s",
 		 kx_type_name(h->type), why);
 reject:
-	if (c->link)
-		c->link->kx_rejects++;
-	kx_close(c, reason, true);
+	if (c->peer)
+		c->peer->rejects++;
+	conn_close(c, reason, true);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
@@ -206,9 +214,9 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		if (kx_hdr_decode(c->frame, &h, &why)) {
 			snprintf(reason, sizeof(reason),
 				 "bad frame header: %s", why);
-			if (c->link)
-				c->link->kx_rejects++;
-			kx_close(c, reason, true);
+			if (c->peer)
+				c->peer->rejects++;
+			conn_close(c, reason, true);
 			break;
 		}
 		if (evbuffer_get_length(in) < KX_HDR_LEN + h.len)
@@ -221,13 +229,35 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		conn_free(c);
 }
 
-static struct link *link_by_peer(struct kmd *k, const char *cn)
+void kx_peer_register(struct kmd *k, struct kx_peer *p)
 {
-	struct link *l;
+	p->next = k->kx_peers;
+	k->kx_peers = p;
+}
 
-	for (l = k->links; l; l = l->next)
-		if (!strcmp(l->cfg->id, cn))
-			return l;
+void kx_peer_unregister(struct kmd *k, struct kx_peer *p)
+{
+	struct kx_peer **pp;
+
+	for (pp = &k->kx_peers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->conn) {
+		p->conn->peer = NULL;
+		conn_free(p->conn);
+		p->conn = NULL;
+	}
+}
+
+static struct kx_peer *peer_by_cn(struct kmd *k, const char *cn)
+{
+	struct kx_peer *p;
+
+	for (p = k->kx_peers; p; p = p->next)
+		if (!strcmp(p->id, cn))
+			return p;
 	return NULL;
 }
 
@@ -235,34 +265,34 @@ static struct link *link_by_peer(struct kmd *k, const char *cn)
 static void on_connected(struct kx_conn *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-	struct link *l;
+	struct kx_peer *p;
 	int one = 1;
 
-	if (etsi014_tls_peer_cn(ssl, c->peer, sizeof(c->peer))) {
-		kx_close(c, "peer certificate without a usable CN", false);
+	if (etsi014_tls_peer_cn(ssl, c->cn, sizeof(c->cn))) {
+		conn_close(c, "peer certificate without a usable CN", false);
 		return;
 	}
 	if (c->outgoing) {
-		if (strcmp(c->peer, c->link->cfg->id)) {
-			kx_close(c, "peer certificate names another node",
+		if (strcmp(c->cn, c->peer->id)) {
+			conn_close(c, "peer certificate names another node",
 				 true);
 			return;
 		}
 	} else {
-		l = link_by_peer(c->kmd, c->peer);
-		if (!l || l->cfg->master) {
+		p = peer_by_cn(c->kmd, c->cn);
+		if (!p || p->master) {
 			snprintf(c->where, sizeof(c->where), "from %s",
-				 c->peer);
-			kx_close(c, "not a configured master peer", true);
+				 c->cn);
+			conn_close(c, "not a configured master peer", true);
 			return;
 		}
 		/* The newest connection wins: the old one is stale. */
-		if (l->conn)
-			kx_close(l->conn, "replaced by a new connection",
+		if (p->conn)
+			conn_close(p->conn, "replaced by a new connection",
 				 false);
-		c->link = l;
-		l->conn = c;
-		snprintf(c->where, sizeof(c->where), "%s", c->peer);
+		c->peer = p;
+		p->conn = c;
+		snprintf(c->where, sizeof(c->where), "%s", c->cn);
 	}
 	log_info("kx %s: TLS up, peer authenticated", c->where);
 	/* Small frames answer each other: no Nagle delay between them. */
@@ -294,7 +324,7 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		snprintf(why, sizeof(why), "%s",
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	}
-	kx_close(c, why, false);
+	conn_close(c, why, false);
 }
 
 static struct kx_conn *conn_new(struct kmd *k, evutil_socket_t fd,
@@ -351,26 +381,30 @@ int kx_listen(struct kmd *k)
 	struct kx_listener *x = calloc(1, sizeof(*x));
 	struct sockaddr_storage ss;
 	socklen_t len;
+	int ret;
 
 	if (!x)
 		return -ENOMEM;
 	x->kmd = k;
-	if (etsi014_sockaddr(k->cfg.kx_listen, &ss, &len))
+	ret = etsi014_sockaddr(k->cfg.kx_listen, &ss, &len);
+	if (ret)
 		goto err_free;
 	x->lev = evconnlistener_new_bind(k->base, accept_cb, x,
 		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 		LEV_OPT_CLOSE_ON_EXEC, 16, (struct sockaddr *)&ss, len);
-	if (!x->lev)
+	if (!x->lev) {
+		ret = errno ? -errno : -EIO;
 		goto err_free;
+	}
 	k->listener = x;
 	log_notice("kx: listening on %s", k->cfg.kx_listen);
 	return 0;
 
 err_free:
 	log_err("kx: cannot listen on %s: %s", k->cfg.kx_listen,
-		strerror(errno));
+		strerror(-ret));
 	free(x);
-	return -1;
+	return ret;
 }
 
 void kx_listener_free(struct kx_listener *x)
@@ -381,24 +415,23 @@ void kx_listener_free(struct kx_listener *x)
 	free(x);
 }
 
-int kx_dial(struct link *l)
+int kx_dial(struct kmd *k, struct kx_peer *p)
 {
 	struct sockaddr_storage ss;
 	struct kx_conn *c;
 	socklen_t len;
 
-	if (etsi014_sockaddr(l->cfg->address, &ss, &len))
+	if (etsi014_sockaddr(p->address, &ss, &len))
 		return -EINVAL;
-	c = conn_new(l->kmd, -1, true);
+	c = conn_new(k, -1, true);
 	if (!c)
 		return -ENOMEM;
-	c->link = l;
-	l->conn = c;
-	snprintf(c->where, sizeof(c->where), "%s (%s)", l->cfg->id,
-		 l->cfg->address);
+	c->peer = p;
+	p->conn = c;
+	snprintf(c->where, sizeof(c->where), "%s (%s)", p->id, p->address);
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss, len)) {
 		/* The event callback has not run: undo by hand. */
-		l->conn = NULL;
+		p->conn = NULL;
 		conn_free(c);
 		return -ECONNREFUSED;
 	}

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -159,7 +160,7 @@ static void send_batch(struct link *l, uint8_t type, const struct batch *b,
 {
 	struct kx_msg *m;
 
-	if (!l->up || !l->conn)
+	if (!l->up || !l->kx.conn)
 		return;
 	m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -173,7 +174,7 @@ static void send_batch(struct link *l, uint8_t type, const struct batch *b,
 	m->count = b->count;
 	memcpy(m->ids, b->ids, (size_t)b->count * QKD_KEY_ID_LEN);
 	snprintf(m->text, sizeof(m->text), "%s", reason ? reason : "");
-	kx_send(l->conn, m);
+	kx_send(l->kx.conn, m);
 	free(m);
 }
 
@@ -209,7 +210,7 @@ static int add_keys(struct batch *b)
 	snprintf(why, sizeof(why), "pool add failed: %s %s", strerror(-ret),
 		 qkd_genl_extack(l->kmd->genl));
 	abort_batch(b, why);
-	return -1;
+	return ret;
 }
 
 static void kme_failed(struct link *l, const char *error)
@@ -240,19 +241,22 @@ static void kme_succeeded(struct link *l)
 	l->kme_error[0] = '\0';
 }
 
-/* The KME's keys must be the ones asked for, in order and size. */
-static int take_keys(struct batch *b, struct etsi014_result *r,
-		     bool check_ids)
+/*
+ * Keep the KME's keys for b: they must be the ones asked for, in order and
+ * size (else -EBADMSG).
+ */
+static int keep_kme_keys(struct batch *b, struct etsi014_result *r,
+			 bool check_ids)
 {
 	size_t i;
 
 	if (r->n != b->count)
-		return -1;
+		return -EBADMSG;
 	for (i = 0; i < r->n; i++)
 		if (r->keys[i].material_len != b->key_bytes ||
 		    (check_ids && memcmp(r->keys[i].id, b->ids[i],
 					 QKD_KEY_ID_LEN)))
-			return -1;
+			return -EBADMSG;
 	for (i = 0; i < r->n; i++)
 		memcpy(b->ids[i], r->keys[i].id, QKD_KEY_ID_LEN);
 	/* Kept, not copied: the client leaves a taken array to us. */
@@ -283,7 +287,7 @@ static void enc_done(void *arg, struct etsi014_result *r)
 		return;
 	}
 	kme_succeeded(l);
-	if (take_keys(b, r, false)) {
+	if (keep_kme_keys(b, r, false)) {
 		log_err("peer %s: KME returned %zu keys, asked for %u of %u bytes",
 			l->cfg->id, r->n, b->count, b->key_bytes);
 		batch_free(b);
@@ -424,7 +428,7 @@ static void dec_done(void *arg, struct etsi014_result *r)
 		return;
 	}
 	kme_succeeded(l);
-	if (take_keys(b, r, true)) {
+	if (keep_kme_keys(b, r, true)) {
 		abort_batch(b, "KME returned other keys than offered");
 		return;
 	}
@@ -445,11 +449,11 @@ static int on_offer(struct link *l, const struct kx_msg *m, const char **why)
 
 	if (l->cfg->master) {
 		*why = "OFFER sent to the master";
-		return -1;
+		return -EPROTO;
 	}
 	if (batch_find(l, m->batch)) {
 		*why = "OFFER repeats a batch in delivery";
-		return -1;
+		return -EPROTO;
 	}
 	b = batch_new(l, m->batch, m->count);
 	if (!b)
@@ -469,7 +473,7 @@ static int on_ready(struct link *l, const struct kx_msg *m, const char **why)
 
 	if (!l->cfg->master) {
 		*why = "READY sent to the slave";
-		return -1;
+		return -EPROTO;
 	}
 	if (!b || b->state != B_READY) {
 		log_warn("peer %s: READY for batch %016" PRIx64
@@ -563,8 +567,16 @@ static int on_abort(struct link *l, const struct kx_msg *m)
 	return 0;
 }
 
-int link_on_msg(struct link *l, const struct kx_msg *m, const char **why)
+static struct link *link_of(struct kx_peer *p)
 {
+	return (struct link *)((char *)p - offsetof(struct link, kx));
+}
+
+static int kx_recv(struct kx_peer *p, const struct kx_msg *m,
+		   const char **why)
+{
+	struct link *l = link_of(p);
+
 	switch (m->type) {
 	case KX_OFFER:
 		return on_offer(l, m, why);
@@ -578,15 +590,15 @@ int link_on_msg(struct link *l, const struct kx_msg *m, const char **why)
 		return on_abort(l, m);
 	default:
 		*why = "HELLO repeated";
-		return -1;
+		return -EPROTO;
 	}
 }
 
-void link_kx_up(struct link *l, struct kx_conn *conn)
+static void kx_up(struct kx_peer *p)
 {
+	struct link *l = link_of(p);
 	struct batch *b, *next;
 
-	l->conn = conn;
 	l->up = true;
 	l->dial_backoff_ms = 0;
 	l->kx_connects++;
@@ -604,8 +616,9 @@ void link_kx_up(struct link *l, struct kx_conn *conn)
 	link_fill(l);
 }
 
-void link_kx_down(struct link *l, const char *why)
+static void kx_down(struct kx_peer *p, const char *why)
 {
+	struct link *l = link_of(p);
 	struct batch *b, *next;
 
 	if (l->up)
@@ -637,9 +650,9 @@ static void redial_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (l->conn)
+	if (l->kx.conn)
 		return;
-	if (kx_dial(l)) {
+	if (kx_dial(l->kmd, &l->kx)) {
 		l->dial_backoff_ms = backoff(l->dial_backoff_ms);
 		timer_ms(l->redial, l->dial_backoff_ms);
 	}
@@ -725,6 +738,12 @@ static void fill_cb(evutil_socket_t fd, short what, void *arg)
 		kme_probe(l);
 }
 
+static const struct kx_peer_ops kx_ops = {
+	.up = kx_up,
+	.down = kx_down,
+	.recv = kx_recv,
+};
+
 int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
 		struct link **out)
 {
@@ -740,6 +759,10 @@ int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
 	l->kmd = k;
 	l->cfg = cfg;
 	l->next_owner = KX_OWNER_MASTER;
+	l->kx.ops = &kx_ops;
+	l->kx.id = cfg->id;
+	l->kx.address = cfg->address;
+	l->kx.master = cfg->master;
 	l->kme = etsi014_client_new(k->base, &kc);
 	l->redial = evtimer_new(k->base, redial_cb, l);
 	l->kme_timer = evtimer_new(k->base, kme_timer_cb, l);
@@ -751,6 +774,7 @@ int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
 	}
 	snprintf(l->kme_error, sizeof(l->kme_error), "not contacted yet");
 	snprintf(l->kx_error, sizeof(l->kx_error), "not connected yet");
+	kx_peer_register(k, &l->kx);
 	if (cfg->master)
 		timer_ms(l->redial, 0);
 	*out = l;
@@ -761,6 +785,7 @@ void link_destroy(struct link *l)
 {
 	if (!l)
 		return;
+	kx_peer_unregister(l->kmd, &l->kx);
 	while (l->batches) {
 		l->batches->kme_busy = false;	/* the client goes below */
 		batch_free(l->batches);

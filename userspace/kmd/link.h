@@ -18,9 +18,9 @@
 #include "config.h"
 #include "frame.h"
 #include "kmd.h"
+#include "kx.h"
 #include "pool.h"
 
-struct kx_conn;
 struct batch;
 
 struct link {
@@ -29,7 +29,7 @@ struct link {
 	struct link *next;
 
 	/* Kx */
-	struct kx_conn *conn;		/* NULL while down */
+	struct kx_peer kx;		/* kx.c calls us back through it */
 	bool up;			/* HELLOs exchanged */
 	struct event *redial;		/* master: reconnect with backoff */
 	unsigned int dial_backoff_ms;
@@ -58,7 +58,7 @@ struct link {
 
 	/* Counters, for status. */
 	uint64_t keys_added, keys_dropped, batches_done, batches_aborted;
-	uint64_t kx_connects, kx_rejects, kme_errors;
+	uint64_t kx_connects, kme_errors;	/* kx.rejects: bad frames */
 
 	/* status.c: keys_added at the start of the rate window, and when. */
 	uint64_t rate_mark_keys, rate_mark_ms;
@@ -68,16 +68,6 @@ struct link {
 int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
 		struct link **out);
 void link_destroy(struct link *l);
-
-/* From kx.c: the connection is authenticated and HELLOs are exchanged. */
-void link_kx_up(struct link *l, struct kx_conn *conn);
-/* From kx.c: the connection is gone (conn already freed). */
-void link_kx_down(struct link *l, const char *why);
-/*
- * From kx.c: a frame after HELLO. Returns 0, or -1 with *why when the
- * frame breaks the protocol (the connection is then closed).
- */
-int link_on_msg(struct link *l, const struct kx_msg *m, const char **why);
 
 /* Keys in delivery (not yet in both pools), for status. */
 unsigned int link_inflight(const struct link *l);

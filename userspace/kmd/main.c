@@ -159,7 +159,7 @@ static int setup_tls(struct kmd *k)
 					       sizeof(err));
 	if (!k->kx_client) {
 		log_err("TLS: %s", err);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -169,12 +169,13 @@ static int setup_links(struct kmd *k)
 	const struct kmd_peer_cfg *p;
 	struct link *l, **tail = &k->links;
 	bool listen = false;
+	int ret;
 
 	for (p = k->cfg.peers; p; p = p->next) {
-		if (store_stream_ensure(k->genl, p))
-			return -1;
-		if (link_create(k, p, &l))
-			return -1;
+		ret = store_stream_ensure(k->genl, p) ?:
+		      link_create(k, p, &l);
+		if (ret)
+			return ret;
 		*tail = l;
 		tail = &l->next;
 		listen |= !p->master;

@@ -65,7 +65,7 @@ static json_t *link_json(struct link *l)
 		"kx", "state", l->up ? "up" : "down",
 		      "error", l->up ? "" : l->kx_error,
 		      "connects", (json_int_t)l->kx_connects,
-		      "rejected_frames", (json_int_t)l->kx_rejects,
+		      "rejected_frames", (json_int_t)l->kx.rejects,
 		"kme", "url", l->cfg->kme_url, "state", kme_state(l),
 		       "error", l->kme_error,
 		       "errors", (json_int_t)l->kme_errors,

@@ -536,9 +536,10 @@ static int take_parse(const struct nlmsghdr *nlh, struct req *r)
 	return 0;
 }
 
-static int take(struct qkd_genl *g, uint8_t cmd, const char *name,
-		const uint8_t *id, uint32_t timeout_ms,
-		struct qkd_key_record *rec, uint32_t *timeout_out)
+static int take_or_reserve(struct qkd_genl *g, uint8_t cmd,
+			   const char *name, const uint8_t *id,
+			   uint32_t timeout_ms, struct qkd_key_record *rec,
+			   uint32_t *timeout_out)
 {
 	struct take t = { .rec = rec };
 	struct nlmsghdr *nlh = qkd_msg(g, cmd, name);
@@ -564,15 +565,15 @@ static int take(struct qkd_genl *g, uint8_t cmd, const char *name,
 int qkd_genl_key_take(struct qkd_genl *g, const char *name,
 		      const uint8_t *id, struct qkd_key_record *rec)
 {
-	return take(g, QKD_CMD_KEY_TAKE, name, id, 0, rec, NULL);
+	return take_or_reserve(g, QKD_CMD_KEY_TAKE, name, id, 0, rec, NULL);
 }
 
 int qkd_genl_key_reserve(struct qkd_genl *g, const char *name,
 			 const uint8_t *id, uint32_t timeout_ms,
 			 struct qkd_key_record *rec, uint32_t *timeout_out)
 {
-	return take(g, QKD_CMD_KEY_RESERVE, name, id, timeout_ms, rec,
-		    timeout_out);
+	return take_or_reserve(g, QKD_CMD_KEY_RESERVE, name, id, timeout_ms,
+			       rec, timeout_out);
 }
 
 static int key_ref(struct qkd_genl *g, uint8_t cmd, const char *name,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Leveled logging: see log.h. Not thread-safe to (re)initialize. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,11 +29,6 @@ void qkd_log_init(const char *ident, int max_level, bool use_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
-void qkd_log_set_level(int max_level)
-{
-	logger.max_level = max_level;
-}
-
 int qkd_log_level_parse(const char *name)
 {
 	size_t i;
@@ -40,7 +36,7 @@ int qkd_log_level_parse(const char *name)
 	for (i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
 		if (!strcmp(name, level_names[i]))
 			return i;
-	return -1;
+	return -EINVAL;
 }
 
 void qkd_log(int level, const char *fmt, ...)

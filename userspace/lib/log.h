@@ -11,8 +11,7 @@
 
 /* Levels are syslog's: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG. */
 void qkd_log_init(const char *ident, int max_level, bool use_syslog);
-void qkd_log_set_level(int max_level);
-/* "err", "warning", "notice", "info", "debug" -> level, or -1. */
+/* "err", "warning", "notice", "info", "debug" -> level, or -EINVAL. */
 int qkd_log_level_parse(const char *name);
 void qkd_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

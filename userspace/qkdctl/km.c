@@ -30,7 +30,7 @@ static void usage(FILE *f)
 }
 
 /* A member of o, or of o's member sub when sub is not NULL. */
-static json_t *get(json_t *o, const char *key, const char *sub)
+static json_t *member(json_t *o, const char *key, const char *sub)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -39,14 +39,14 @@ static json_t *get(json_t *o, const char *key, const char *sub)
 
 static const char *str(json_t *o, const char *key, const char *sub)
 {
-	const char *s = json_string_value(get(o, key, sub));
+	const char *s = json_string_value(member(o, key, sub));
 
 	return s ? s : "-";
 }
 
 static long long num(json_t *o, const char *key, const char *sub)
 {
-	return json_integer_value(get(o, key, sub));
+	return json_integer_value(member(o, key, sub));
 }
 
 static void print_peer(json_t *p)

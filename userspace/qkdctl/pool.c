@@ -35,17 +35,6 @@ static void usage(FILE *f)
 "See qkdctl(8).\n", QKD_KEY_MIN_LEN, QKD_KEY_MAX_LEN);
 }
 
-const char *owner_name(uint32_t owner)
-{
-	switch (owner) {
-	case QKD_OWNER_LOCAL:
-		return "local";
-	case QKD_OWNER_PEER:
-		return "peer";
-	}
-	return "unknown";
-}
-
 static int key_main(int argc, char *argv[])
 {
 	if (argc < 1)

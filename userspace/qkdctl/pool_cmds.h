@@ -7,15 +7,10 @@
 #ifndef QKDCTL_POOL_CMDS_H
 #define QKDCTL_POOL_CMDS_H
 
-#include <stdint.h>
-
 int pool_show(int argc, char *argv[]);
 int pool_stream(int argc, char *argv[]);
 int pool_key_add(int argc, char *argv[]);
 int pool_key(int argc, char *argv[]);
 int pool_watch(int argc, char *argv[]);
-
-/* "local"/"peer" text of an owner, for output. */
-const char *owner_name(uint32_t owner);
 
 #endif /* QKDCTL_POOL_CMDS_H */

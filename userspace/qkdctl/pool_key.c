@@ -60,6 +60,17 @@ static void parse_take(int argc, char *argv[], struct take_args *a)
 	}
 }
 
+static const char *owner_name(uint32_t owner)
+{
+	switch (owner) {
+	case QKD_OWNER_LOCAL:
+		return "local";
+	case QKD_OWNER_PEER:
+		return "peer";
+	}
+	return "unknown";
+}
+
 static void print_material(const struct qkd_key_record *rec)
 {
 	char hex[2 * QKD_KEY_MAX_LEN + 1];
@@ -107,7 +118,7 @@ static void print_key(const struct take_args *a,
 	fflush(stdout);
 }
 
-static int take(struct qkd_genl *g, const struct take_args *a)
+static int take_or_reserve(struct qkd_genl *g, const struct take_args *a)
 {
 	struct qkd_key_record rec;
 	const uint8_t *id = a->by_id ? a->id : NULL;
@@ -209,7 +220,7 @@ int pool_key(int argc, char *argv[])
 	if (!g)
 		return EXIT_FAIL;
 	if (!strcmp(cmd, "take"))
-		ret = take(g, &a);
+		ret = take_or_reserve(g, &a);
 	else if (!strcmp(cmd, "flush"))
 		ret = flush(g, a.stream, flags);
 	else

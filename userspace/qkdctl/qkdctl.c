@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * qkdctl: operator CLI of qkdpool. Global options, then a command group
- * dispatched from the table below to <group>_main() in its own file.
+ * dispatched from the table below to <group>_main() in its own file. This
+ * file is the top: nothing calls into it; what the command files share
+ * lives below them (global.c, args.c, report.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,9 +13,6 @@
 #include "qkdctl.h"
 #include "secmem.h"
 #include "subcommands.h"
-
-struct qkdctl_opts opts;
-const char *prog = "qkdctl";
 
 static const struct {
 	const char *name;

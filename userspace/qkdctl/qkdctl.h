@@ -17,6 +17,7 @@ struct qkdctl_opts {
 	bool show_material;	/* --show-material: print key bytes (hex) */
 };
 
+/* Defined in global.c. */
 extern struct qkdctl_opts opts;
 extern const char *prog;
 

@@ -153,7 +153,7 @@ int sim_link_enc(struct sim_link *l, double now, uint32_t number,
 		etsi014_error_set(e, 503, "insufficient keys available",
 				  "%u keys requested, %u stored", number,
 				  avail);
-		return -1;
+		return -EAGAIN;
 	}
 	if (l->next < window_start(l, now))
 		l->next = window_start(l, now);
@@ -161,7 +161,7 @@ int sim_link_enc(struct sim_link *l, double now, uint32_t number,
 		if (make_key(l, l->next + i, bytes, &keys[i])) {
 			etsi014_keys_wipe(keys, number);
 			etsi014_error_set(e, 503, "server error", "HMAC failed");
-			return -1;
+			return -EIO;
 		}
 	}
 	l->next += number;
@@ -228,7 +228,7 @@ static int check_id(struct sim_link *l, double now, const uint8_t *id,
 		return 0;
 	etsi014_error_set(e, 400, "key not found", "%s: %s", why,
 			  qkd_keyid_format(id, text));
-	return -1;
+	return -ENOENT;
 }
 
 /*
@@ -243,22 +243,28 @@ int sim_link_dec(struct sim_link *l, double now,
 	uint64_t n;
 	uint8_t bytes;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < req->n; i++) {
-		if (check_id(l, now, req->ids[i], &n, &bytes, e)) {
-			if (repeated(req, i))
+		ret = check_id(l, now, req->ids[i], &n, &bytes, e);
+		if (ret) {
+			if (repeated(req, i)) {
 				etsi014_error_set(e, 400, "bad request format",
 						  "key_ID repeated");
+				ret = -EINVAL;
+			}
 			goto err_unmark;
 		}
-		if (mark_used(l, n)) {
+		ret = mark_used(l, n);
+		if (ret) {
 			etsi014_error_set(e, 503, "server error",
 					  "out of memory");
 			goto err_unmark;
 		}
 		/* The ID was just verified: only the material is made. */
 		memcpy(keys[i].id, req->ids[i], QKD_KEY_ID_LEN);
-		if (make_material(l, n, bytes, &keys[i])) {
+		ret = make_material(l, n, bytes, &keys[i]);
+		if (ret) {
 			i++;
 			goto err_unmark;
 		}
@@ -273,7 +279,7 @@ err_unmark:
 	etsi014_keys_wipe(keys, req->n);
 	if (!e->code)
 		etsi014_error_set(e, 503, "server error", "HMAC failed");
-	return -1;
+	return ret;
 }
 
 struct sim_link *sim_link_new(const struct sim_link_cfg *cfg)

@@ -37,11 +37,18 @@ void sim_link_free(struct sim_link *l);
 /* Keys the master can still get now (status: stored_key_count). */
 uint32_t sim_link_stored(const struct sim_link *l, double now);
 
-/* enc_keys: the next number keys of bytes each, or -1 with *e. */
+/*
+ * enc_keys: the next number keys of bytes each. 0, or with *e set
+ * -EAGAIN (not that many keys yet) or -EIO.
+ */
 int sim_link_enc(struct sim_link *l, double now, uint32_t number,
 		 uint32_t bytes, struct qkd_key_record *keys,
 		 struct etsi014_error *e);
-/* dec_keys: the keys with these IDs, each once; all or none. */
+/*
+ * dec_keys: the keys with these IDs, each once; all or none. 0, or with
+ * *e set -ENOENT (an ID unknown, gone or delivered), -EINVAL (an ID
+ * repeated), -ENOMEM or -EIO.
+ */
 int sim_link_dec(struct sim_link *l, double now,
 		 const struct etsi014_dec_req *req, struct qkd_key_record *keys,
 		 struct etsi014_error *e);

@@ -176,16 +176,18 @@ static int read_seed(const char *path, uint8_t *seed, size_t size,
 		     size_t *len)
 {
 	FILE *f = fopen(path, "re");
+	int ret;
 
 	if (!f) {
-		log_err("%s: %s", path, strerror(errno));
-		return -1;
+		ret = -errno;
+		log_err("%s: %s", path, strerror(-ret));
+		return ret;
 	}
 	*len = fread(seed, 1, size, f);
 	fclose(f);
 	if (*len < 16) {
 		log_err("%s: a seed needs at least 16 bytes", path);
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -197,9 +199,10 @@ static int make_links(struct simkme *k, const struct opts *o)
 		.seed = seed, .epoch = o->epoch, .rate = o->rate,
 		.max_keys = k->max_keys,
 	};
-	int ret = -1;
+	int ret;
 
-	if (read_seed(o->seed_file, seed, sizeof(seed), &cfg.seed_len))
+	ret = read_seed(o->seed_file, seed, sizeof(seed), &cfg.seed_len);
+	if (ret)
 		goto out;
 	cfg.master_sae = k->sae;
 	cfg.slave_sae = k->peer_sae;
@@ -207,10 +210,10 @@ static int make_links(struct simkme *k, const struct opts *o)
 	cfg.master_sae = k->peer_sae;
 	cfg.slave_sae = k->sae;
 	k->dec = sim_link_new(&cfg);
-	if (!k->enc || !k->dec)
+	if (!k->enc || !k->dec) {
 		log_err("cannot set up HMAC-SHA256");
-	else
-		ret = 0;
+		ret = -EIO;
+	}
 out:
 	explicit_bzero(seed, sizeof(seed));
 	return ret;
@@ -257,6 +260,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Serve until a signal; returns the exit status. */
 static int run(struct event_base *base, struct simkme *k, SSL_CTX *tls,
 	       const struct opts *o)
 {

@@ -4,7 +4,7 @@
 # Install the Debian packages a qkdpool target needs. Idempotent and fast
 # when everything is already there: apt runs only for what is missing.
 #
-#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan all
+#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan deb all
 #
 # Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
 # checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
@@ -21,6 +21,8 @@ pkgs_lint=(sparse cppcheck perl shellcheck)
 pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-standard-plugins
 	dpkg-dev curl valgrind)
+# make deb: debhelper with its DKMS and sysusers helpers, and lintian.
+pkgs_deb=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian systemd)
 
 want=()
 for group in "${@:-all}"; do
@@ -29,9 +31,10 @@ for group in "${@:-all}"; do
 	vm) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}") ;;
 	lint) want+=("${pkgs_build[@]}" "${pkgs_lint[@]}") ;;
 	strongswan) want+=("${pkgs_strongswan[@]}") ;;
+	deb) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_deb[@]}") ;;
 	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
-		    "${pkgs_strongswan[@]}") ;;
-	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan all)" >&2
+		    "${pkgs_strongswan[@]}" "${pkgs_deb[@]}") ;;
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan deb all)" >&2
 	   exit 2 ;;
 	esac
 done

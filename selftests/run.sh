@@ -34,7 +34,7 @@ suites=(
 	"vm:strongswan-reauth:selftests/strongswan/reauth.sh:1200"
 	"vm:strongswan-etsi014:selftests/strongswan/etsi014.sh:600"
 	"vm:macsec:selftests/macsec/test.sh:900"
-	"host:pkg:selftests/pkg/run.sh:1800"
+	"host:pkg:selftests/pkg/run.sh:2400"
 	"host:lint:selftests/lint.sh:600"
 )
 

@@ -49,7 +49,8 @@ ktap_test "pkg: make deb builds the three packages ($ver)" test_build
 ((ktap_failed)) && ktap_finish
 ktap_test "pkg: lintian, no error or warning" test_lintian
 
-QKD_PKG_VERSION=$ver selftests/qemu/vm-run.sh -t 900 \
+mkdir -p "$top/build/results"
+QKD_PKG_VERSION=$ver selftests/qemu/vm-run.sh -t 1500 \
 	-l "$top/build/results/pkg.vm.log" selftests/pkg/test.sh
 rc=$?
 ((rc == 0 && ktap_failed == 0))

@@ -2,6 +2,10 @@
 #
 # qkdpool: top-level build. `make` builds every component present; the
 # README's two commands are `make demo` and `make check`.
+#
+#   make install [DESTDIR=...] [PREFIX=/usr/local]   module, programs, plugin
+#   make uninstall [DESTDIR=...] [PREFIX=/usr/local]
+#   make deb        Debian packages into build/deb/ (scripts/mkdeb.sh)
 
 # Components build in this order; a directory without a Makefile is skipped.
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard kmod/Makefile \
@@ -30,6 +34,38 @@ demo:
 bench:
 	selftests/bench.sh $(BENCHES)
 
+PREFIX ?= /usr/local
+export PREFIX
+
+# The module goes to /lib/modules/KVER/updates/ of the kernel kmod/ builds
+# for; programs under PREFIX; plugin, units, udev and sysusers files where
+# strongSwan, systemd and udev look (dist/Makefile). Debian signs its
+# modules with a key it does not ship: ours stays unsigned, as DKMS's do.
+install: all
+	$(MAKE) -C kmod modules_install INSTALL_MOD_PATH=$(DESTDIR) \
+		CONFIG_MODULE_SIG_ALL=
+	$(if $(DESTDIR),,$(depmod_ours))
+	$(MAKE) -C userspace install
+	$(MAKE) -C strongswan-plugin install
+	$(MAKE) -C dist install
+
+uninstall:
+	$(MAKE) -C dist uninstall
+	$(MAKE) -C strongswan-plugin uninstall
+	$(MAKE) -C userspace uninstall
+	for ko in $(DESTDIR)/lib/modules/*/updates/qkdpool.ko; do \
+		[ -e "$$ko" ] || continue; rm -f "$$ko"; \
+		$(if $(DESTDIR),:,$(kver_depmod)); done
+
+# Kbuild skips depmod without System.map, which Debian's headers lack.
+kver_depmod = kver=$${ko\#/lib/modules/}; depmod "$${kver%%/*}"
+depmod_ours = for ko in /lib/modules/*/updates/qkdpool.ko; do \
+		[ -e "$$ko" ] || continue; $(kver_depmod); done
+
+deb:
+	scripts/deps.sh deb
+	scripts/mkdeb.sh
+
 clean:
 	for d in $(COMPONENTS); do $(MAKE) -C $$d clean; done
 	rm -rf build/results build/vm/logs
@@ -37,4 +73,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all deps deps-build check demo bench clean distclean $(COMPONENTS)
+.PHONY: all deps deps-build check demo bench install uninstall deb clean \
+	distclean $(COMPONENTS)

@@ -20,7 +20,8 @@ cd "$top" || exit 1
 
 # kind:name:command (relative to the checkout):timeout_s. A kind ending in
 # "?" runs only when its suite is named (make check SUITES=name); none is
-# opt-in at present.
+# opt-in at present. pkg is a host entry: it builds the .debs on the host,
+# then boots its own VM.
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
 	"host:harness:selftests/qemu/test-harness.sh:300"
@@ -34,6 +35,7 @@ suites=(
 	"vm:strongswan-etsi014:selftests/strongswan/etsi014.sh:600"
 	"vm:strongswan6-smoke:selftests/strongswan/smoke6.sh:900"
 	"vm:macsec:selftests/macsec/test.sh:900"
+	"host:pkg:selftests/pkg/run.sh:2400"
 	"host:lint:selftests/lint.sh:600"
 )
 

@@ -9,7 +9,6 @@ CPPFLAGS += -I../etsi014
 LIBQKD ?= ../lib/libqkd.a
 LIBETSI := ../etsi014/libetsi014.a
 ETSI014_LIBS := -levent_openssl -levent -ljansson -lcurl -lssl -lcrypto
-PREFIX ?= /usr/local
 
 all: $(PROG)
 
@@ -28,4 +27,4 @@ $(LIBETSI): FORCE
 clean:
 	rm -f $(PROG) $(OBJS)
 
-.PHONY: all clean install FORCE
+.PHONY: all clean install uninstall FORCE

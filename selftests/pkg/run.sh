@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Debian packages, end to end. On the host: build them (make deb) unless
+# build/deb/ holds this version's already, and lintian them. Then in the
+# VM (selftests/pkg/test.sh): install, DKMS build, device access, units,
+# purge. The packages are built on the host because a dpkg-buildpackage
+# under QEMU's TCG takes many times longer.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$top/selftests/lib/ktap.sh"
+cd "$top" || exit 1
+
+ver=$(scripts/version.sh)
+debs=(build/deb/qkdpool-dkms_"$ver"_all.deb
+	build/deb/qkdpool-tools_"$ver"_amd64.deb
+	build/deb/strongswan-plugin-qkd_"$ver"_amd64.deb)
+
+test_build()
+{
+	local deb
+
+	for deb in "${debs[@]}"; do
+		[ -e "$deb" ] && continue
+		scripts/mkdeb.sh
+		break
+	done
+	for deb in "${debs[@]}"; do
+		ls -l "$deb"
+	done
+}
+
+test_lintian()
+{
+	lintian --fail-on error,warning --display-info "${debs[@]}"
+}
+
+ktap_plan 2
+for dep in debhelper dh-dkms dkms lintian; do
+	if ! dpkg-query -W -f='${Status}' "$dep" 2>/dev/null | grep -q 'ok installed'; then
+		ktap_skip "pkg: make deb builds the three packages" "$dep missing (scripts/deps.sh deb)"
+		ktap_skip "pkg: lintian, no error or warning" "$dep missing (scripts/deps.sh deb)"
+		exit 0
+	fi
+done
+ktap_test "pkg: make deb builds the three packages ($ver)" test_build
+((ktap_failed)) && ktap_finish
+ktap_test "pkg: lintian, no error or warning" test_lintian
+
+mkdir -p "$top/build/results"
+QKD_PKG_VERSION=$ver selftests/qemu/vm-run.sh -t 1500 \
+	-l "$top/build/results/pkg.vm.log" selftests/pkg/test.sh
+rc=$?
+((rc == 0 && ktap_failed == 0))

@@ -33,6 +33,7 @@ suites=(
 	"vm:strongswan-reauth:selftests/strongswan/reauth.sh:1200"
 	"vm:strongswan-etsi014:selftests/strongswan/etsi014.sh:600"
 	"vm:macsec:selftests/macsec/test.sh:900"
+	"vm:tls:selftests/tls/test.sh:900"
 	"host:lint:selftests/lint.sh:600"
 )
 

@@ -145,26 +145,29 @@ test_unknown_id()
 	[[ $(grep -c "already used key ID" "$tls_dir/s1.log") == $((n + 1)) ]]
 }
 
+# refused ID PSK REASON: s_client offering key ID with PSK gets nothing;
+# the server logs REASON and the key stays in its pool
+refused()
+{
+	! s_client_get -psk "$2" -psk_identity "qkd:$1" | grep -q hello || false
+	grep -q -- "$3" "$tls_dir/s1.log"
+	[[ $(probe n2 gw1 "$1") == present ]]
+	[[ $(info n2 gw1) == *" reserved 0 "* ]]
+}
+
 # The server reserved the key for the handshake and gives it back.
 test_wrong_key()
 {
 	local id
 	id=$(key_id "$extra" 0)
-	! s_client_get -psk "$(psk "$extra" 1 sha256)" -psk_identity "qkd:$id" |
-		grep -q hello || false
-	grep -q "handshake failed with key $id: .*binder" "$tls_dir/s1.log"
-	[[ $(probe n2 gw1 "$id") == present ]]
-	[[ $(info n2 gw1) == *" reserved 0 "* ]]
+	refused "$id" "$(psk "$extra" 1 sha256)" \
+		"handshake failed with key $id: .*binder"
 }
 
 test_own_id()
 {
-	local id
-	id=$(key_id "$own" 0)
-	! s_client_get -psk "$(psk "$own" 0 sha256)" -psk_identity "qkd:$id" |
-		grep -q hello || false
-	grep -q "(qkd: key ID owned by this end)" "$tls_dir/s1.log"
-	[[ $(probe n2 gw1 "$id") == present ]]
+	refused "$(key_id "$own" 0)" "$(psk "$own" 0 sha256)" \
+		"(qkd: key ID owned by this end)"
 }
 
 test_stock_client()

@@ -37,44 +37,45 @@ static void epsk(uint8_t k[32])
 		k[i] = i;
 }
 
-static void import_hex(struct __test_metadata *_metadata, const EVP_MD *md,
-		       const char *id, char *hex, size_t *len)
+static size_t import_hex(const EVP_MD *md, const char *id, char *hex)
 {
 	uint8_t k[32], out[QKD_TLSPSK_MAX_PSK];
+	size_t len = 0;
 
 	epsk(k);
-	ASSERT_EQ(0, qkd_tlspsk_import(id, k, sizeof(k), md, out, len));
-	qkd_hex_encode(out, *len, hex);
+	if (qkd_tlspsk_import(id, k, sizeof(k), md, out, &len) < 0)
+		return 0;
+	qkd_hex_encode(out, len, hex);
+	return len;
 }
 
-TEST(tlspsk_import_sha256)
+TEST(tlspsk_import_vectors)
 {
+	const struct {
+		const EVP_MD *md;
+		size_t len;
+		const char *ipsk;
+	} v[] = {
+		{ EVP_sha256(), 32, ipsk256 },
+		{ EVP_sha384(), 48, ipsk384 },
+	};
 	char hex[2 * QKD_TLSPSK_MAX_PSK + 1];
-	size_t len;
+	size_t i;
 
-	import_hex(_metadata, EVP_sha256(), ident, hex, &len);
-	EXPECT_EQ(32, len);
-	EXPECT_STREQ(ipsk256, hex);
-}
-
-TEST(tlspsk_import_sha384)
-{
-	char hex[2 * QKD_TLSPSK_MAX_PSK + 1];
-	size_t len;
-
-	import_hex(_metadata, EVP_sha384(), ident, hex, &len);
-	EXPECT_EQ(48, len);
-	EXPECT_STREQ(ipsk384, hex);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ASSERT_EQ(v[i].len, import_hex(v[i].md, ident, hex));
+		EXPECT_STREQ(v[i].ipsk, hex);
+	}
 }
 
 /* The import binds the identity: another ID gives another PSK. */
 TEST(tlspsk_import_binds_identity)
 {
 	char hex[2 * QKD_TLSPSK_MAX_PSK + 1];
-	size_t len;
 
-	import_hex(_metadata, EVP_sha256(),
-		   "qkd:00112233-4455-6677-8899-aabbccddeef0", hex, &len);
+	ASSERT_EQ(32, import_hex(EVP_sha256(),
+				 "qkd:00112233-4455-6677-8899-aabbccddeef0",
+				 hex));
 	EXPECT_STRNE(ipsk256, hex);
 }
 

@@ -74,6 +74,12 @@ static void drained_cb(struct bufferevent *bev, void *arg)
 	conn_free(arg);
 }
 
+static void drain_failed_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	drained_cb(bev, arg);
+}
+
 static void finish(struct conn *c, struct bufferevent *gone)
 {
 	struct bufferevent *to = other(c, gone);
@@ -85,7 +91,7 @@ static void finish(struct conn *c, struct bufferevent *gone)
 	}
 	bufferevent_disable(gone, EV_READ | EV_WRITE);
 	bufferevent_setwatermark(to, EV_WRITE, 0, 0);
-	bufferevent_setcb(to, NULL, drained_cb, NULL, c);
+	bufferevent_setcb(to, NULL, drained_cb, drain_failed_cb, c);
 	bufferevent_disable(to, EV_READ);
 }
 
@@ -140,6 +146,12 @@ static void relay_start(struct conn *c)
 	bufferevent_setcb(c->tls, read_cb, write_cb, event_cb, c);
 	bufferevent_enable(c->plain, EV_READ | EV_WRITE);
 	bufferevent_enable(c->tls, EV_READ | EV_WRITE);
+	/*
+	 * Application data that came with the client's Finished was read
+	 * before anyone listened: no callback will announce it again.
+	 */
+	if (evbuffer_get_length(bufferevent_get_input(c->tls)))
+		read_cb(c->tls, c);
 }
 
 /*

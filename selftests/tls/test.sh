@@ -32,9 +32,9 @@ nkeys=40
 keys=$tls_dir/keys extra=$tls_dir/extra own=$tls_dir/own
 aes128=TLS_AES_128_GCM_SHA256
 
-ktap_plan 13
+ktap_plan 14
 if ! tls_built; then
-	for i in $(seq 13); do
+	for i in $(seq 14); do
 		ktap_skip "tls: test $i" "qkd-tlsproxy, pooltool, psktool or qkdpool.ko not built"
 	done
 	exit 0
@@ -47,7 +47,7 @@ cleanup()
 	tls_stop
 	topo_cleanup
 	# keep the logs (key IDs, no key material) for a look after the run
-	rm -f "$keys" "$extra" "$own" "$tls_dir"/*.key
+	rm -f "$keys" "$extra" "$own" "$tls_dir"/*.key "$tls_dir/sess.pem"
 }
 trap cleanup EXIT
 
@@ -63,12 +63,14 @@ fetch() { n1 curl -sS --max-time 20 "http://127.0.0.1:$1/$2"; }
 used_ids() { sed -n 's/.*TLS up, .*, key \([0-9a-f-]*\), .*/\1/p' "$tls_dir/$1.log"; }
 ids_of() { local i; for i in $(seq "$2" "$3"); do key_id "$1" "$i"; done; }
 
-# s_client_get ARGS...: a stock s_client to the server proxy, GET index.txt
+# s_client_get ARGS...: a stock s_client to the server proxy, GET
+# index.txt, offering the suite $sc_suite
+sc_suite=$aes128
 s_client_get()
 {
 	printf 'GET /index.txt HTTP/1.0\r\n\r\n' |
 		n1 timeout 20 openssl s_client -quiet -connect 10.0.0.2:8443 \
-			-tls1_3 -ciphersuites "$aes128" "$@" 2>"$tls_dir/s_client.err"
+			-tls1_3 -ciphersuites "$sc_suite" "$@" 2>"$tls_dir/s_client.err"
 }
 
 setup()
@@ -183,6 +185,19 @@ test_stock_client()
 		grep -q hello || false
 }
 
+# SHA-384: stock openssl binds a -psk to SHA-256, a PSK session file
+# carries the suite (psktool writes it from the same import).
+test_stock_client_sha384()
+{
+	local id sc_suite=TLS_AES_256_GCM_SHA384
+	id=$(key_id "$extra" 2)
+	"$psktool" "qkd:$id" "$(secret "$extra" "$id")" sha384 "$tls_dir/sess.pem"
+	s_client_get -psk_session "$tls_dir/sess.pem" -psk_identity "qkd:$id" |
+		grep -q "^hello through QKD-TLS"
+	[[ $(probe n2 gw1 "$id") == absent ]]
+	grep -q "TLS up, TLS_AES_256_GCM_SHA384, key $id, kex X25519" "$tls_dir/s1.log"
+}
+
 test_stock_server()
 {
 	local i id out
@@ -284,6 +299,7 @@ ktap_test "tls: an unknown key ID fails the handshake" test_unknown_id
 ktap_test "tls: a wrong key fails, the server's key goes back" test_wrong_key
 ktap_test "tls: a key ID owned by the server is refused" test_own_id
 ktap_test "tls: stock openssl s_client with the imported PSK" test_stock_client
+ktap_test "tls: stock openssl s_client, SHA-384 PSK session" test_stock_client_sha384
 ktap_test "tls: stock openssl s_server with the imported PSK" test_stock_server
 ktap_test "tls: empty pool fails closed" test_empty
 ktap_test "tls: psk_ke only on request" test_psk_ke

@@ -19,6 +19,7 @@ benches=(
 	"strongswan-cost:selftests/strongswan/cost.sh:host"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
+	"tls:selftests/tls/bench.sh"
 )
 
 scripts/deps.sh all && make -s all || exit 1

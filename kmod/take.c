@@ -99,10 +99,14 @@ int qkd_take_peer(struct qkd_stream *s, const u8 *id, struct qkd_key **keyp,
 	key = qkd_key_table_lookup(&s->keys, id);
 	if (!key)
 		return -ENOENT;
-	if (key->state == QKD_KEY_RESERVED)
-		return -EBUSY;
+	/*
+	 * Ownership first: a local-owned key is never taken by ID, so
+	 * -EBUSY ("try again later") would be a false promise.
+	 */
 	if (key->owner != QKD_OWNER_PEER)
 		return -EACCES;
+	if (key->state == QKD_KEY_RESERVED)
+		return -EBUSY;
 	list_del(&key->list);
 	s->nr_peer--;
 	if (qkd_key_expired(key)) {

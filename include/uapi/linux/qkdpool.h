@@ -138,7 +138,8 @@
  *   QKD_A_KEY_ID:      16 bytes, optional. Absent: take next (oldest
  *                      unexpired local-owned key; -EAGAIN if none). Present:
  *                      take by ID (-ENOENT if no such unexpired key,
- *                      -EACCES if it is local-owned, -EBUSY if reserved).
+ *                      -EACCES if it is local-owned, reserved or not,
+ *                      -EBUSY if it is a reserved peer-owned key).
  *   Reply (same command): QKD_A_STREAM_NAME and QKD_A_KEYS with one nested
  *   key carrying QKD_KEY_A_ID, QKD_KEY_A_MATERIAL, QKD_KEY_A_OWNER and
  *   QKD_KEY_A_LIFETIME (remaining ms, 0 = no expiry).

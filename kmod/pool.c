@@ -99,9 +99,9 @@ int qkd_pool_stream_create(struct net *net, const char *name,
 		goto err_kill;
 	hlist_add_head_rcu(&s->name_node, name_bucket(pool, name));
 	pool->gen++;
-	mutex_unlock(&pool->lock);
-
+	/* Under the lock: else a racing delete could be announced first. */
 	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_NEW, name);
+	mutex_unlock(&pool->lock);
 	return 0;
 
 err_kill:
@@ -130,10 +130,11 @@ int qkd_pool_stream_delete(struct net *net, const char *name)
 		return -ENOENT;
 	}
 	unpublish(pool, s);
+	/* Before a new stream of that name can be announced. */
+	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_DEL, s->name);
 	mutex_unlock(&pool->lock);
 
 	qkd_stream_kill(s);
-	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_DEL, s->name);
 	qkd_stream_put(s);
 	return 0;
 }

@@ -190,8 +190,11 @@ static int write_one(struct qkd_stream *s, const char __user *buf)
 	struct qkd_key *key;
 	int ret;
 
-	if (copy_from_user(&rec, buf, REC_SIZE))
+	/* A copy that faults part-way leaves what it read in @rec. */
+	if (copy_from_user(&rec, buf, REC_SIZE)) {
+		memzero_explicit(&rec, sizeof(rec));
 		return -EFAULT;
+	}
 	key = record_to_key(s, &rec);
 	memzero_explicit(&rec, sizeof(rec));
 	if (IS_ERR(key))

@@ -256,9 +256,9 @@ static long take_or_reserve_ioctl(struct qkd_stream *s, struct qkd_file *qf,
 	if (cmd == QKD_IOC_TAKE_ID)
 		ret = qkd_stream_take_id(s, id, &rec);
 	else if (cmd == QKD_IOC_RESERVE_ID)
-		ret = qkd_stream_reserve(s, id, qf, 0, &rec);
+		ret = qkd_stream_reserve(s, id, qf, 0, &rec, NULL);
 	else
-		ret = qkd_stream_reserve(s, NULL, qf, 0, &rec);
+		ret = qkd_stream_reserve(s, NULL, qf, 0, &rec, NULL);
 	if (ret)
 		return ret;
 	if (copy_to_user(arg, &rec, REC_SIZE)) {

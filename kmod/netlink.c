@@ -563,6 +563,7 @@ static int take_or_reserve(struct genl_info *info, bool reserve)
 	struct sk_buff *msg;
 	const u8 *id = NULL;
 	u32 timeout = 0;
+	u64 gen = 0;
 	int ret;
 
 	ret = get_stream(info, ATTR_BIT(KEY_ID) |
@@ -578,7 +579,7 @@ static int take_or_reserve(struct genl_info *info, bool reserve)
 	if (reserve) {
 		timeout = get_u32(attrs, QKD_A_TIMEOUT,
 				  READ_ONCE(resv_timeout_ms));
-		ret = qkd_stream_reserve(s, id, NULL, timeout, &rec);
+		ret = qkd_stream_reserve(s, id, NULL, timeout, &rec, &gen);
 	} else if (id) {
 		ret = qkd_stream_take_id(s, id, &rec);
 	} else {
@@ -593,10 +594,12 @@ static int take_or_reserve(struct genl_info *info, bool reserve)
 	ret = key_reply(info, msg, s, &rec, timeout);
 	/*
 	 * An undelivered reply was wiped: nobody saw a reserved key, so it
-	 * goes back at once rather than when the reservation times out.
+	 * goes back at once rather than when the reservation times out. Only
+	 * this reservation: it may have timed out meanwhile, and the key
+	 * been reserved by another holder.
 	 */
 	if (ret && reserve)
-		qkd_stream_release(s, rec.id, NULL);
+		qkd_stream_release_gen(s, rec.id, gen);
 	memzero_explicit(&rec, sizeof(rec));
 out_put_stream:
 	qkd_stream_put(s);

@@ -21,12 +21,16 @@
 #include "resv.h"
 #include "key.h"
 
-/* A reserved key; @owner is the device file holding it, NULL for netlink. */
+/*
+ * A reserved key; @owner is the device file holding it, NULL for netlink.
+ * @gen tells this reservation from a later one of the same key.
+ */
 struct qkd_resv {
 	struct list_head list;
 	struct qkd_key *key;
 	const void *owner;
 	unsigned long deadline;
+	u64 gen;
 };
 
 static void put_back(struct qkd_stream *s, struct qkd_resv *resv,
@@ -114,10 +118,11 @@ static int reserve_key(struct qkd_stream *s, const u8 *id,
 /*
  * Reserve: hands out key material but keeps the key, hidden from every
  * taker, until commit or release. @id NULL reserves the next local key.
- * @timeout_ms applies to netlink reservations (@owner NULL) only.
+ * @timeout_ms applies to netlink reservations (@owner NULL) only. *@gen,
+ * if @gen is not NULL, is set to what qkd_stream_release_gen() takes.
  */
 int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
-		       u32 timeout_ms, struct qkd_key_record *rec)
+		       u32 timeout_ms, struct qkd_key_record *rec, u64 *gen)
 {
 	struct qkd_pending_notice pending = {};
 	struct qkd_resv *resv;
@@ -135,6 +140,9 @@ int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
 		key->state = QKD_KEY_RESERVED;
 		resv->key = key;
 		resv->owner = owner;
+		resv->gen = ++s->resv_gen;
+		if (gen)
+			*gen = resv->gen;
 		list_add_tail(&resv->list, &s->resv);
 		s->nr_resv++;
 		if (!owner) {
@@ -202,7 +210,8 @@ int qkd_stream_commit(struct qkd_stream *s, const u8 *id, const void *owner)
 	return ret;
 }
 
-int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner)
+static int release(struct qkd_stream *s, const u8 *id, const void *owner,
+		   const u64 *gen)
 {
 	struct qkd_pending_notice pending = {};
 	struct qkd_resv *resv;
@@ -211,6 +220,10 @@ int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner)
 
 	spin_lock(&s->lock);
 	resv = find_resv(s, id, owner, &ret);
+	if (resv && gen && resv->gen != *gen) {
+		resv = NULL;
+		ret = -ENOENT;
+	}
 	if (resv) {
 		put_back(s, resv, &pending, &gone);
 		ret = 0;
@@ -221,6 +234,21 @@ int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner)
 	qkd_key_free_list(&gone);
 	qkd_notify_deliver(s, &pending);
 	return ret;
+}
+
+int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner)
+{
+	return release(s, id, owner, NULL);
+}
+
+/*
+ * Releases the netlink reservation @gen of qkd_stream_reserve() only: by
+ * the time its holder gives up, it may have timed out and the key been
+ * reserved again by someone else, whose reservation must stay.
+ */
+int qkd_stream_release_gen(struct qkd_stream *s, const u8 *id, u64 gen)
+{
+	return release(s, id, NULL, &gen);
 }
 
 /* A device file is closing: its reservations go back to the stream. */

@@ -60,6 +60,7 @@ struct qkd_stream {
 	u64 taken;
 	u64 expired;
 	u64 rejected;
+	u64 resv_gen;		/* of the last reservation (resv.c) */
 	bool dead;
 	bool exhausted;
 	bool local_sorted;	/* s->local is in expiry order */

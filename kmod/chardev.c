@@ -201,7 +201,7 @@ static int write_one(struct qkd_stream *s, const char __user *buf)
 		return PTR_ERR(key);
 	ret = qkd_stream_add(s, &key, 1);
 	if (ret)
-		qkd_key_free(key);
+		qkd_key_free(s, key);
 	return ret;
 }
 

@@ -19,7 +19,7 @@ enum qkd_key_state {
 };
 
 /*
- * 53 bytes plus material: a 32-byte key fits a 88-byte slab object, the
+ * 52 bytes plus material: a 32-byte key fits a 88-byte slab object, the
  * hash table adds 8 to 16 bytes of bucket per key.
  */
 struct qkd_key {
@@ -31,9 +31,16 @@ struct qkd_key {
 	u8 owner;
 	u8 state;
 	u8 big;				/* index into key_cache[] in key.c */
-	u8 userns;			/* charged to mem_max_userns too */
 	u8 material[];
 };
+
+struct qkd_mem;
+
+struct qkd_mem *qkd_mem_new(bool userns);
+struct qkd_mem *qkd_mem_get(struct qkd_mem *m);
+void qkd_mem_put(struct qkd_mem *m);
+bool qkd_mem_charge(struct qkd_mem *m, long charge);
+void qkd_mem_uncharge(struct qkd_mem *m, long charge);
 
 int qkd_key_init(void);
 void qkd_key_uninit(void);
@@ -41,8 +48,8 @@ void qkd_key_uninit(void);
 struct qkd_key *qkd_key_alloc(const struct qkd_stream *s, const u8 *id,
 			      const u8 *material, u32 len, u32 owner,
 			      u32 lifetime_ms);
-void qkd_key_free(struct qkd_key *key);
-void qkd_key_free_list(struct list_head *keys);
+void qkd_key_free(const struct qkd_stream *s, struct qkd_key *key);
+void qkd_key_free_list(const struct qkd_stream *s, struct list_head *keys);
 void qkd_key_to_record(const struct qkd_key *key,
 		       struct qkd_key_record *rec);
 

@@ -204,6 +204,9 @@ static int stream_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = qkd_pool_stream_create(genl_info_net(info), name, &conf);
 	if (ret == -EEXIST)
 		NL_SET_ERR_MSG_MOD(info->extack, "stream exists");
+	else if (ret == -ENOSPC)
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "stream limit or memory cap reached");
 	return ret;
 }
 
@@ -411,7 +414,7 @@ static int parse_keys(struct genl_info *info, const struct qkd_stream *s,
 err_free_keys:
 	rem = PTR_ERR(keys[i]);
 	while (i--)
-		qkd_key_free(keys[i]);
+		qkd_key_free(s, keys[i]);
 	return set_err(info, rem);
 }
 
@@ -435,7 +438,7 @@ static int add_keys(struct genl_info *info, unsigned int n)
 	ret = set_err(info, qkd_stream_add(s, keys, n));
 	if (ret)
 		for (i = 0; i < n; i++)
-			qkd_key_free(keys[i]);
+			qkd_key_free(s, keys[i]);
 out_free_array:
 	kvfree(keys);
 out_put_stream:

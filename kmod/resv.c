@@ -157,7 +157,7 @@ int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
 
 	if (ret)
 		kfree(resv);
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 	return ret;
 }
@@ -206,7 +206,7 @@ int qkd_stream_commit(struct qkd_stream *s, const u8 *id, const void *owner)
 	spin_unlock(&s->lock);
 
 	kfree(resv);
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	return ret;
 }
 
@@ -231,7 +231,7 @@ static int release(struct qkd_stream *s, const u8 *id, const void *owner,
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 	return ret;
 }
@@ -265,6 +265,6 @@ void qkd_stream_release_owner(struct qkd_stream *s, const void *owner)
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 }

@@ -48,7 +48,7 @@ static void stream_work(struct work_struct *work)
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 }
 
@@ -65,21 +65,35 @@ bool qkd_stream_name_valid(const char *name)
 	return true;
 }
 
+/*
+ * What a stream costs besides its keys: the struct, and the first bucket
+ * table of its key table (64 buckets, about 600 bytes, a 1 KiB object)
+ * with its share of the pool's name table.
+ */
+static long stream_charge(const struct qkd_stream *s)
+{
+	return ksize(s) + 1024;
+}
+
 struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
-				     const struct qkd_stream_conf *conf)
+				     const struct qkd_stream_conf *conf,
+				     struct qkd_mem *mem)
 {
 	struct qkd_stream *s;
+	int ret = -ENOMEM;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
-	if (qkd_key_table_init(&s->keys)) {
-		kfree(s);
-		return ERR_PTR(-ENOMEM);
+	if (!qkd_mem_charge(mem, stream_charge(s))) {
+		ret = -ENOSPC;
+		goto err_free;
 	}
+	if (qkd_key_table_init(&s->keys))
+		goto err_uncharge;
 	refcount_set(&s->refs, 1);
 	s->net = net;
-	s->userns = net->user_ns != &init_user_ns;
+	s->mem = qkd_mem_get(mem);
 	init_waitqueue_head(&s->wq);
 	INIT_DELAYED_WORK(&s->work, stream_work);
 	spin_lock_init(&s->lock);
@@ -90,6 +104,12 @@ struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
 	s->conf = *conf;
 	strscpy(s->name, name, sizeof(s->name));
 	return s;
+
+err_uncharge:
+	qkd_mem_uncharge(mem, stream_charge(s));
+err_free:
+	kfree(s);
+	return ERR_PTR(ret);
 }
 
 /*
@@ -116,16 +136,19 @@ void qkd_stream_kill(struct qkd_stream *s)
 	cancel_delayed_work_sync(&s->work);
 	/* Stops the table's resize worker before the keys go away. */
 	rhashtable_destroy(&s->keys);
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	if (n)
 		trace_qkd_keys_gone(s->name, "killed", n);
 }
 
 void qkd_stream_put(struct qkd_stream *s)
 {
+	if (!refcount_dec_and_test(&s->refs))
+		return;
+	qkd_mem_uncharge(s->mem, stream_charge(s));
+	qkd_mem_put(s->mem);
 	/* Name lookups run under RCU: the struct outlives a grace period. */
-	if (refcount_dec_and_test(&s->refs))
-		kfree_rcu(s, rcu);
+	kfree_rcu(s, rcu);
 }
 
 static void link_keys(struct qkd_stream *s, struct qkd_key **keys,
@@ -248,7 +271,7 @@ u32 qkd_stream_flush(struct qkd_stream *s, u32 flags)
 	}
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	if (n)
 		trace_qkd_keys_gone(s->name, "flushed", n);
 	return n;

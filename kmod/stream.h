@@ -15,6 +15,7 @@
 #include <uapi/linux/qkdpool.h>
 
 struct qkd_key;
+struct qkd_mem;
 struct net;
 
 /* What a stream is configured with: QKD_A_STREAM_* of the UAPI. */
@@ -25,7 +26,7 @@ struct qkd_stream_conf {
 };
 
 /*
- * A stream is reachable from its pool (name hash and ID xarray, both under
+ * A stream is reachable from its pool (name table and ID xarray, both under
  * the pool mutex, lookups under RCU) and referenced by netlink requests in
  * flight and by bound device files. Everything below @lock is protected by
  * it; @dead is set under it when the stream leaves its pool, after which no
@@ -36,11 +37,11 @@ struct qkd_stream_conf {
  * reserved (resv.c). The scan fields and the sorted flags are expiry.c's.
  */
 struct qkd_stream {
-	struct hlist_node name_node;
+	struct rhash_head name_node;
 	struct rcu_head rcu;
 	refcount_t refs;
 	struct net *net;
-	bool userns;		/* @net is owned by a non-initial user ns */
+	struct qkd_mem *mem;	/* what its keys and itself are charged to */
 	u32 id;
 	wait_queue_head_t wq;
 	struct delayed_work work;
@@ -70,7 +71,8 @@ struct qkd_stream {
 
 bool qkd_stream_name_valid(const char *name);
 struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
-				     const struct qkd_stream_conf *conf);
+				     const struct qkd_stream_conf *conf,
+				     struct qkd_mem *mem);
 void qkd_stream_kill(struct qkd_stream *s);
 void qkd_stream_put(struct qkd_stream *s);
 

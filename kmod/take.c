@@ -82,7 +82,7 @@ int qkd_stream_take_next(struct qkd_stream *s, struct qkd_key_record *recs,
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 	return got ? got : -EAGAIN;
 }
@@ -139,7 +139,7 @@ int qkd_stream_take_id(struct qkd_stream *s, const u8 *id,
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 	return ret;
 }

@@ -124,7 +124,7 @@ TEST_F(hd, take_id_of_reserved_local_key_eacces)
 struct race {
 	const char *name;
 	int rounds;
-	volatile int stop;
+	int stop;
 };
 
 static void *race_new(void *arg)
@@ -148,7 +148,7 @@ static void *race_del(void *arg)
 
 	if (qnl_open(&q))
 		return NULL;
-	while (!r->stop)
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED))
 		qnl_stream_del(&q, r->name);
 	qnl_close(&q);
 	return NULL;
@@ -177,7 +177,7 @@ TEST_F_TIMEOUT(hd, stream_events_in_order, 600)
 	ASSERT_EQ(0, pthread_create(&tn, NULL, race_new, &r));
 	ASSERT_EQ(0, pthread_create(&td, NULL, race_del, &r));
 	pthread_join(tn, NULL);
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(td, NULL);
 	qnl_stream_del(&self->q, name);
 	while ((ret = qnl_event(&ev_q, 500, &ev)) == 0) {
@@ -249,16 +249,16 @@ out:
 /*
  * Writes a record whose material runs off the end of the mapping, so the
  * copy faults after SECRET_LEN + 8 bytes of material, then spins in user
- * space so that nothing reuses its kernel stack until it is killed.
+ * space, telling through shared memory (a system call would reuse its
+ * kernel stack), until it is killed.
  */
-static void fault_write(int fd, const uint8_t *masked, int ready)
+static void fault_write(int fd, const uint8_t *masked, char *ready)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct qkd_key_record *rec;
 	uint8_t *map;
 	ssize_t ret;
 	size_t i;
-	char c;
 
 	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -274,9 +274,8 @@ static void fault_write(int fd, const uint8_t *masked, int ready)
 		rec->material[i] = masked[i % SECRET_LEN] ^ MASK;
 	ret = write(fd, rec, sizeof(*rec));
 	explicit_bzero(map, page);
-	c = ret < 0 && errno == EFAULT ? 'y' : 'n';
-	if (write(ready, &c, 1) != 1)
-		_exit(2);
+	__atomic_store_n(ready, ret < 0 && errno == EFAULT ? 'y' : 'n',
+			 __ATOMIC_RELEASE);
 	for (;;)
 		;
 }
@@ -285,8 +284,8 @@ static void fault_write(int fd, const uint8_t *masked, int ready)
 TEST_F_TIMEOUT(hd, faulting_write_wiped, 600)
 {
 	uint8_t masked[SECRET_LEN];
-	int ready[2], fd, i;
-	char c = 0;
+	char *ready;
+	int fd, i;
 	pid_t pid;
 
 	if (access("/proc/kcore", R_OK))
@@ -297,13 +296,17 @@ TEST_F_TIMEOUT(hd, faulting_write_wiped, 600)
 			masked[i] ^= 1;
 	fd = qdev_open(self->name, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pipe(ready));
+	ready = mmap(NULL, 1, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ready);
+	*ready = 0;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		fault_write(fd, masked, ready[1]);
-	ASSERT_EQ(1, read(ready[0], &c, 1));
-	EXPECT_EQ('y', c);
+		fault_write(fd, masked, ready);
+	for (i = 0; i < 6000 && !__atomic_load_n(ready, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	EXPECT_EQ('y', *ready);
 	EXPECT_EQ(0, kcore_count(masked));
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);

@@ -701,10 +701,11 @@ static const struct genl_small_ops qkd_ops[] = {
 		.doit = stream_set_doit,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
-		/* Unprivileged: metadata only. */
+		/* Counts and counters tell when keys are used: see events. */
 		.cmd = QKD_CMD_STREAM_GET,
 		.doit = stream_get_doit,
 		.dumpit = stream_dumpit,
+		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = QKD_CMD_KEY_ADD,
 		.doit = key_add_doit,
@@ -732,8 +733,16 @@ static const struct genl_small_ops qkd_ops[] = {
 	},
 };
 
+/*
+ * Events time every take that crosses a watermark and every exhaustion:
+ * they trace when the consumers rekey, so how much they send. Joining
+ * needs CAP_NET_ADMIN over the namespace, as listening to xfrm does.
+ */
 static const struct genl_multicast_group qkd_mcgrps[] = {
-	{ .name = QKD_GENL_MCGRP_EVENTS },
+	{
+		.name = QKD_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family genl_family __ro_after_init = {

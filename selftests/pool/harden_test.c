@@ -477,4 +477,38 @@ TEST_F_TIMEOUT(hd, userns_containers_isolated, 300)
 	EXPECT_EQ(0, WEXITSTATUS(status2));
 }
 
+static void count_stream(const struct qnl_info *info, void *arg)
+{
+	(void)info;
+	++*(int *)arg;
+}
+
+/* Counts and events tell when keys are used: nobody sees either. */
+TEST_F(hd, unprivileged_learns_nothing)
+{
+	struct qnl_info in;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct qnl q;
+		int n = 0;
+
+		if (setgid(65534) || setuid(65534) || qnl_open(&q))
+			_exit(10);
+		if (qnl_subscribe(&q) != -EPERM)
+			_exit(11);
+		if (qnl_stream_get(&q, self->name, &in) != -EPERM)
+			_exit(12);
+		if (qnl_stream_dump(&q, count_stream, &n) != -EPERM || n)
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 TEST_HARNESS_MAIN

@@ -76,9 +76,14 @@
  * and a rejected request changes nothing. All operations act on the pool
  * of the sender's network namespace.
  *
- * Privilege: QKD_CMD_STREAM_GET (do and dump) is unprivileged (metadata
- * only). Every other command requires CAP_NET_ADMIN in the user namespace
- * owning the network namespace, else -EPERM.
+ * Privilege: every command, QKD_CMD_STREAM_GET (do and dump) included,
+ * requires CAP_NET_ADMIN in the user namespace owning the network
+ * namespace, else -EPERM; so does joining the "events" group (-EPERM from
+ * bind or NETLINK_ADD_MEMBERSHIP). An unprivileged task learns nothing of
+ * the pool: stream names tell the peers, and key counts, counters and
+ * events, read over time, tell when and how often the consumers rekey,
+ * hence how much traffic they carry (as xfrm and MACsec keep SA state and
+ * their monitors to CAP_NET_ADMIN).
  *
  * QKD_CMD_STREAM_NEW: create a stream.
  *   QKD_A_STREAM_NAME:          NLA_NUL_STRING, required

@@ -7,11 +7,13 @@
 #define _QKD_KEY_H
 
 #include <linux/rhashtable-types.h>
+#include <linux/rbtree_types.h>
 #include <linux/jiffies.h>
 #include <linux/types.h>
 #include <uapi/linux/qkdpool.h>
 
 struct qkd_stream;
+struct qkd_resv;
 
 enum qkd_key_state {
 	QKD_KEY_AVAIL,
@@ -19,12 +21,16 @@ enum qkd_key_state {
 };
 
 /*
- * 52 bytes plus material: a 32-byte key fits a 88-byte slab object, the
+ * 76 bytes plus material: a 32-byte key fits a 112-byte slab object, the
  * hash table adds 8 to 16 bytes of bucket per key.
  */
 struct qkd_key {
 	struct list_head list;		/* s->local, s->peer or a free list */
 	struct rhash_head hnode;
+	union {
+		struct rb_node node;	/* s->expiry, while available */
+		struct qkd_resv *resv;	/* while reserved (resv.c) */
+	};
 	unsigned long expires;		/* jiffies, 0: never */
 	u8 id[QKD_KEY_ID_LEN];
 	u8 len;

@@ -100,6 +100,8 @@ struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
 	INIT_LIST_HEAD(&s->local);
 	INIT_LIST_HEAD(&s->peer);
 	INIT_LIST_HEAD(&s->resv);
+	s->expiry = RB_ROOT_CACHED;
+	s->resv_timeouts = RB_ROOT_CACHED;
 	s->last_scan = jiffies - HZ;
 	s->conf = *conf;
 	strscpy(s->name, name, sizeof(s->name));
@@ -128,6 +130,7 @@ void qkd_stream_kill(struct qkd_stream *s)
 	list_splice_init(&s->local, &gone);
 	list_splice_init(&s->peer, &gone);
 	qkd_resv_drop_all(s, &gone);
+	s->expiry = RB_ROOT_CACHED;
 	s->nr_local = 0;
 	s->nr_peer = 0;
 	spin_unlock(&s->lock);
@@ -161,12 +164,11 @@ static void link_keys(struct qkd_stream *s, struct qkd_key **keys,
 		struct qkd_key *key = keys[i];
 
 		if (key->owner == QKD_OWNER_LOCAL) {
-			qkd_expiry_link(key, &s->local, &s->local_sorted,
-					false);
+			qkd_expiry_link(s, key, &s->local, false);
 			s->nr_local++;
 			pending->wake = true;
 		} else {
-			qkd_expiry_link(key, &s->peer, &s->peer_sorted, false);
+			qkd_expiry_link(s, key, &s->peer, false);
 			s->nr_peer++;
 		}
 		if (key->expires &&
@@ -246,7 +248,7 @@ static u32 flush_list(struct qkd_stream *s, struct list_head *head,
 	u32 n = 0;
 
 	list_for_each_entry_safe(key, tmp, head, list) {
-		list_del(&key->list);
+		qkd_expiry_unlink(s, key);
 		qkd_key_drop(&s->keys, key, gone);
 		n++;
 	}

@@ -7,6 +7,7 @@
 #define _QKD_STREAM_H
 
 #include <linux/rhashtable-types.h>
+#include <linux/rbtree_types.h>
 #include <linux/workqueue.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -34,7 +35,7 @@ struct qkd_stream_conf {
  *
  * Keys are in @keys by ID and on @local (a FIFO, the take-next order) or
  * @peer while available (take.c), or behind an entry of @resv while
- * reserved (resv.c). The scan fields and the sorted flags are expiry.c's.
+ * reserved (resv.c). The scan fields and @expiry are expiry.c's.
  */
 struct qkd_stream {
 	struct rhash_head name_node;
@@ -62,10 +63,10 @@ struct qkd_stream {
 	u64 expired;
 	u64 rejected;
 	u64 resv_gen;		/* of the last reservation (resv.c) */
+	struct rb_root_cached expiry;		/* expiring keys, by deadline */
+	struct rb_root_cached resv_timeouts;	/* netlink reservations */
 	bool dead;
 	bool exhausted;
-	bool local_sorted;	/* s->local is in expiry order */
-	bool peer_sorted;
 	char name[QKD_STREAM_NAME_MAX];
 };
 

@@ -13,6 +13,7 @@
 #include <linux/list.h>
 
 #include "stream.h"
+#include "expiry.h"
 #include "notify.h"
 #include "trace.h"
 #include "take.h"
@@ -27,7 +28,7 @@ struct qkd_key *qkd_take_oldest_local(struct qkd_stream *s,
 
 	while ((key = list_first_entry_or_null(&s->local, struct qkd_key,
 					       list))) {
-		list_del(&key->list);
+		qkd_expiry_unlink(s, key);
 		s->nr_local--;
 		if (!qkd_key_expired(key))
 			return key;
@@ -107,7 +108,7 @@ int qkd_take_peer(struct qkd_stream *s, const u8 *id, struct qkd_key **keyp,
 		return -EACCES;
 	if (key->state == QKD_KEY_RESERVED)
 		return -EBUSY;
-	list_del(&key->list);
+	qkd_expiry_unlink(s, key);
 	s->nr_peer--;
 	if (qkd_key_expired(key)) {
 		qkd_key_drop(&s->keys, key, gone);

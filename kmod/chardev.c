@@ -190,15 +190,18 @@ static int write_one(struct qkd_stream *s, const char __user *buf)
 	struct qkd_key *key;
 	int ret;
 
-	if (copy_from_user(&rec, buf, REC_SIZE))
+	/* A copy that faults part-way leaves what it read in @rec. */
+	if (copy_from_user(&rec, buf, REC_SIZE)) {
+		memzero_explicit(&rec, sizeof(rec));
 		return -EFAULT;
+	}
 	key = record_to_key(s, &rec);
 	memzero_explicit(&rec, sizeof(rec));
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 	ret = qkd_stream_add(s, &key, 1);
 	if (ret)
-		qkd_key_free(key);
+		qkd_key_free(s, key);
 	return ret;
 }
 
@@ -253,9 +256,9 @@ static long take_or_reserve_ioctl(struct qkd_stream *s, struct qkd_file *qf,
 	if (cmd == QKD_IOC_TAKE_ID)
 		ret = qkd_stream_take_id(s, id, &rec);
 	else if (cmd == QKD_IOC_RESERVE_ID)
-		ret = qkd_stream_reserve(s, id, qf, 0, &rec);
+		ret = qkd_stream_reserve(s, id, qf, 0, &rec, NULL);
 	else
-		ret = qkd_stream_reserve(s, NULL, qf, 0, &rec);
+		ret = qkd_stream_reserve(s, NULL, qf, 0, &rec, NULL);
 	if (ret)
 		return ret;
 	if (copy_to_user(arg, &rec, REC_SIZE)) {

@@ -5,14 +5,15 @@
  * Key expiry. Expiry and netlink reservation timeouts share one delayed
  * work per stream (stream.c), armed here. Scans are at least a second
  * apart: takes check expiry themselves, so a late scan only delays
- * reclaiming memory, never hands out a stale key. While a list is in
- * expiry order (the common case: one default lifetime) a scan stops at the
- * first live key, so it costs O(expired keys) and the lock is not held
- * across a walk of a large stream.
+ * reclaiming memory, never hands out a stale key. Expiring keys are also
+ * in a tree by deadline, so a scan costs O(log n) per expired key and the
+ * lock is never held across a walk of a large stream, whatever the mix of
+ * lifetimes.
  */
 
 #include <linux/workqueue.h>
 #include <linux/jiffies.h>
+#include <linux/rbtree.h>
 #include <linux/list.h>
 
 #include "stream.h"
@@ -38,63 +39,33 @@ void qkd_expiry_arm(struct qkd_stream *s, unsigned long when)
 			 time_after(when, now) ? when - now : 0);
 }
 
-/* Expiry order, where 0 (never) comes last. */
-static bool expires_before(unsigned long a, unsigned long b)
+static bool expires_less(struct rb_node *a, const struct rb_node *b)
 {
-	if (!a)
-		return false;
-	return !b || time_before(a, b);
+	return time_before(rb_entry(a, struct qkd_key, node)->expires,
+			   rb_entry(b, struct qkd_key, node)->expires);
 }
 
-/* Links @key at the head or tail of @head, noting if that breaks order. */
-void qkd_expiry_link(struct qkd_key *key, struct list_head *head,
-		     bool *sorted, bool at_head)
+/*
+ * Links an available key at the head or tail of @head, its list, and, if
+ * it expires, into the stream's expiry tree: O(log n).
+ */
+void qkd_expiry_link(struct qkd_stream *s, struct qkd_key *key,
+		     struct list_head *head, bool at_head)
 {
-	struct qkd_key *next;
-
-	if (list_empty(head)) {
-		*sorted = true;
-	} else if (at_head) {
-		next = list_first_entry(head, struct qkd_key, list);
-		if (expires_before(next->expires, key->expires))
-			*sorted = false;
-	} else {
-		next = list_last_entry(head, struct qkd_key, list);
-		if (expires_before(key->expires, next->expires))
-			*sorted = false;
-	}
 	if (at_head)
 		list_add(&key->list, head);
 	else
 		list_add_tail(&key->list, head);
+	if (key->expires)
+		rb_add_cached(&key->node, &s->expiry, expires_less);
 }
 
-static void expire_list(struct qkd_stream *s, struct list_head *head,
-			bool sorted, u32 *nr,
-			struct qkd_pending_notice *pending,
-			struct list_head *gone, unsigned long *next)
+/* Takes an available key off its list and the expiry tree. */
+void qkd_expiry_unlink(struct qkd_stream *s, struct qkd_key *key)
 {
-	struct qkd_key *key, *tmp;
-
-	list_for_each_entry_safe(key, tmp, head, list) {
-		if (!key->expires) {
-			if (sorted)
-				break;
-			continue;
-		}
-		if (!qkd_key_expired(key)) {
-			if (expires_before(key->expires, *next))
-				*next = key->expires;
-			if (sorted)
-				break;
-			continue;
-		}
-		list_del(&key->list);
-		qkd_key_drop(&s->keys, key, gone);
-		(*nr)--;
-		s->expired++;
-		pending->expired++;
-	}
+	list_del(&key->list);
+	if (key->expires)
+		rb_erase_cached(&key->node, &s->expiry);
 }
 
 /* The scan runs now: the next one comes a second later at the earliest. */
@@ -105,17 +76,33 @@ void qkd_expiry_scan_start(struct qkd_stream *s)
 }
 
 /*
- * Drops the expired keys of both lists onto @gone and arms the next scan
- * for the earliest of @next (0: none) and the keys left.
+ * Drops the expired keys onto @gone, earliest first from the tree, so a
+ * scan costs O(log n) per expired key whatever the lifetimes, and arms the
+ * next scan for the earliest of @next (0: none) and the keys left.
  */
 void qkd_expiry_scan(struct qkd_stream *s, unsigned long next,
 		     struct qkd_pending_notice *pending,
 		     struct list_head *gone)
 {
-	expire_list(s, &s->local, s->local_sorted, &s->nr_local, pending,
-		    gone, &next);
-	expire_list(s, &s->peer, s->peer_sorted, &s->nr_peer, pending,
-		    gone, &next);
+	struct rb_node *node;
+	struct qkd_key *key;
+
+	while ((node = rb_first_cached(&s->expiry))) {
+		key = rb_entry(node, struct qkd_key, node);
+		if (!qkd_key_expired(key)) {
+			if (!next || time_before(key->expires, next))
+				next = key->expires;
+			break;
+		}
+		qkd_expiry_unlink(s, key);
+		if (key->owner == QKD_OWNER_LOCAL)
+			s->nr_local--;
+		else
+			s->nr_peer--;
+		qkd_key_drop(&s->keys, key, gone);
+		s->expired++;
+		pending->expired++;
+	}
 	if (next)
 		qkd_expiry_arm(s, next);
 }

@@ -13,6 +13,7 @@
 #include <linux/rhashtable.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#include <linux/refcount.h>
 #include <linux/atomic.h>
 #include <linux/slab.h>
 
@@ -22,12 +23,17 @@
 static unsigned long mem_max = 256UL << 20;
 module_param(mem_max, ulong, 0644);
 MODULE_PARM_DESC(mem_max,
-		 "Most bytes of kernel memory all stored keys may use (default 256 MiB); adds beyond it fail with -ENOSPC");
+		 "Most bytes of kernel memory all keys and streams may use (default 256 MiB); adds and stream creations beyond it fail with -ENOSPC");
 
 static unsigned long mem_max_userns = 16UL << 20;
 module_param(mem_max_userns, ulong, 0644);
 MODULE_PARM_DESC(mem_max_userns,
-		 "Most bytes the keys of all namespaces owned by non-initial user namespaces may use, within mem_max (default 16 MiB)");
+		 "Most bytes the keys and streams of one namespace owned by a non-initial user namespace may use (default 16 MiB)");
+
+static unsigned long mem_max_userns_total = 128UL << 20;
+module_param(mem_max_userns_total, ulong, 0644);
+MODULE_PARM_DESC(mem_max_userns_total,
+		 "Most bytes all namespaces owned by non-initial user namespaces may use together, within mem_max (default 128 MiB)");
 
 static atomic_long_t mem_used = ATOMIC_LONG_INIT(0);
 static atomic_long_t mem_used_userns = ATOMIC_LONG_INIT(0);
@@ -41,7 +47,17 @@ static const struct kernel_param_ops mem_used_ops = {
 	.get = mem_used_get,
 };
 module_param_cb(mem_used, &mem_used_ops, NULL, 0444);
-MODULE_PARM_DESC(mem_used, "Bytes of kernel memory held by stored keys");
+MODULE_PARM_DESC(mem_used, "Bytes of kernel memory held by keys and streams");
+
+/*
+ * What one namespace's pool is charged: its streams hold a reference, as
+ * they may outlive the pool (device files keep them).
+ */
+struct qkd_mem {
+	refcount_t refs;
+	atomic_long_t used;
+	bool userns;		/* owned by a non-initial user namespace */
+};
 
 static const struct rhashtable_params key_params = {
 	.key_len = QKD_KEY_ID_LEN,
@@ -60,27 +76,59 @@ static bool charge_exceeds_cap(atomic_long_t *used, long charge,
 	       READ_ONCE(*max);
 }
 
-static void mem_uncharge(bool userns, long charge)
+struct qkd_mem *qkd_mem_new(bool userns)
 {
-	if (userns)
+	struct qkd_mem *m = kzalloc(sizeof(*m), GFP_KERNEL);
+
+	if (m) {
+		refcount_set(&m->refs, 1);
+		m->userns = userns;
+	}
+	return m;
+}
+
+struct qkd_mem *qkd_mem_get(struct qkd_mem *m)
+{
+	refcount_inc(&m->refs);
+	return m;
+}
+
+void qkd_mem_put(struct qkd_mem *m)
+{
+	if (refcount_dec_and_test(&m->refs))
+		kfree(m);
+}
+
+void qkd_mem_uncharge(struct qkd_mem *m, long charge)
+{
+	if (m->userns) {
+		atomic_long_sub(charge, &m->used);
 		atomic_long_sub(charge, &mem_used_userns);
+	}
 	atomic_long_sub(charge, &mem_used);
 }
 
 /*
  * Namespaces owned by other user namespaces than the initial one, which
- * unprivileged users can create, also share a smaller cap: else they
- * could fill the global one and starve the host's pools.
+ * unprivileged users can create, have a cap each, so that containers
+ * cannot starve each other, and one together, so that many of them cannot
+ * starve the host's pools.
  */
-static bool mem_charge(bool userns, long charge)
+bool qkd_mem_charge(struct qkd_mem *m, long charge)
 {
 	if (charge_exceeds_cap(&mem_used, charge, &mem_max))
 		goto err_total;
-	if (userns &&
-	    charge_exceeds_cap(&mem_used_userns, charge, &mem_max_userns))
+	if (!m->userns)
+		return true;
+	if (charge_exceeds_cap(&mem_used_userns, charge,
+			       &mem_max_userns_total))
 		goto err_userns;
+	if (charge_exceeds_cap(&m->used, charge, &mem_max_userns))
+		goto err_ns;
 	return true;
 
+err_ns:
+	atomic_long_sub(charge, &m->used);
 err_userns:
 	atomic_long_sub(charge, &mem_used_userns);
 err_total:
@@ -116,14 +164,13 @@ struct qkd_key *qkd_key_alloc(const struct qkd_stream *s, const u8 *id,
 	big = len > QKD_KEY_MAX_LEN / 2;
 	cache = key_cache[big];
 	charge = kmem_cache_size(cache);
-	if (!mem_charge(s->userns, charge))
+	if (!qkd_mem_charge(s->mem, charge))
 		return ERR_PTR(-ENOSPC);
 	key = kmem_cache_alloc(cache, GFP_KERNEL_ACCOUNT);
 	if (!key) {
-		mem_uncharge(s->userns, charge);
+		qkd_mem_uncharge(s->mem, charge);
 		return ERR_PTR(-ENOMEM);
 	}
-	key->userns = s->userns;
 	memcpy(key->id, id, QKD_KEY_ID_LEN);
 	memcpy(key->material, material, len);
 	key->len = len;
@@ -135,22 +182,23 @@ struct qkd_key *qkd_key_alloc(const struct qkd_stream *s, const u8 *id,
 	return key;
 }
 
-void qkd_key_free(struct qkd_key *key)
+/* @s is the stream the key was allocated for: it has the key's charge. */
+void qkd_key_free(const struct qkd_stream *s, struct qkd_key *key)
 {
 	struct kmem_cache *cache = key_cache[key->big];
 
 	memzero_explicit(key->material, key->len);
-	mem_uncharge(key->userns, kmem_cache_size(cache));
+	qkd_mem_uncharge(s->mem, kmem_cache_size(cache));
 	kmem_cache_free(cache, key);
 }
 
 /* Frees the keys gathered on @keys while the stream lock was held. */
-void qkd_key_free_list(struct list_head *keys)
+void qkd_key_free_list(const struct qkd_stream *s, struct list_head *keys)
 {
 	struct qkd_key *key, *tmp;
 
 	list_for_each_entry_safe(key, tmp, keys, list)
-		qkd_key_free(key);
+		qkd_key_free(s, key);
 }
 
 /* Hands out key material: the caller wipes @rec once it is delivered. */

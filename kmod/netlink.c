@@ -204,6 +204,9 @@ static int stream_new_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = qkd_pool_stream_create(genl_info_net(info), name, &conf);
 	if (ret == -EEXIST)
 		NL_SET_ERR_MSG_MOD(info->extack, "stream exists");
+	else if (ret == -ENOSPC)
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "stream limit or memory cap reached");
 	return ret;
 }
 
@@ -411,7 +414,7 @@ static int parse_keys(struct genl_info *info, const struct qkd_stream *s,
 err_free_keys:
 	rem = PTR_ERR(keys[i]);
 	while (i--)
-		qkd_key_free(keys[i]);
+		qkd_key_free(s, keys[i]);
 	return set_err(info, rem);
 }
 
@@ -435,7 +438,7 @@ static int add_keys(struct genl_info *info, unsigned int n)
 	ret = set_err(info, qkd_stream_add(s, keys, n));
 	if (ret)
 		for (i = 0; i < n; i++)
-			qkd_key_free(keys[i]);
+			qkd_key_free(s, keys[i]);
 out_free_array:
 	kvfree(keys);
 out_put_stream:
@@ -563,6 +566,7 @@ static int take_or_reserve(struct genl_info *info, bool reserve)
 	struct sk_buff *msg;
 	const u8 *id = NULL;
 	u32 timeout = 0;
+	u64 gen = 0;
 	int ret;
 
 	ret = get_stream(info, ATTR_BIT(KEY_ID) |
@@ -578,7 +582,7 @@ static int take_or_reserve(struct genl_info *info, bool reserve)
 	if (reserve) {
 		timeout = get_u32(attrs, QKD_A_TIMEOUT,
 				  READ_ONCE(resv_timeout_ms));
-		ret = qkd_stream_reserve(s, id, NULL, timeout, &rec);
+		ret = qkd_stream_reserve(s, id, NULL, timeout, &rec, &gen);
 	} else if (id) {
 		ret = qkd_stream_take_id(s, id, &rec);
 	} else {
@@ -593,10 +597,12 @@ static int take_or_reserve(struct genl_info *info, bool reserve)
 	ret = key_reply(info, msg, s, &rec, timeout);
 	/*
 	 * An undelivered reply was wiped: nobody saw a reserved key, so it
-	 * goes back at once rather than when the reservation times out.
+	 * goes back at once rather than when the reservation times out. Only
+	 * this reservation: it may have timed out meanwhile, and the key
+	 * been reserved by another holder.
 	 */
 	if (ret && reserve)
-		qkd_stream_release(s, rec.id, NULL);
+		qkd_stream_release_gen(s, rec.id, gen);
 	memzero_explicit(&rec, sizeof(rec));
 out_put_stream:
 	qkd_stream_put(s);
@@ -695,10 +701,11 @@ static const struct genl_small_ops qkd_ops[] = {
 		.doit = stream_set_doit,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
-		/* Unprivileged: metadata only. */
+		/* Counts and counters tell when keys are used: see events. */
 		.cmd = QKD_CMD_STREAM_GET,
 		.doit = stream_get_doit,
 		.dumpit = stream_dumpit,
+		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = QKD_CMD_KEY_ADD,
 		.doit = key_add_doit,
@@ -726,8 +733,16 @@ static const struct genl_small_ops qkd_ops[] = {
 	},
 };
 
+/*
+ * Events time every take that crosses a watermark and every exhaustion:
+ * they trace when the consumers rekey, so how much they send. Joining
+ * needs CAP_NET_ADMIN over the namespace, as listening to xfrm does.
+ */
 static const struct genl_multicast_group qkd_mcgrps[] = {
-	{ .name = QKD_GENL_MCGRP_EVENTS },
+	{
+		.name = QKD_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static struct genl_family genl_family __ro_after_init = {

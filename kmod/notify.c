@@ -8,35 +8,50 @@
  */
 
 #include <net/net_namespace.h>
+#include <linux/rwsem.h>
 #include <linux/poll.h>
 
 #include "stream.h"
 #include "notify.h"
 #include "trace.h"
 
-static qkd_event_fn event_fn __read_mostly;
-
 /*
- * A stream operation may still be in qkd_notify_deliver() after
- * unregistering: @fn must stay callable until the module is unloaded.
+ * Senders hold the semaphore for reading across the call, so that once
+ * qkd_notify_unregister() returns none is still sending: the netlink
+ * layer unregisters its family right after, while expiry scans of live
+ * streams may still run (the pool goes last, as requests need it).
  */
+static DECLARE_RWSEM(event_lock);
+static qkd_event_fn event_fn;
+
 void qkd_notify_register(qkd_event_fn fn)
 {
-	WRITE_ONCE(event_fn, fn);
+	down_write(&event_lock);
+	event_fn = fn;
+	up_write(&event_lock);
 }
 
+/* Waits for senders in flight: after it, the listener is never called. */
 void qkd_notify_unregister(void)
 {
-	WRITE_ONCE(event_fn, NULL);
+	down_write(&event_lock);
+	event_fn = NULL;
+	up_write(&event_lock);
+}
+
+static void call_listener(struct net *net, u8 cmd, const char *name,
+			  const struct qkd_event_snap *snap)
+{
+	down_read(&event_lock);
+	if (event_fn)
+		event_fn(net, cmd, name, snap);
+	up_read(&event_lock);
 }
 
 /* A stream was created in or deleted from the pool of @net. */
 void qkd_notify_stream(struct net *net, u8 cmd, const char *name)
 {
-	qkd_event_fn fn = READ_ONCE(event_fn);
-
-	if (fn)
-		fn(net, cmd, name, NULL);
+	call_listener(net, cmd, name, NULL);
 }
 
 /*
@@ -47,18 +62,15 @@ void qkd_notify_stream(struct net *net, u8 cmd, const char *name)
 static void send_state(struct qkd_stream *s, u8 cmd,
 		       const struct qkd_event_snap *snap)
 {
-	qkd_event_fn fn = READ_ONCE(event_fn);
 	struct net *net = NULL;
 
-	if (!fn)
-		return;
 	rcu_read_lock();
 	if (!READ_ONCE(s->dead))
 		net = maybe_get_net(s->net);
 	rcu_read_unlock();
 	if (!net)
 		return;
-	fn(net, cmd, s->name, snap);
+	call_listener(net, cmd, s->name, snap);
 	put_net(net);
 }
 

@@ -3,30 +3,44 @@
  * Copyright (C) 2025 The qkdpool authors.
  *
  * The pool: one per network namespace, holding its streams by name (an
- * RCU hash for lookups) and by a cyclic ID (an xarray, the dump order).
- * pool->lock serializes stream creation and deletion and protects dumps.
+ * RCU hash table that grows with it, for lookups) and by a cyclic ID (an
+ * xarray, the dump order). pool->lock serializes stream creation and
+ * deletion and protects dumps.
  */
 
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
-#include <linux/hashtable.h>
-#include <linux/rculist.h>
+#include <linux/moduleparam.h>
+#include <linux/rhashtable.h>
 #include <linux/xarray.h>
-#include <linux/jhash.h>
 #include <linux/mutex.h>
 
 #include "stream.h"
 #include "notify.h"
 #include "pool.h"
+#include "key.h"
 
-#define NAME_HASH_BITS 8
+static unsigned int max_streams = 4096;
+module_param(max_streams, uint, 0644);
+MODULE_PARM_DESC(max_streams,
+		 "Most streams one network namespace may hold (default 4096); creations beyond it fail with -ENOSPC");
 
 struct qkd_pool {
 	struct mutex lock;	/* stream creation, deletion and dumps */
 	struct xarray streams;
 	u32 next_id;
 	u32 gen;
-	struct hlist_head names[1 << NAME_HASH_BITS];
+	u32 nr_streams;
+	struct rhashtable names;
+	struct qkd_mem *mem;	/* what the namespace's streams are charged */
+};
+
+/* Names are NUL-padded to their array in the stream (it is zeroed). */
+static const struct rhashtable_params name_params = {
+	.key_len = QKD_STREAM_NAME_MAX,
+	.key_offset = offsetof(struct qkd_stream, name),
+	.head_offset = offsetof(struct qkd_stream, name_node),
+	.automatic_shrinking = true,
 };
 
 static unsigned int pool_net_id __read_mostly;
@@ -36,24 +50,14 @@ static struct qkd_pool *net_pool(struct net *net)
 	return net_generic(net, pool_net_id);
 }
 
-static struct hlist_head *name_bucket(struct qkd_pool *pool,
-				      const char *name)
-{
-	u32 h = jhash(name, strnlen(name, QKD_STREAM_NAME_MAX), 0);
-
-	return &pool->names[hash_32(h, NAME_HASH_BITS)];
-}
-
+/* Lookups are lockless: RCU, taken by rhashtable_lookup_fast(). */
 static struct qkd_stream *lookup_stream(struct qkd_pool *pool,
 					const char *name)
 {
-	struct qkd_stream *s;
+	char key[QKD_STREAM_NAME_MAX] = {};
 
-	hlist_for_each_entry_rcu(s, name_bucket(pool, name), name_node,
-				 lockdep_is_held(&pool->lock))
-		if (!strcmp(s->name, name))
-			return s;
-	return NULL;
+	strscpy(key, name, sizeof(key));
+	return rhashtable_lookup_fast(&pool->names, key, name_params);
 }
 
 /**
@@ -84,26 +88,35 @@ int qkd_pool_stream_create(struct net *net, const char *name,
 
 	if (!qkd_stream_name_valid(name))
 		return -EINVAL;
-	s = qkd_stream_create(net, name, conf);
+	s = qkd_stream_create(net, name, conf, pool->mem);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 
 	mutex_lock(&pool->lock);
-	if (lookup_stream(pool, name)) {
-		ret = -EEXIST;
+	if (pool->nr_streams >= READ_ONCE(max_streams)) {
+		ret = lookup_stream(pool, name) ? -EEXIST : -ENOSPC;
+		goto err_kill;
+	}
+	ret = rhashtable_lookup_insert_fast(&pool->names, &s->name_node,
+					    name_params);
+	if (ret) {
+		if (ret != -EEXIST)
+			ret = -ENOMEM;
 		goto err_kill;
 	}
 	ret = xa_alloc_cyclic(&pool->streams, &s->id, s, xa_limit_32b,
 			      &pool->next_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0)
-		goto err_kill;
-	hlist_add_head_rcu(&s->name_node, name_bucket(pool, name));
+		goto err_unhash;
+	pool->nr_streams++;
 	pool->gen++;
-	mutex_unlock(&pool->lock);
-
+	/* Under the lock: else a racing delete could be announced first. */
 	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_NEW, name);
+	mutex_unlock(&pool->lock);
 	return 0;
 
+err_unhash:
+	rhashtable_remove_fast(&pool->names, &s->name_node, name_params);
 err_kill:
 	mutex_unlock(&pool->lock);
 	qkd_stream_kill(s);
@@ -113,8 +126,9 @@ err_kill:
 
 static void unpublish(struct qkd_pool *pool, struct qkd_stream *s)
 {
-	hlist_del_init_rcu(&s->name_node);
+	rhashtable_remove_fast(&pool->names, &s->name_node, name_params);
 	xa_erase(&pool->streams, s->id);
+	pool->nr_streams--;
 	pool->gen++;
 }
 
@@ -130,10 +144,11 @@ int qkd_pool_stream_delete(struct net *net, const char *name)
 		return -ENOENT;
 	}
 	unpublish(pool, s);
+	/* Before a new stream of that name can be announced. */
+	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_DEL, s->name);
 	mutex_unlock(&pool->lock);
 
 	qkd_stream_kill(s);
-	qkd_notify_stream(net, QKD_CMD_EVENT_STREAM_DEL, s->name);
 	qkd_stream_put(s);
 	return 0;
 }
@@ -171,10 +186,18 @@ int qkd_pool_dump(struct net *net, unsigned long *cursor, u32 *gen,
 static int __net_init pool_net_init(struct net *net)
 {
 	struct qkd_pool *pool = net_pool(net);
+	int ret;
 
+	pool->mem = qkd_mem_new(net->user_ns != &init_user_ns);
+	if (!pool->mem)
+		return -ENOMEM;
+	ret = rhashtable_init(&pool->names, &name_params);
+	if (ret) {
+		qkd_mem_put(pool->mem);
+		return ret;
+	}
 	mutex_init(&pool->lock);
 	xa_init_flags(&pool->streams, XA_FLAGS_ALLOC);
-	__hash_init(pool->names, ARRAY_SIZE(pool->names));
 	return 0;
 }
 
@@ -192,6 +215,9 @@ static void pool_net_kill(struct net *net)
 	}
 	mutex_unlock(&pool->lock);
 	xa_destroy(&pool->streams);
+	rhashtable_destroy(&pool->names);
+	/* Streams device files still hold keep it until they are put. */
+	qkd_mem_put(pool->mem);
 }
 
 static void __net_exit pool_net_exit_batch(struct list_head *net_list)

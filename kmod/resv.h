@@ -14,9 +14,10 @@ struct qkd_stream;
 struct list_head;
 
 int qkd_stream_reserve(struct qkd_stream *s, const u8 *id, const void *owner,
-		       u32 timeout_ms, struct qkd_key_record *rec);
+		       u32 timeout_ms, struct qkd_key_record *rec, u64 *gen);
 int qkd_stream_commit(struct qkd_stream *s, const u8 *id, const void *owner);
 int qkd_stream_release(struct qkd_stream *s, const u8 *id, const void *owner);
+int qkd_stream_release_gen(struct qkd_stream *s, const u8 *id, u64 gen);
 void qkd_stream_release_owner(struct qkd_stream *s, const void *owner);
 
 /* For the stream itself, with s->lock held. */

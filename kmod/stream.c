@@ -48,7 +48,7 @@ static void stream_work(struct work_struct *work)
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 }
 
@@ -65,31 +65,53 @@ bool qkd_stream_name_valid(const char *name)
 	return true;
 }
 
+/*
+ * What a stream costs besides its keys: the struct, and the first bucket
+ * table of its key table (64 buckets, about 600 bytes, a 1 KiB object)
+ * with its share of the pool's name table.
+ */
+static long stream_charge(const struct qkd_stream *s)
+{
+	return ksize(s) + 1024;
+}
+
 struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
-				     const struct qkd_stream_conf *conf)
+				     const struct qkd_stream_conf *conf,
+				     struct qkd_mem *mem)
 {
 	struct qkd_stream *s;
+	int ret = -ENOMEM;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
-	if (qkd_key_table_init(&s->keys)) {
-		kfree(s);
-		return ERR_PTR(-ENOMEM);
+	if (!qkd_mem_charge(mem, stream_charge(s))) {
+		ret = -ENOSPC;
+		goto err_free;
 	}
+	if (qkd_key_table_init(&s->keys))
+		goto err_uncharge;
 	refcount_set(&s->refs, 1);
 	s->net = net;
-	s->userns = net->user_ns != &init_user_ns;
+	s->mem = qkd_mem_get(mem);
 	init_waitqueue_head(&s->wq);
 	INIT_DELAYED_WORK(&s->work, stream_work);
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->local);
 	INIT_LIST_HEAD(&s->peer);
 	INIT_LIST_HEAD(&s->resv);
+	s->expiry = RB_ROOT_CACHED;
+	s->resv_timeouts = RB_ROOT_CACHED;
 	s->last_scan = jiffies - HZ;
 	s->conf = *conf;
 	strscpy(s->name, name, sizeof(s->name));
 	return s;
+
+err_uncharge:
+	qkd_mem_uncharge(mem, stream_charge(s));
+err_free:
+	kfree(s);
+	return ERR_PTR(ret);
 }
 
 /*
@@ -108,6 +130,7 @@ void qkd_stream_kill(struct qkd_stream *s)
 	list_splice_init(&s->local, &gone);
 	list_splice_init(&s->peer, &gone);
 	qkd_resv_drop_all(s, &gone);
+	s->expiry = RB_ROOT_CACHED;
 	s->nr_local = 0;
 	s->nr_peer = 0;
 	spin_unlock(&s->lock);
@@ -116,16 +139,19 @@ void qkd_stream_kill(struct qkd_stream *s)
 	cancel_delayed_work_sync(&s->work);
 	/* Stops the table's resize worker before the keys go away. */
 	rhashtable_destroy(&s->keys);
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	if (n)
 		trace_qkd_keys_gone(s->name, "killed", n);
 }
 
 void qkd_stream_put(struct qkd_stream *s)
 {
+	if (!refcount_dec_and_test(&s->refs))
+		return;
+	qkd_mem_uncharge(s->mem, stream_charge(s));
+	qkd_mem_put(s->mem);
 	/* Name lookups run under RCU: the struct outlives a grace period. */
-	if (refcount_dec_and_test(&s->refs))
-		kfree_rcu(s, rcu);
+	kfree_rcu(s, rcu);
 }
 
 static void link_keys(struct qkd_stream *s, struct qkd_key **keys,
@@ -138,12 +164,11 @@ static void link_keys(struct qkd_stream *s, struct qkd_key **keys,
 		struct qkd_key *key = keys[i];
 
 		if (key->owner == QKD_OWNER_LOCAL) {
-			qkd_expiry_link(key, &s->local, &s->local_sorted,
-					false);
+			qkd_expiry_link(s, key, &s->local, false);
 			s->nr_local++;
 			pending->wake = true;
 		} else {
-			qkd_expiry_link(key, &s->peer, &s->peer_sorted, false);
+			qkd_expiry_link(s, key, &s->peer, false);
 			s->nr_peer++;
 		}
 		if (key->expires &&
@@ -223,7 +248,7 @@ static u32 flush_list(struct qkd_stream *s, struct list_head *head,
 	u32 n = 0;
 
 	list_for_each_entry_safe(key, tmp, head, list) {
-		list_del(&key->list);
+		qkd_expiry_unlink(s, key);
 		qkd_key_drop(&s->keys, key, gone);
 		n++;
 	}
@@ -248,7 +273,7 @@ u32 qkd_stream_flush(struct qkd_stream *s, u32 flags)
 	}
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	if (n)
 		trace_qkd_keys_gone(s->name, "flushed", n);
 	return n;

@@ -7,6 +7,7 @@
 #define _QKD_STREAM_H
 
 #include <linux/rhashtable-types.h>
+#include <linux/rbtree_types.h>
 #include <linux/workqueue.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -15,6 +16,7 @@
 #include <uapi/linux/qkdpool.h>
 
 struct qkd_key;
+struct qkd_mem;
 struct net;
 
 /* What a stream is configured with: QKD_A_STREAM_* of the UAPI. */
@@ -25,7 +27,7 @@ struct qkd_stream_conf {
 };
 
 /*
- * A stream is reachable from its pool (name hash and ID xarray, both under
+ * A stream is reachable from its pool (name table and ID xarray, both under
  * the pool mutex, lookups under RCU) and referenced by netlink requests in
  * flight and by bound device files. Everything below @lock is protected by
  * it; @dead is set under it when the stream leaves its pool, after which no
@@ -33,14 +35,14 @@ struct qkd_stream_conf {
  *
  * Keys are in @keys by ID and on @local (a FIFO, the take-next order) or
  * @peer while available (take.c), or behind an entry of @resv while
- * reserved (resv.c). The scan fields and the sorted flags are expiry.c's.
+ * reserved (resv.c). The scan fields and @expiry are expiry.c's.
  */
 struct qkd_stream {
-	struct hlist_node name_node;
+	struct rhash_head name_node;
 	struct rcu_head rcu;
 	refcount_t refs;
 	struct net *net;
-	bool userns;		/* @net is owned by a non-initial user ns */
+	struct qkd_mem *mem;	/* what its keys and itself are charged to */
 	u32 id;
 	wait_queue_head_t wq;
 	struct delayed_work work;
@@ -60,16 +62,18 @@ struct qkd_stream {
 	u64 taken;
 	u64 expired;
 	u64 rejected;
+	u64 resv_gen;		/* of the last reservation (resv.c) */
+	struct rb_root_cached expiry;		/* expiring keys, by deadline */
+	struct rb_root_cached resv_timeouts;	/* netlink reservations */
 	bool dead;
 	bool exhausted;
-	bool local_sorted;	/* s->local is in expiry order */
-	bool peer_sorted;
 	char name[QKD_STREAM_NAME_MAX];
 };
 
 bool qkd_stream_name_valid(const char *name);
 struct qkd_stream *qkd_stream_create(struct net *net, const char *name,
-				     const struct qkd_stream_conf *conf);
+				     const struct qkd_stream_conf *conf,
+				     struct qkd_mem *mem);
 void qkd_stream_kill(struct qkd_stream *s);
 void qkd_stream_put(struct qkd_stream *s);
 

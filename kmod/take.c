@@ -13,6 +13,7 @@
 #include <linux/list.h>
 
 #include "stream.h"
+#include "expiry.h"
 #include "notify.h"
 #include "trace.h"
 #include "take.h"
@@ -27,7 +28,7 @@ struct qkd_key *qkd_take_oldest_local(struct qkd_stream *s,
 
 	while ((key = list_first_entry_or_null(&s->local, struct qkd_key,
 					       list))) {
-		list_del(&key->list);
+		qkd_expiry_unlink(s, key);
 		s->nr_local--;
 		if (!qkd_key_expired(key))
 			return key;
@@ -82,7 +83,7 @@ int qkd_stream_take_next(struct qkd_stream *s, struct qkd_key_record *recs,
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 	return got ? got : -EAGAIN;
 }
@@ -99,11 +100,15 @@ int qkd_take_peer(struct qkd_stream *s, const u8 *id, struct qkd_key **keyp,
 	key = qkd_key_table_lookup(&s->keys, id);
 	if (!key)
 		return -ENOENT;
-	if (key->state == QKD_KEY_RESERVED)
-		return -EBUSY;
+	/*
+	 * Ownership first: a local-owned key is never taken by ID, so
+	 * -EBUSY ("try again later") would be a false promise.
+	 */
 	if (key->owner != QKD_OWNER_PEER)
 		return -EACCES;
-	list_del(&key->list);
+	if (key->state == QKD_KEY_RESERVED)
+		return -EBUSY;
+	qkd_expiry_unlink(s, key);
 	s->nr_peer--;
 	if (qkd_key_expired(key)) {
 		qkd_key_drop(&s->keys, key, gone);
@@ -135,7 +140,7 @@ int qkd_stream_take_id(struct qkd_stream *s, const u8 *id,
 	qkd_notify_snapshot(s, &pending);
 	spin_unlock(&s->lock);
 
-	qkd_key_free_list(&gone);
+	qkd_key_free_list(s, &gone);
 	qkd_notify_deliver(s, &pending);
 	return ret;
 }

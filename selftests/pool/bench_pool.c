@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * bench_pool [N]: time qkdpool take paths (best of 3 rounds of N keys) for 32-byte keys and print a
+ * bench_pool [N | scale]: time qkdpool take paths (best of 3 rounds of N keys) for 32-byte keys and print a
  * table. Runs as root with the module loaded (in the VM); timings are for
  * the table only, nothing is asserted.
  *
  *   read() 1 key/call, read() 64 keys/call, netlink take, ioctl take-by-ID,
  *   and keyctl(KEYCTL_READ) of a user key as the anchor; then take-next and
- *   take-by-ID per-op cost with 10^3 and 10^6 keys in the stream, and the
- *   kernel memory per stored key.
+ *   take-by-ID per-op cost with 10^3 and 10^6 keys in the stream; take
+ *   latency during expiry scans with 10^6 keys of mixed lifetimes and
+ *   reserve/release cost with 10^4 reservations held; add+take with 10^4
+ *   streams; and the kernel memory per stored key.
  */
 
 #include <errno.h>
@@ -248,6 +250,137 @@ static void report_memory(int *fd)
 	       (free0 - free1) * 1024.0 / BIG);
 }
 
+#define RESVS 10000
+#define STREAMS 10000
+
+/* Netlink reserve then release of one peer key by ID, per pair. */
+static double bench_resv_cycle(const char *stream, uint32_t k, unsigned int n)
+{
+	struct qkd_key_record rec, got;
+	double t0 = now_ns();
+	unsigned int i;
+	int ret;
+
+	/* Not into @rec: the reply would overwrite the ID it is sent with. */
+	qkd_make_key(&rec, 1, k, 0, 16);
+	for (i = 0; i < n; i++) {
+		ret = qnl_reserve(&q, stream, rec.id, 3600000, &got);
+		if (!ret)
+			ret = qnl_finish(&q, stream, rec.id, false);
+		if (ret)
+			die("reserve/release", ret);
+	}
+	return (now_ns() - t0) / n;
+}
+
+/*
+ * With 10^6 keys of mixed lifetimes (so no list is in expiry order) and
+ * 10^4 netlink reservations, time take-by-ID for ~6 s while a key with a
+ * 1 s lifetime added every 100 ms keeps the once-a-second scan running:
+ * the worst take waits for a whole scan under the stream lock.
+ */
+static void bench_expiry(void)
+{
+	double t0, t, worst = 0, sum = 0, idle, busy, stalled = 0;
+	unsigned int i, takes = 0, stalls = 0;
+	struct qkd_key_record rec;
+	int fd = reset_stream();
+
+	for (i = 0; i < BIG; i += 1024) {
+		for (uint32_t j = 0; j < 1024; j++) {
+			qkd_make_key(&recs[j], 1, i + j, QKD_OWNER_PEER, 32);
+			recs[j].lifetime_ms = (i + j) % 2 ? 3600000 : 7200000;
+		}
+		if (write(fd, recs, 1024 * REC) != 1024 * REC)
+			die("write", -errno);
+	}
+	idle = bench_resv_cycle(name, BIG - 1, 2000);
+	for (i = 0; i < RESVS; i++) {
+		struct qkd_key_record got;
+
+		qkd_make_key(&rec, 1, i, 0, 16);
+		if (qnl_reserve(&q, name, rec.id, 3600000, &got))
+			die("reserve", -EIO);
+	}
+	busy = bench_resv_cycle(name, BIG - 1, 2000);
+	t0 = now_ns();
+	for (i = RESVS; now_ns() - t0 < 6e9 && i < BIG - 2; i++) {
+		if (i % 256 == 0) {
+			qkd_make_key(&rec, 2, i, QKD_OWNER_PEER, 32);
+			rec.lifetime_ms = 1000;
+			if (write(fd, &rec, REC) != REC)
+				die("write", -errno);
+		}
+		qkd_make_key(&rec, 1, i, 0, 16);
+		t = now_ns();
+		if (ioctl(fd, QKD_IOC_TAKE_ID, &rec))
+			die("take by ID", -errno);
+		t = now_ns() - t;
+		sum += t;
+		takes++;
+		if (t > worst)
+			worst = t;
+		if (t > 1e7) {
+			stalls++;
+			stalled += t;
+		}
+	}
+	close(fd);
+	printf("\nexpiry and reservations, %d keys of mixed lifetimes:\n", BIG);
+	printf("  reserve+release by ID, none held   %10.0f ns\n", idle);
+	printf("  reserve+release by ID, %d held  %10.0f ns\n", RESVS, busy);
+	printf("  take-by-ID during scans, mean      %10.0f ns (%u takes)\n",
+	       sum / takes, takes);
+	printf("  take-by-ID during scans, worst     %10.0f ns\n", worst);
+	printf("  takes over 10 ms: %u, %.0f ms in all (scans hold the lock)\n",
+	       stalls, stalled / 1e6);
+}
+
+/* Netlink add of one key then take of it, on one stream among @others. */
+static double bench_add_take(unsigned int n)
+{
+	struct qkd_key_record rec;
+	double t0 = now_ns();
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		qkd_make_key(&rec, 3, i, QKD_OWNER_LOCAL, 32);
+		ret = qnl_key_add(&q, name, &rec, 1);
+		if (!ret)
+			ret = qnl_take(&q, name, NULL, &rec);
+		if (ret)
+			die("add/take", ret);
+	}
+	return (now_ns() - t0) / n;
+}
+
+static void bench_streams(void)
+{
+	char other[QKD_STREAM_NAME_MAX];
+	double one, many;
+	unsigned int i;
+	int fd = reset_stream();
+
+	close(fd);
+	one = bench_add_take(5000);
+	for (i = 0; i < STREAMS; i++) {
+		snprintf(other, sizeof(other), "bench-%u", i);
+		if (qnl_stream_new(&q, other, 0, 0, 0)) {
+			printf("\n(only %u streams could be created)\n", i);
+			break;
+		}
+	}
+	many = bench_add_take(5000);
+	printf("\nnetlink add+take of one key, per pair:\n");
+	printf("  1 stream                           %10.0f ns\n", one);
+	printf("  %5u streams                      %10.0f ns\n", i + 1, many);
+	while (i--) {
+		snprintf(other, sizeof(other), "bench-%u", i);
+		qnl_stream_del(&q, other);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int n = argc > 1 ? atoi(argv[1]) : 30000;
@@ -262,6 +395,15 @@ int main(int argc, char **argv)
 	ret = qkd_genl_open(&g);
 	if (ret)
 		die("netlink", ret);
+	/* "bench_pool scale": only the expiry, reservation and stream rows. */
+	if (argc > 1 && !strcmp(argv[1], "scale")) {
+		bench_expiry();
+		bench_streams();
+		qnl_stream_del(&q, name);
+		qnl_close(&q);
+		free(recs);
+		return 0;
+	}
 
 	/* Best of three rounds of @n keys each. */
 	for (int round = 0; round < 3; round++) {
@@ -308,6 +450,8 @@ int main(int argc, char **argv)
 		printf("%-34s %10.0f %10.0f %8.2f\n", what[i], s3[i], s6[i],
 		       s6[i] / s3[i]);
 
+	bench_expiry();
+	bench_streams();
 	report_memory(&fd);
 	close(fd);
 	qkd_genl_stream_del(g, name);

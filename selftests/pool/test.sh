@@ -40,7 +40,7 @@ wait_for()
 
 taint_bad() { (( $(cat /proc/sys/kernel/tainted) & (512 | 128 | 16384 | 32) )); }
 
-for t in netlink_test chardev_test secret_test stress_test qkd_hold \
+for t in netlink_test chardev_test secret_test stress_test harden_test qkd_hold \
 	 trace_probe; do
 	[ -x "$bin/$t" ] || { echo "Bail out! $bin/$t missing: make -C selftests/pool"; exit 1; }
 done
@@ -72,7 +72,7 @@ mem_max_unsigned()
 }
 check "mem_max above LONG_MAX does not refuse every key" mem_max_unsigned
 
-for t in netlink_test chardev_test secret_test stress_test; do
+for t in netlink_test chardev_test secret_test stress_test harden_test; do
 	echo "# running $t"
 	if "$bin/$t"; then ok "$t"; else fail "$t"; fi
 done

@@ -52,13 +52,17 @@
  *                its keys; 0 means keys do not expire. For a key, 0 means
  *                "the stream's default".
  *
- * Memory for keys is charged to the adding task's memory cgroup and bounded
- * globally by the module parameter mem_max (bytes); the module parameter
- * mem_used (read-only) reports the current kernel memory held by keys.
- * Keys of namespaces owned by a user namespace other than the initial one
- * (which unprivileged users can create, becoming CAP_NET_ADMIN there) are
- * also bounded together by mem_max_userns (default 16 MiB), so that they
- * cannot exhaust mem_max for the host's namespaces.
+ * Memory for keys and streams is charged to the adding task's memory
+ * cgroup and bounded globally by the module parameter mem_max (bytes); the
+ * module parameter mem_used (read-only) reports the current kernel memory
+ * held by keys and streams (a stream costs about 1.5 KiB besides its
+ * keys). A namespace holds at most max_streams streams (module parameter,
+ * default 4096). A namespace owned by a user namespace other than the
+ * initial one (which unprivileged users can create, becoming CAP_NET_ADMIN
+ * there) is also bounded on its own by mem_max_userns (default 16 MiB), so
+ * that containers cannot starve each other, and all such namespaces
+ * together by mem_max_userns_total (default 128 MiB), so that they cannot
+ * exhaust mem_max for the host's namespaces.
  *
  * Generic netlink
  * ---------------
@@ -72,16 +76,22 @@
  * and a rejected request changes nothing. All operations act on the pool
  * of the sender's network namespace.
  *
- * Privilege: QKD_CMD_STREAM_GET (do and dump) is unprivileged (metadata
- * only). Every other command requires CAP_NET_ADMIN in the user namespace
- * owning the network namespace, else -EPERM.
+ * Privilege: every command, QKD_CMD_STREAM_GET (do and dump) included,
+ * requires CAP_NET_ADMIN in the user namespace owning the network
+ * namespace, else -EPERM; so does joining the "events" group (-EPERM from
+ * bind or NETLINK_ADD_MEMBERSHIP). An unprivileged task learns nothing of
+ * the pool: stream names tell the peers, and key counts, counters and
+ * events, read over time, tell when and how often the consumers rekey,
+ * hence how much traffic they carry (as xfrm and MACsec keep SA state and
+ * their monitors to CAP_NET_ADMIN).
  *
  * QKD_CMD_STREAM_NEW: create a stream.
  *   QKD_A_STREAM_NAME:          NLA_NUL_STRING, required
  *   QKD_A_STREAM_MAX_KEYS:      NLA_U32, optional (1..QKD_STREAM_KEYS_LIMIT)
  *   QKD_A_STREAM_LOW_WATERMARK: NLA_U32, optional (0 = no event, default)
  *   QKD_A_STREAM_LIFETIME:      NLA_U32, optional, ms (0 = no expiry)
- *   Errors: -EEXIST if the name exists, -EINVAL on a bad name.
+ *   Errors: -EEXIST if the name exists, -EINVAL on a bad name, -ENOSPC if
+ *   the namespace has max_streams streams or a memory cap is reached.
  *
  * QKD_CMD_STREAM_DEL: delete a stream and zeroize all its keys, including
  *   reserved ones. Readers blocked on it wake up (see the device section).
@@ -138,7 +148,8 @@
  *   QKD_A_KEY_ID:      16 bytes, optional. Absent: take next (oldest
  *                      unexpired local-owned key; -EAGAIN if none). Present:
  *                      take by ID (-ENOENT if no such unexpired key,
- *                      -EACCES if it is local-owned, -EBUSY if reserved).
+ *                      -EACCES if it is local-owned, reserved or not,
+ *                      -EBUSY if it is a reserved peer-owned key).
  *   Reply (same command): QKD_A_STREAM_NAME and QKD_A_KEYS with one nested
  *   key carrying QKD_KEY_A_ID, QKD_KEY_A_MATERIAL, QKD_KEY_A_OWNER and
  *   QKD_KEY_A_LIFETIME (remaining ms, 0 = no expiry).
@@ -238,7 +249,7 @@
  *   Callers should wipe records after use (explicit_bzero).
  *
  * Error summary: -EEXIST duplicate key ID or stream name; -ENOSPC stream
- * full or global memory cap reached (nothing dropped); -ENOENT no such
+ * full, stream limit or memory cap reached (nothing dropped); -ENOENT no such
  * stream, key or reservation, or stream deleted; -EACCES take/reserve by ID
  * of a local-owned key; -EBUSY key reserved by someone else, file already
  * bound; -EAGAIN no local-owned key available; -EPERM missing CAP_NET_ADMIN;

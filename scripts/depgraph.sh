@@ -9,7 +9,7 @@
 #
 #   scripts/depgraph.sh [-e] COMPONENT...
 #
-# COMPONENT is one of: kmod kmd macsecd simkme qkdctl plugin, or a
+# COMPONENT is one of: kmod kmd macsecd simkme qkdctl tlsproxy plugin, or a
 # directory of .o files. Each daemon's graph, and the plugin's, includes the
 # libraries it links (lib/, etsi014/), so a library calling up into a daemon shows as a
 # cycle too. Prints "COMPONENT: no cycles" or the files of each cycle, and
@@ -35,9 +35,9 @@ objects_of()
 			*) [ -e "$o" ] && echo "$o" ;;
 			esac
 		done ;;
-	kmd|macsecd|simkme|qkdctl)
+	kmd|macsecd|simkme|qkdctl|tlsproxy)
 		ls "$u/$1"/*.o "$u"/lib/*.o
-		[ "$1" = macsecd ] || [ "$1" = qkdctl ] || ls "$u"/etsi014/*.o ;;
+		case "$1" in kmd|simkme) ls "$u"/etsi014/*.o ;; esac ;;
 	plugin) ls "$top"/build/strongswan/obj/*.o "$u"/lib/*.o "$u"/etsi014/*.o ;;
 	*) ls "$1"/*.o ;;
 	esac 2>/dev/null

@@ -48,7 +48,15 @@ test_shellcheck()
 	shellcheck -S warning -e SC1090,SC1091,SC2086,SC2034,SC2154 $shell
 }
 
-ktap_plan 4
+# File-level call cycles (scripts/depgraph.sh): each program's files and
+# the libraries it links, the module's files, the plugin's objects.
+test_depgraph()
+{
+	make -s -C kmod >/dev/null
+	scripts/depgraph.sh kmod kmd macsecd simkme qkdctl tlsproxy plugin
+}
+
+ktap_plan 5
 if [ -n "$kernel_c" ]; then
 	ktap_test "checkpatch: kernel-style C is clean" test_checkpatch
 else
@@ -65,4 +73,5 @@ else
 	ktap_skip "cppcheck: userspace/ is clean" "no userspace C yet"
 fi
 ktap_test "shellcheck: scripts are clean" test_shellcheck
+ktap_test "depgraph: no file-level call cycles" test_depgraph
 ktap_finish

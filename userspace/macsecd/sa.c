@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "iface.h"
 #include "kdf.h"
 #include "keyid.h"
 #include "log.h"
+#include "sa.h"
 #include "secmem.h"
 
 #define SSCI_LEADER	1
@@ -32,7 +32,6 @@ int sa_ensure_rxsc(struct iface *ifc, uint64_t sci)
 	return iface_refresh(ifc);
 }
 
-/* Remove whatever an older, abandoned generation left on an. */
 void sa_remove_an(struct iface *ifc, uint8_t an)
 {
 	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
@@ -42,7 +41,9 @@ void sa_remove_an(struct iface *ifc, uint8_t an)
 	if (sc && sc->sa[an].present)
 		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
 	ifc->dev.tx[an].present = false;
-	ifc->rx_retire_ms[an] = 0;
+	ifc->retiring[an].pending = false;
+	if (ifc->tx_old_an == an)
+		ifc->tx_old_an = -1;
 	if (sc)
 		sc->sa[an].present = false;
 }
@@ -103,7 +104,12 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 	return ret;
 }
 
-/* Activate the new TX SA, select it, then drop the old one. */
+/*
+ * Activate the new TX SA and select it. The old one goes a grace period
+ * later (sa_retire): a frame on another CPU may have read the old encoding
+ * AN just before the switch and be about to take that SA; deactivated or
+ * deleted under it, the frame would be dropped (tx_dropped).
+ */
 int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16])
 {
 	int old = ifc->tx_an, ret;
@@ -128,42 +134,129 @@ int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16])
 		log_notice("%s: transmitting again on a fresh SA", ifc->cfg.name);
 	ifc->blocked = false;
 	ifc->warned_lifetime = false;
-	if (old >= 0 && old != an)
-		msec_txsa_del(&ifc->k->msec, ifc->ifindex, old);
+	if (old >= 0 && old != an) {
+		ifc->tx_old_an = old;
+		ifc->tx_old_retire_ms = now_ms() + ifc->cfg.grace_ms;
+	}
 	log_info("%s: transmitting on AN %u, key %s", ifc->cfg.name, an,
 		 qkd_keyid_format(keyid, id));
 	return 0;
 }
 
+int sa_block_tx(struct iface *ifc)
+{
+	return msec_txsa_set_active(&ifc->k->msec, ifc->ifindex, ifc->tx_an,
+				    false);
+}
+
 /*
- * Old RX SAs are deleted a grace period after the peer is known to
- * transmit on the current AN, so that frames still in flight on an old AN
- * are received. Each AN has its own deadline: with rekeys faster than the
- * grace period, one deadline per link would never expire.
+ * Retirement. An old RX SA may still receive: frames the peer encrypted
+ * before it switched wait in its qdisc, on the wire, or in a backlog queue
+ * that only a softirq or ksoftirqd drains. On a loaded machine that wait
+ * is unbounded: deleting the SA a fixed grace period after the switch
+ * (what this daemon did) lost such frames, counted as InPktsNotUsingSA by
+ * the receiver (an encrypted frame for an AN with no RX SA). So an old SA
+ * goes only on evidence that the peer's frames for it have arrived:
+ *
+ *   - the peer has left it: marked when a message or frames on the new SA
+ *     prove the peer transmits there, never when we switch ourselves;
+ *   - it has drained: it received nothing for a grace period, counted from
+ *     its last frame (a straggler restarts the count), AND frames arrived
+ *     on the peer's new SA after that last frame, so the receive path ran
+ *     since: a stalled path stalls the retirement with it.
+ *
+ * A peer that sends nothing at all gives no such frames; its SA goes after
+ * RETIRE_IDLE_GRACES quiet grace periods, with nothing in flight to lose.
+ * The leader reuses an AN only once its RX SA there has gone (sa_an_free),
+ * so retirement also paces rekeys that come faster than the link drains.
  */
-void sa_schedule_retire(struct iface *ifc, uint64_t now)
+#define RETIRE_IDLE_GRACES	3
+
+void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
 {
 	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
 	unsigned int an;
 
-	for (an = 0; an < MSEC_NUM_AN; an++)
-		if (sc && sc->sa[an].present && (int)an != ifc->tx_an &&
-		    !ifc->rx_retire_ms[an])
-			ifc->rx_retire_ms[an] = now + ifc->cfg.grace_ms;
+	if (!sc)
+		return;
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		struct rx_retiring *r = &ifc->retiring[an];
+
+		if (an == cur_an || !sc->sa[an].present || r->pending)
+			continue;
+		*r = (struct rx_retiring){
+			.pending = true, .cur_an = cur_an,
+			.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
+			.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
+		};
+	}
+}
+
+/* Whether r's SA has drained, by sc's counters; restarts r on a frame. */
+static bool drained(struct iface *ifc, struct rx_retiring *r,
+		    const struct msec_rxsc *sc, unsigned int an, uint64_t now)
+{
+	const struct msec_sa *sa = &sc->sa[an], *cur = &sc->sa[r->cur_an];
+	uint64_t quiet = now - r->moved_ms, grace = ifc->cfg.grace_ms;
+
+	if (sa->pkts != r->pkts || sa->pn != r->pn) {
+		log_debug("%s: RX SA %u still receiving (%u frames late)",
+			  ifc->cfg.name, an, sa->pkts - r->pkts);
+		r->pkts = sa->pkts;
+		r->pn = sa->pn;
+		r->cur_pkts = cur->pkts;
+		r->moved_ms = now;
+		return false;
+	}
+	if (cur->pkts != r->cur_pkts)
+		return quiet >= grace;
+	return quiet >= grace * RETIRE_IDLE_GRACES;
 }
 
 void sa_retire(struct iface *ifc, uint64_t now)
 {
+	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
 	unsigned int an;
 
-	for (an = 0; an < MSEC_NUM_AN; an++) {
-		if (!ifc->rx_retire_ms[an] || now < ifc->rx_retire_ms[an])
-			continue;
-		ifc->rx_retire_ms[an] = 0;
-		if ((int)an == ifc->tx_an ||
-		    (ifc->st != ST_IDLE && an == ifc->p_an))
-			continue;
-		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
-		log_debug("%s: retired RX SA %u", ifc->cfg.name, an);
+	if (ifc->tx_old_an >= 0 && now >= ifc->tx_old_retire_ms) {
+		if (ifc->tx_old_an != ifc->tx_an)
+			msec_txsa_del(&ifc->k->msec, ifc->ifindex, ifc->tx_old_an);
+		ifc->tx_old_an = -1;
 	}
+
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		struct rx_retiring *r = &ifc->retiring[an];
+
+		if (!r->pending)
+			continue;
+		/* Back in use (adopted, reinstalled), or gone already. */
+		if (!sc || (int)an == ifc->tx_an || !sc->sa[an].present) {
+			r->pending = false;
+			continue;
+		}
+		if (!drained(ifc, r, sc, an, now))
+			continue;
+		r->pending = false;
+		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
+		sc->sa[an].present = false;
+		log_debug("%s: retired RX SA %u (%u frames)", ifc->cfg.name,
+			  an, sc->sa[an].pkts);
+	}
+}
+
+bool sa_retiring(const struct iface *ifc)
+{
+	unsigned int an;
+
+	if (ifc->tx_old_an >= 0)
+		return true;
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (ifc->retiring[an].pending)
+			return true;
+	return false;
+}
+
+bool sa_an_free(const struct iface *ifc, uint8_t an)
+{
+	return !ifc->retiring[an].pending;
 }

@@ -32,7 +32,7 @@ suites=(
 	"vm:strongswan:selftests/strongswan/test.sh:1200"
 	"vm:strongswan-reauth:selftests/strongswan/reauth.sh:1200"
 	"vm:strongswan-etsi014:selftests/strongswan/etsi014.sh:600"
-	"vm:macsec:selftests/macsec/test.sh:900"
+	"vm:macsec:selftests/macsec/test.sh:1500"
 	"host:lint:selftests/lint.sh:600"
 )
 

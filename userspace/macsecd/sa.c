@@ -169,6 +169,14 @@ int sa_block_tx(struct iface *ifc)
  * RETIRE_IDLE_GRACES quiet grace periods, with nothing in flight to lose.
  * The leader reuses an AN only once its RX SA there has gone (sa_an_free),
  * so retirement also paces rekeys that come faster than the link drains.
+ *
+ * TODO: this is evidence, not proof: frames reordered across per-CPU
+ * backlogs can still trail a quiet grace period when it is short (one
+ * frame in 21000 came back as InPktsNotValid after its AN was reused,
+ * grace 50 ms, every vCPU busy). Proof needs the count of frames each
+ * TX SA encrypted, sent in the next PREPARE/READY, against the frames
+ * the RX SA took; the kernel counts reordered frames only per RX SC
+ * (InPktsDelayed), so that needs per-SA Delayed counts first.
  */
 #define RETIRE_IDLE_GRACES	3
 

@@ -189,6 +189,7 @@ test_rekey_under_load()
 	kill "${hogs[@]}"
 	wait "${hogs[@]}" 2>/dev/null || true
 	r1=$(($(ms_field 1 rekeys) - r0))
+	echo "# RX SAs retired without proof: gw1 $(ms_field 1 retire_timeouts), gw2 $(ms_field 2 retire_timeouts)"
 	ms_stop 1
 	ms_stop 2
 	after=$(loss_counters)

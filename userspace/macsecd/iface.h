@@ -20,7 +20,8 @@
 
 /*
  * An old RX SA the peer has left, watched until it has drained (sa.c):
- * its counters at their last change, and the peer's current SA's then.
+ * its counters at their last change, and the peer's current SA's then;
+ * the peer's seal, once it came.
  */
 struct rx_retiring {
 	bool pending;
@@ -29,6 +30,19 @@ struct rx_retiring {
 	uint64_t pn;
 	uint32_t cur_pkts;		/* cur_an's InPktsOK at that time */
 	uint64_t moved_ms;		/* that time */
+	uint64_t marked_ms;		/* when the watch began */
+	bool sealed;			/* the peer's SEALED came */
+	uint64_t last_pn;		/* its last PN on this SA */
+	uint64_t reached_ms;		/* when next PN passed it, 0 not yet */
+};
+
+/* A TX SA we retired: its SEALED, repeated until the peer must be done. */
+struct tx_seal {
+	bool pending;
+	uint8_t keyid[16];
+	uint64_t last_pn;
+	uint64_t next_ms;		/* next (re)transmission */
+	uint64_t until_ms;
 };
 
 /* The netlink sockets every interface shares. */
@@ -54,6 +68,7 @@ struct iface {
 	uint64_t tx_since_ms;
 	int peer_tx_an;			/* -1 unknown */
 	bool peer_synced;		/* the peer answered in this session */
+	bool peer_seals;		/* its HELLO offered SEALED */
 	uint32_t gen;			/* leader: last generation started */
 	uint32_t done_gen;		/* last generation both ends switched to */
 
@@ -77,6 +92,7 @@ struct iface {
 	struct rx_retiring retiring[MSEC_NUM_AN];
 	int tx_old_an;			/* replaced TX SA, -1 none */
 	uint64_t tx_old_retire_ms;
+	struct tx_seal seals[MSEC_NUM_AN];
 	uint64_t last_req_ms;		/* follower: last REKEY request */
 	uint64_t next_hello_ms;
 	bool blocked;
@@ -87,6 +103,7 @@ struct iface {
 	uint64_t failures;
 	uint64_t last_latency_us;
 	uint64_t key_mismatches;
+	uint64_t retire_timeouts;	/* RX SAs deleted without proof */
 	uint64_t bad_frames;		/* NotValid + Invalid, last seen */
 };
 

@@ -17,7 +17,9 @@
  *   COMMIT{g} ------------------------------>
  *                                            commit K, encode on n
  *                            <-------------- DONE{g}
- *   old RX SAs retire once drained (sa.c), at each end
+ *   a grace later, each end seals its old TX SA o: deletes it and sends
+ *   SEALED{o, its key ID, last PN}; the peer retires its RX SA o once
+ *   that PN has arrived (sa.c)
  *
  * Every receiver has its RX SA before its peer transmits on n: that is
  * what makes the switch hitless. The follower also switches when frames
@@ -39,6 +41,8 @@
  * state as it is (a message for another generation, a retry). Events are
  * control messages, timers, and frames seen on the new RX SA. HELLO is
  * the control session's, not the handshake's, and changes no state.
+ * SEALED (EV_SEALED) is about an SA both ends have left, so it comes in
+ * any state and changes none.
  */
 #include <errno.h>
 #include <string.h>
@@ -64,6 +68,7 @@ enum rekey_event {
 	EV_COMMIT,
 	EV_DONE,
 	EV_REKEY,
+	EV_SEALED,	/* the peer sealed an old TX SA */
 	EV_FRAMES,	/* frames arrived on the handshake's new RX SA */
 	EV_RESEND,	/* retransmission timer */
 	EV_TIMEOUT,	/* no READY within the handshake timeout */
@@ -113,7 +118,7 @@ static void send_msg(struct iface *ifc, struct ctrl_msg *m)
 
 static void send_hello(struct iface *ifc)
 {
-	struct ctrl_msg m = { .type = CTRL_HELLO };
+	struct ctrl_msg m = { .type = CTRL_HELLO, .status = CTRL_F_SEALS };
 
 	send_msg(ifc, &m);
 }
@@ -206,6 +211,32 @@ static void count_mismatch(struct iface *ifc, const char *who)
 {
 	ifc->key_mismatches++;
 	log_err("%s: KEY MISMATCH %s", ifc->cfg.name, who);
+}
+
+/* Either role: the peer's old TX SA on m->an is sealed at m->last_pn. */
+static enum outcome peer_sealed(struct iface *ifc, const struct ctrl_msg *m,
+				uint64_t now)
+{
+	sa_peer_sealed(ifc, m->an, m->keyid, m->last_pn, now);
+	return STAY;
+}
+
+static void send_seals(struct iface *ifc, uint64_t now)
+{
+	const struct tx_seal *s;
+	unsigned int an;
+
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		struct ctrl_msg m = { .type = CTRL_SEALED, .an = an };
+
+		s = sa_seal_due(ifc, an, now);
+		/* An older peer would count SEALED as forged. */
+		if (!s || !ifc->peer_seals)
+			continue;
+		memcpy(m.keyid, s->keyid, 16);
+		m.last_pn = s->last_pn;
+		send_msg(ifc, &m);
+	}
 }
 
 /* Leader actions. */
@@ -578,10 +609,23 @@ static enum outcome install(struct iface *ifc, const struct ctrl_msg *m,
 	return GO;
 }
 
+/*
+ * Our RX SA on the AN still waits for the leader's last frames there (or
+ * our old TX SA for its seal): the leader's next PREPARE finds it gone.
+ */
+static bool an_busy(struct iface *ifc, const struct ctrl_msg *m)
+{
+	if (m->an >= MSEC_NUM_AN || sa_an_free(ifc, m->an))
+		return false;
+	log_debug("%s: generation %u waits for AN %u to retire", ifc->cfg.name,
+		  m->generation, m->an);
+	return true;
+}
+
 static enum outcome prepare(struct iface *ifc, const struct ctrl_msg *m,
 			    uint64_t now)
 {
-	if (m->generation <= ifc->done_gen)
+	if (m->generation <= ifc->done_gen || an_busy(ifc, m))
 		return STAY;
 	return install(ifc, m, now);
 }
@@ -594,7 +638,7 @@ static enum outcome reprepare(struct iface *ifc, const struct ctrl_msg *m,
 		send_msg(ifc, &ifc->p_msg);	/* our READY was lost */
 		return STAY;
 	}
-	if (m->generation <= ifc->done_gen)
+	if (m->generation <= ifc->done_gen || an_busy(ifc, m))
 		return STAY;
 	abandon(ifc, false, "superseded by a newer generation");
 	return install(ifc, m, now);
@@ -681,6 +725,7 @@ static const struct transition leader[__ST_MAX][__EV_MAX] = {
 		[EV_REKEY]	= T(asked,		IDLE,	 IDLE),
 		[EV_PREPARE]	= T(two_leaders,	IDLE,	 IDLE),
 		[EV_RESTART]	= T(leader_resync,	IDLE,	 IDLE),
+		[EV_SEALED]	= T(peer_sealed,	IDLE,	 IDLE),
 	},
 	[ST_PREPARE] = {
 		[EV_READY]	= T(leader_switch,	COMMIT,	 IDLE),
@@ -690,6 +735,7 @@ static const struct transition leader[__ST_MAX][__EV_MAX] = {
 		[EV_PREPARE]	= T(two_leaders,	PREPARE, PREPARE),
 		[EV_RESTART]	= T(leader_resync,	IDLE,	 IDLE),
 		[EV_STOP]	= T(shut_down,		IDLE,	 IDLE),
+		[EV_SEALED]	= T(peer_sealed,	PREPARE, PREPARE),
 	},
 	[ST_COMMIT] = {
 		[EV_DONE]	= T(leader_done,	IDLE,	 IDLE),
@@ -697,6 +743,7 @@ static const struct transition leader[__ST_MAX][__EV_MAX] = {
 		[EV_RESEND]	= T(resend,		COMMIT,	 COMMIT),
 		[EV_PREPARE]	= T(two_leaders,	COMMIT,	 COMMIT),
 		[EV_RESTART]	= T(leader_resync,	IDLE,	 IDLE),
+		[EV_SEALED]	= T(peer_sealed,	COMMIT,	 COMMIT),
 	},
 };
 
@@ -705,6 +752,7 @@ static const struct transition follower[__ST_MAX][__EV_MAX] = {
 		[EV_DUE]	= T(ask,		IDLE,	 IDLE),
 		[EV_PREPARE]	= T(prepare,		PENDING, IDLE),
 		[EV_COMMIT]	= T(confirm,		IDLE,	 IDLE),
+		[EV_SEALED]	= T(peer_sealed,	IDLE,	 IDLE),
 	},
 	[ST_PENDING] = {
 		[EV_PREPARE]	= T(reprepare,		PENDING, IDLE),
@@ -712,6 +760,7 @@ static const struct transition follower[__ST_MAX][__EV_MAX] = {
 		[EV_FRAMES]	= T(frames_seen,	IDLE,	 PENDING),
 		[EV_NAK]	= T(follower_nak,	IDLE,	 IDLE),
 		[EV_RESTART]	= T(follower_resync,	IDLE,	 PENDING),
+		[EV_SEALED]	= T(peer_sealed,	PENDING, PENDING),
 	},
 };
 
@@ -743,6 +792,7 @@ static const enum rekey_event msg_event[__CTRL_TYPE_MAX] = {
 	[CTRL_PREPARE] = EV_PREPARE, [CTRL_READY] = EV_READY,
 	[CTRL_NAK] = EV_NAK, [CTRL_COMMIT] = EV_COMMIT,
 	[CTRL_DONE] = EV_DONE, [CTRL_REKEY] = EV_REKEY,
+	[CTRL_SEALED] = EV_SEALED,
 };
 
 static void learn_peer(struct iface *ifc, const struct ctrl_msg *m)
@@ -753,6 +803,8 @@ static void learn_peer(struct iface *ifc, const struct ctrl_msg *m)
 		sa_ensure_rxsc(ifc, m->sci);
 	}
 	ifc->peer_tx_an = m->cur_an < MSEC_NUM_AN ? m->cur_an : -1;
+	if (m->type == CTRL_HELLO)
+		ifc->peer_seals = m->status & CTRL_F_SEALS;
 	if (m->receiver_nonce == ifc->ctrl.my_nonce)
 		ifc->peer_synced = true;
 }
@@ -783,6 +835,10 @@ void rekey_input(struct iface *ifc, uint64_t now)
 		case CTRL_FORGED:
 			log_warn("%s: control: REJECTED a message that failed authentication",
 				 ifc->cfg.name);
+			continue;
+		case CTRL_MALFORMED:
+			log_warn("%s: control: REJECTED a malformed %s message",
+				 ifc->cfg.name, ctrl_type_name(m.type));
 			continue;
 		case CTRL_REPLAYED:
 			log_warn("%s: control: REJECTED a replayed or stale %s message",
@@ -843,6 +899,7 @@ static void timers(struct iface *ifc, uint64_t now)
 		fire(ifc, EV_TIMEOUT, NULL, now);
 	else if (now >= ifc->p_resend_ms)
 		fire(ifc, EV_RESEND, NULL, now);
+	send_seals(ifc, now);
 	if (!ifc->peer_synced && now >= ifc->next_hello_ms) {
 		send_hello(ifc);
 		ifc->next_hello_ms = now + HELLO_MS;
@@ -853,6 +910,7 @@ void rekey_tick(struct iface *ifc, uint64_t now)
 {
 	if (observe(ifc, now))
 		return;
+	sa_seal_tx(ifc, now);
 	timers(ifc, now);
 	sa_retire(ifc, now);
 	if (ifc->st == ST_IDLE && !ifc->draining && ifc->peer_synced &&

@@ -6,7 +6,10 @@
  * the two directions never share a nonce.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kdf.h"
 #include "keyid.h"
@@ -16,6 +19,7 @@
 
 #define SSCI_LEADER	1
 #define SSCI_FOLLOWER	2
+#define SAFETY_MIN_MS	5000
 
 int sa_ensure_rxsc(struct iface *ifc, uint64_t sci)
 {
@@ -42,6 +46,7 @@ void sa_remove_an(struct iface *ifc, uint8_t an)
 		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
 	ifc->dev.tx[an].present = false;
 	ifc->retiring[an].pending = false;
+	ifc->seals[an].pending = false;
 	if (ifc->tx_old_an == an)
 		ifc->tx_old_an = -1;
 	if (sc)
@@ -106,7 +111,7 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 
 /*
  * Activate the new TX SA and select it. The old one goes a grace period
- * later (sa_retire): a frame on another CPU may have read the old encoding
+ * later (sa_seal_tx): a frame on another CPU may have read the old encoding
  * AN just before the switch and be about to take that SA; deactivated or
  * deleted under it, the frame would be dropped (tx_dropped).
  */
@@ -150,35 +155,133 @@ int sa_block_tx(struct iface *ifc)
 }
 
 /*
+ * Sealing. The old TX SA is kept a grace period after the switch, then
+ * sealed: deleted, and its last PN told to the peer (SEALED), which
+ * retires its RX SA on that proof (below). Its last PN is final only once
+ * no frame can still take one, and the grace alone does not bound that.
+ * In drivers/net/macsec.c (Linux 6.1), macsec_encrypt() takes a reference
+ * on tx_sc->sa[encoding_sa] and then a PN from it (tx_sa_update_pn), in
+ * one ndo_start_xmit call, which the core makes with bottom halves off:
+ * an RCU read-side section. Neither deactivating nor deleting the SA stops
+ * a frame that holds that reference (macsec_encrypt() does not look at
+ * "active"), but an RCU grace period after the switch does: every such
+ * section has ended by then. MEMBARRIER_CMD_GLOBAL is synchronize_rcu()
+ * (kernel/sched/membarrier.c), which since 4.20 also waits for sections
+ * with bottom halves off. Where it fails (nohz_full) the grace period is
+ * all there is, and the log says so once.
+ */
+static void wait_for_senders(struct iface *ifc)
+{
+	static bool warned;
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0) == 0 || warned)
+		return;
+	warned = true;
+	log_warn("%s: membarrier: %s: old TX SAs are sealed on the grace period alone",
+		 ifc->cfg.name, strerror(errno));
+}
+
+/* The safety timeout of a retirement that proof does not end. */
+static uint64_t safety_ms(const struct iface *ifc)
+{
+	uint64_t t = 10 * (uint64_t)ifc->cfg.grace_ms;
+
+	return t > SAFETY_MIN_MS ? t : SAFETY_MIN_MS;
+}
+
+static void seal(struct iface *ifc, int an, uint64_t now)
+{
+	const struct msec_sa *sa = &ifc->dev.tx[an];
+	struct tx_seal *s = &ifc->seals[an];
+
+	*s = (struct tx_seal){
+		.pending = true, .last_pn = sa->pn ? sa->pn - 1 : 0,
+		.next_ms = now, .until_ms = now + safety_ms(ifc),
+	};
+	memcpy(s->keyid, sa->keyid, 16);
+	log_debug("%s: sealed TX SA %d at PN %llu", ifc->cfg.name, an,
+		  (unsigned long long)s->last_pn);
+}
+
+void sa_seal_tx(struct iface *ifc, uint64_t now)
+{
+	int an = ifc->tx_old_an;
+
+	if (an < 0 || now < ifc->tx_old_retire_ms)
+		return;
+	if (an == ifc->tx_an) {
+		ifc->tx_old_an = -1;
+		return;
+	}
+	wait_for_senders(ifc);
+	if (iface_refresh(ifc))
+		return;		/* the PN is unknown: next tick */
+	if (ifc->dev.tx[an].present) {
+		seal(ifc, an, now);
+		msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
+		ifc->dev.tx[an].present = false;
+	}
+	ifc->tx_old_an = -1;
+}
+
+const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
+{
+	struct tx_seal *s = &ifc->seals[an];
+
+	if (!s->pending || now < s->next_ms)
+		return NULL;
+	if (now >= s->until_ms) {
+		s->pending = false;	/* the peer has timed out by now */
+		return NULL;
+	}
+	s->next_ms = now + ifc->cfg.retransmit_ms;
+	return s;
+}
+
+/*
  * Retirement. An old RX SA may still receive: frames the peer encrypted
  * before it switched wait in its qdisc, on the wire, or in a backlog queue
  * that only a softirq or ksoftirqd drains. On a loaded machine that wait
  * is unbounded: deleting the SA a fixed grace period after the switch
- * (what this daemon did) lost such frames, counted as InPktsNotUsingSA by
- * the receiver (an encrypted frame for an AN with no RX SA). So an old SA
- * goes only on evidence that the peer's frames for it have arrived:
+ * lost such frames (InPktsNotUsingSA at the receiver), so an old SA goes
+ * on proof from its packet numbers. The peer's SEALED says the last PN
+ * its TX SA used. In macsec_post_decrypt() (drivers/net/macsec.c, Linux
+ * 6.1) an RX SA's next PN, which the dump reports, becomes pn + 1 for
+ * every frame that passes validation whose pn is not below it (XPN
+ * carries into the upper half); frames that fail, or come too late for
+ * the replay window, leave it. So next PN > last PN says the peer's last
+ * frame has been accepted; InPktsOK of the SA (frames at or above the
+ * replay window's low edge) >= last PN says every one was, PNs being
+ * 1, 2, ... on a fresh SA. With the last frame in but some missing (lost
+ * on the wire, dropped before it, reordered behind the last one into the
+ * window: InPktsDelayed, which the kernel counts per SC only) the SA goes
+ * a grace period after its counters last moved: the frames lost were not
+ * MACsec's to lose.
  *
- *   - the peer has left it: marked when a message or frames on the new SA
- *     prove the peer transmits there, never when we switch ourselves;
- *   - it has drained: it received nothing for a grace period, counted from
- *     its last frame (a straggler restarts the count), AND frames arrived
- *     on the peer's new SA after that last frame, so the receive path ran
- *     since: a stalled path stalls the retirement with it.
+ * If the last frame itself was lost nothing moves next PN past it, so a
+ * safety timeout (10 grace periods, at least SAFETY_MIN_MS from when the
+ * peer left the SA) ends the wait, logged and counted (retire_timeouts).
+ * A peer whose HELLO does not offer SEALED (an older daemon) is judged on
+ * evidence instead: the peer has left the SA (a message or frames on the
+ * new SA say so), the SA received nothing for a grace period counted from
+ * its last frame, and frames reached the new SA since (so the receive path
+ * ran); a peer that sends nothing gets RETIRE_IDLE_GRACES quiet ones.
  *
- * A peer that sends nothing at all gives no such frames; its SA goes after
- * RETIRE_IDLE_GRACES quiet grace periods, with nothing in flight to lose.
- * The leader reuses an AN only once its RX SA there has gone (sa_an_free),
- * so retirement also paces rekeys that come faster than the link drains.
- *
- * TODO: this is evidence, not proof: frames reordered across per-CPU
- * backlogs can still trail a quiet grace period when it is short (one
- * frame in 21000 came back as InPktsNotValid after its AN was reused,
- * grace 50 ms, every vCPU busy). Proof needs the count of frames each
- * TX SA encrypted, sent in the next PREPARE/READY, against the frames
- * the RX SA took; the kernel counts reordered frames only per RX SC
- * (InPktsDelayed), so that needs per-SA Delayed counts first.
+ * An AN is reused only once its old RX SA has gone (sa_an_free): the
+ * leader picks no other, the follower holds back its READY until then.
  */
 #define RETIRE_IDLE_GRACES	3
+
+static void watch(struct rx_retiring *r, const struct msec_rxsc *sc,
+		  unsigned int an, uint8_t cur_an, uint64_t now)
+{
+	*r = (struct rx_retiring){
+		.pending = true, .cur_an = cur_an,
+		.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
+		.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
+		.marked_ms = now,
+	};
+}
 
 void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
 {
@@ -187,20 +290,34 @@ void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
 
 	if (!sc)
 		return;
-	for (an = 0; an < MSEC_NUM_AN; an++) {
-		struct rx_retiring *r = &ifc->retiring[an];
-
-		if (an == cur_an || !sc->sa[an].present || r->pending)
-			continue;
-		*r = (struct rx_retiring){
-			.pending = true, .cur_an = cur_an,
-			.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
-			.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
-		};
-	}
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (an != cur_an && sc->sa[an].present &&
+		    !ifc->retiring[an].pending)
+			watch(&ifc->retiring[an], sc, an, cur_an, now);
 }
 
-/* Whether r's SA has drained, by sc's counters; restarts r on a frame. */
+void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
+		    uint64_t last_pn, uint64_t now)
+{
+	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
+	struct rx_retiring *r = &ifc->retiring[an];
+
+	ifc->peer_seals = true;
+	/* Gone already, replaced by a newer key, or ours to transmit on. */
+	if (!sc || !sc->sa[an].present || (int)an == ifc->tx_an ||
+	    (int)an == ifc->peer_tx_an ||
+	    memcmp(sc->sa[an].keyid, keyid, 16))
+		return;
+	if (!r->pending)
+		watch(r, sc, an, an, now);
+	if (!r->sealed)
+		log_debug("%s: peer sealed its SA %u at PN %llu", ifc->cfg.name,
+			  an, (unsigned long long)last_pn);
+	r->sealed = true;
+	r->last_pn = last_pn;
+}
+
+/* Evidence (an older peer): whether the SA has drained; restarts on a frame. */
 static bool drained(struct iface *ifc, struct rx_retiring *r,
 		    const struct msec_rxsc *sc, unsigned int an, uint64_t now)
 {
@@ -221,16 +338,45 @@ static bool drained(struct iface *ifc, struct rx_retiring *r,
 	return quiet >= grace * RETIRE_IDLE_GRACES;
 }
 
+/* Proof (a sealing peer): whether every frame it sent on the SA is in. */
+static bool proven(struct iface *ifc, struct rx_retiring *r,
+		   const struct msec_sa *sa, uint64_t now)
+{
+	if (!r->sealed || sa->pn <= r->last_pn)
+		return false;
+	if (sa->pkts >= r->last_pn)
+		return true;
+	if (!r->reached_ms || sa->pkts != r->pkts) {
+		r->reached_ms = now;
+		r->pkts = sa->pkts;
+		return false;
+	}
+	return now - r->reached_ms >= ifc->cfg.grace_ms;
+}
+
+static bool may_retire(struct iface *ifc, struct rx_retiring *r,
+		       const struct msec_rxsc *sc, unsigned int an,
+		       uint64_t now)
+{
+	if (!ifc->peer_seals && !r->sealed)
+		return drained(ifc, r, sc, an, now);
+	if (proven(ifc, r, &sc->sa[an], now))
+		return true;
+	if (now - r->marked_ms < safety_ms(ifc))
+		return false;
+	ifc->retire_timeouts++;
+	log_warn("%s: RX SA %u RETIRED WITHOUT PROOF after %llu ms: %s (next PN %llu, %u frames)",
+		 ifc->cfg.name, an, (unsigned long long)(now - r->marked_ms),
+		 r->sealed ? "the peer's last frame never came" :
+			     "no SEALED from the peer",
+		 (unsigned long long)sc->sa[an].pn, sc->sa[an].pkts);
+	return true;
+}
+
 void sa_retire(struct iface *ifc, uint64_t now)
 {
 	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
 	unsigned int an;
-
-	if (ifc->tx_old_an >= 0 && now >= ifc->tx_old_retire_ms) {
-		if (ifc->tx_old_an != ifc->tx_an)
-			msec_txsa_del(&ifc->k->msec, ifc->ifindex, ifc->tx_old_an);
-		ifc->tx_old_an = -1;
-	}
 
 	for (an = 0; an < MSEC_NUM_AN; an++) {
 		struct rx_retiring *r = &ifc->retiring[an];
@@ -242,7 +388,7 @@ void sa_retire(struct iface *ifc, uint64_t now)
 			r->pending = false;
 			continue;
 		}
-		if (!drained(ifc, r, sc, an, now))
+		if (!may_retire(ifc, r, sc, an, now))
 			continue;
 		r->pending = false;
 		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
@@ -266,5 +412,5 @@ bool sa_retiring(const struct iface *ifc)
 
 bool sa_an_free(const struct iface *ifc, uint8_t an)
 {
-	return !ifc->retiring[an].pending;
+	return !ifc->retiring[an].pending && ifc->tx_old_an != an;
 }

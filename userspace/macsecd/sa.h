@@ -17,9 +17,16 @@ void sa_remove_an(struct iface *ifc, uint8_t an);
 int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16]);
 /* Policy "block": deactivate the encoding SA. */
 int sa_block_tx(struct iface *ifc);
+/* Past the grace: delete the replaced TX SA, keep its seal for the peer. */
+void sa_seal_tx(struct iface *ifc, uint64_t now);
+/* A seal to (re)send to the peer now, or NULL. */
+const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now);
+/* The peer's TX SA on an (key keyid) used PNs up to last_pn, no more. */
+void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
+		    uint64_t last_pn, uint64_t now);
 /* The peer is known to transmit on cur_an: watch its other RX SAs. */
 void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now);
-/* Delete the watched RX SAs that have drained; ifc->dev must be fresh. */
+/* Delete the watched RX SAs proven (or judged) done; ifc->dev fresh. */
 void sa_retire(struct iface *ifc, uint64_t now);
 bool sa_retiring(const struct iface *ifc);
 /* No RX SA still draining on an: a new key may go there. */

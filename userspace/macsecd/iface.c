@@ -116,9 +116,10 @@ static void adopt_cipher(struct iface *ifc)
 
 /*
  * Restart safety: keep the encoding SA and every RX SA, so the link keeps
- * running; drop TX SAs that are not encoding (a half-done generation
- * never transmitted with them). The leader then starts a fresh generation
- * at once, which supersedes anything half done.
+ * running; drop inactive TX SAs that are not encoding (a half-done
+ * generation never transmitted with them), and seal an active one (the
+ * one replaced last, which the peer waits for). The leader then starts a
+ * fresh generation at once, which supersedes anything half done.
  */
 static void adopt(struct iface *ifc)
 {
@@ -138,9 +139,17 @@ static void adopt(struct iface *ifc)
 			   qkd_keyid_format(ifc->tx_keyid, id),
 			   (unsigned long long)d->tx[ifc->tx_an].pn);
 	}
-	for (an = 0; an < MSEC_NUM_AN; an++)
-		if (d->tx[an].present && (int)an != ifc->tx_an)
-			msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		if (!d->tx[an].present || (int)an == ifc->tx_an)
+			continue;
+		/* Replaced, not sealed yet: the peer waits for its seal. */
+		if (d->tx[an].active && ifc->tx_old_an < 0) {
+			ifc->tx_old_an = an;
+			ifc->tx_old_retire_ms = now_ms();
+			continue;
+		}
+		msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
+	}
 	if (d->n_rxsc == 1) {
 		ifc->peer_sci = d->rxsc[0].sci;
 		ifc->bad_frames = d->rxsc[0].not_valid + d->rxsc[0].invalid;

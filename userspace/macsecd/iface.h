@@ -36,8 +36,12 @@ struct rx_retiring {
 	uint64_t reached_ms;		/* when next PN passed it, 0 not yet */
 };
 
-/* A TX SA we retired: its SEALED, repeated until the peer must be done. */
+/*
+ * A TX SA we retired: its SEALED, repeated until the peer must be done,
+ * and kept (valid) for a peer that restarts until the AN is reused.
+ */
 struct tx_seal {
+	bool valid;
 	bool pending;
 	uint8_t keyid[16];
 	uint64_t last_pn;

@@ -851,6 +851,7 @@ void rekey_input(struct iface *ifc, uint64_t now)
 			log_notice("%s: peer (re)started a control session",
 				   ifc->cfg.name);
 			ifc->done_gen = 0;
+			sa_reseal(ifc, now);
 			fire(ifc, EV_RESTART, &m, now);
 			/* fall through */
 		case CTRL_ACCEPT:

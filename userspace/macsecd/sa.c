@@ -46,6 +46,7 @@ void sa_remove_an(struct iface *ifc, uint8_t an)
 		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
 	ifc->dev.tx[an].present = false;
 	ifc->retiring[an].pending = false;
+	ifc->seals[an].valid = false;
 	ifc->seals[an].pending = false;
 	if (ifc->tx_old_an == an)
 		ifc->tx_old_an = -1;
@@ -109,6 +110,8 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 	return ret;
 }
 
+static int seal_old(struct iface *ifc, uint64_t now);
+
 /*
  * Activate the new TX SA and select it. The old one goes a grace period
  * later (sa_seal_tx): a frame on another CPU may have read the old encoding
@@ -140,6 +143,10 @@ int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16])
 	ifc->blocked = false;
 	ifc->warned_lifetime = false;
 	if (old >= 0 && old != an) {
+		/* Rekeyed within a grace: the one before goes now, sealed. */
+		if (ifc->tx_old_an >= 0 && ifc->tx_old_an != old &&
+		    seal_old(ifc, now_ms()))
+			msec_txsa_del(&ifc->k->msec, ifc->ifindex, ifc->tx_old_an);
 		ifc->tx_old_an = old;
 		ifc->tx_old_retire_ms = now_ms() + ifc->cfg.grace_ms;
 	}
@@ -195,7 +202,8 @@ static void seal(struct iface *ifc, int an, uint64_t now)
 	struct tx_seal *s = &ifc->seals[an];
 
 	*s = (struct tx_seal){
-		.pending = true, .last_pn = sa->pn ? sa->pn - 1 : 0,
+		.valid = true, .pending = true,
+		.last_pn = sa->pn ? sa->pn - 1 : 0,
 		.next_ms = now, .until_ms = now + safety_ms(ifc),
 	};
 	memcpy(s->keyid, sa->keyid, 16);
@@ -203,25 +211,46 @@ static void seal(struct iface *ifc, int an, uint64_t now)
 		  (unsigned long long)s->last_pn);
 }
 
-void sa_seal_tx(struct iface *ifc, uint64_t now)
+static int seal_old(struct iface *ifc, uint64_t now)
 {
-	int an = ifc->tx_old_an;
+	int an = ifc->tx_old_an, ret;
 
-	if (an < 0 || now < ifc->tx_old_retire_ms)
-		return;
 	if (an == ifc->tx_an) {
 		ifc->tx_old_an = -1;
-		return;
+		return 0;
 	}
 	wait_for_senders(ifc);
-	if (iface_refresh(ifc))
-		return;		/* the PN is unknown: next tick */
+	ret = iface_refresh(ifc);
+	if (ret)
+		return ret;	/* the PN is unknown: try again */
 	if (ifc->dev.tx[an].present) {
 		seal(ifc, an, now);
 		msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
 		ifc->dev.tx[an].present = false;
 	}
 	ifc->tx_old_an = -1;
+	return 0;
+}
+
+void sa_seal_tx(struct iface *ifc, uint64_t now)
+{
+	if (ifc->tx_old_an >= 0 && now >= ifc->tx_old_retire_ms)
+		seal_old(ifc, now);
+}
+
+void sa_reseal(struct iface *ifc, uint64_t now)
+{
+	unsigned int an;
+
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		struct tx_seal *s = &ifc->seals[an];
+
+		if (!s->valid)
+			continue;
+		s->pending = true;
+		s->next_ms = now;
+		s->until_ms = now + safety_ms(ifc);
+	}
 }
 
 const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)

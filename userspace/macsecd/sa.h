@@ -19,6 +19,8 @@ int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16]);
 int sa_block_tx(struct iface *ifc);
 /* Past the grace: delete the replaced TX SA, keep its seal for the peer. */
 void sa_seal_tx(struct iface *ifc, uint64_t now);
+/* The peer restarted: send every seal we still know again. */
+void sa_reseal(struct iface *ifc, uint64_t now);
 /* A seal to (re)send to the peer now, or NULL. */
 const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now);
 /* The peer's TX SA on an (key keyid) used PNs up to last_pn, no more. */

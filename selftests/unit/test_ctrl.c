@@ -129,6 +129,15 @@ TEST_F(pair, well_formed_raw_sealed_is_accepted)
 	EXPECT_EQ(CTRL_ACCEPT, verdict_of(_metadata, self, b));
 }
 
+/* A later version may offer more: a HELLO's unknown capability is not refused. */
+TEST_F(pair, unknown_capability_is_accepted)
+{
+	uint8_t b[CTRL_MSG_LEN];
+
+	header(b, CTRL_HELLO, 0x80 | CTRL_F_SEALS, 0);
+	EXPECT_EQ(CTRL_ACCEPT, verdict_of(_metadata, self, b));
+}
+
 TEST_F(pair, malformed_is_refused)
 {
 	uint64_t forged = self->b.forged;
@@ -141,7 +150,7 @@ TEST_F(pair, malformed_is_refused)
 	header(b, CTRL_SEALED, 0, 0);		/* beyond the PN */
 	b[72] = 1;
 	EXPECT_EQ(CTRL_MALFORMED, verdict_of(_metadata, self, b));
-	header(b, CTRL_HELLO, 0x80, 0);		/* an unknown capability */
+	header(b, CTRL_SEALED, 0, CTRL_AN_NONE);	/* no AN */
 	EXPECT_EQ(CTRL_MALFORMED, verdict_of(_metadata, self, b));
 	header(b, CTRL_COMMIT, 0, 0);		/* reserved bytes */
 	b[10] = 1;

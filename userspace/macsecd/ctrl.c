@@ -207,15 +207,14 @@ static bool zero(const uint8_t *p, size_t n)
 /*
  * Fields every receiver would otherwise have to range-check: an
  * authentic peer never sends these, so they mean a bug or a mismatch of
- * versions, and are refused before anything acts on them.
+ * versions, and are refused before anything acts on them. HELLO's
+ * capabilities are not checked: a later version may offer more.
  */
 static bool well_formed(const uint8_t *b, const struct ctrl_msg *m)
 {
 	if (!zero(b + 9, 3))
 		return false;
 	switch (m->type) {
-	case CTRL_HELLO:
-		return !(m->status & ~CTRL_F_SEALS);
 	case CTRL_SEALED:
 		return m->an < CTRL_AN_COUNT && !m->status && zero(b + 72, 8);
 	default:

@@ -33,7 +33,7 @@ struct rx_retiring {
 	uint64_t marked_ms;		/* when the watch began */
 	bool sealed;			/* the peer's SEALED came */
 	uint64_t last_pn;		/* its last PN on this SA */
-	uint64_t reached_ms;		/* when next PN passed it, 0 not yet */
+	uint64_t delayed;		/* the SC's InPktsDelayed at the mark */
 };
 
 /*

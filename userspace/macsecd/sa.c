@@ -281,11 +281,8 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  * the replay window, leave it. So next PN > last PN says the peer's last
  * frame has been accepted; InPktsOK of the SA (frames at or above the
  * replay window's low edge) >= last PN says every one was, PNs being
- * 1, 2, ... on a fresh SA. With the last frame in but some missing (lost
- * on the wire, dropped before it, reordered behind the last one into the
- * window: InPktsDelayed, which the kernel counts per SC only) the SA goes
- * a grace period after its counters last moved: the frames lost were not
- * MACsec's to lose.
+ * 1, 2, ... on a fresh SA; frames reordered behind a higher PN count as
+ * InPktsDelayed of the SC instead (proven() below).
  *
  * If the last frame itself was lost nothing moves next PN past it, so a
  * safety timeout (10 grace periods, at least SAFETY_MIN_MS from when the
@@ -308,7 +305,7 @@ static void watch(struct rx_retiring *r, const struct msec_rxsc *sc,
 		.pending = true, .cur_an = cur_an,
 		.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
 		.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
-		.marked_ms = now,
+		.marked_ms = now, .delayed = sc->delayed,
 	};
 }
 
@@ -367,20 +364,22 @@ static bool drained(struct iface *ifc, struct rx_retiring *r,
 	return quiet >= grace * RETIRE_IDLE_GRACES;
 }
 
-/* Proof (a sealing peer): whether every frame it sent on the SA is in. */
-static bool proven(struct iface *ifc, struct rx_retiring *r,
-		   const struct msec_sa *sa, uint64_t now)
+/*
+ * Proof (a sealing peer): whether every frame it sent on the SA is in.
+ * Frames reordered behind a higher PN are accepted as InPktsDelayed, which
+ * the kernel counts per SC only: the SA's shortfall must be covered by the
+ * SC's Delayed frames since the watch began (an upper bound of its own,
+ * as the new SA's count there too), else frames are still on their way
+ * and only the safety timeout ends the wait.
+ */
+static bool proven(const struct rx_retiring *r, const struct msec_sa *sa,
+		   const struct msec_rxsc *sc)
 {
 	if (!r->sealed || sa->pn <= r->last_pn)
 		return false;
 	if (sa->pkts >= r->last_pn)
 		return true;
-	if (!r->reached_ms || sa->pkts != r->pkts) {
-		r->reached_ms = now;
-		r->pkts = sa->pkts;
-		return false;
-	}
-	return now - r->reached_ms >= ifc->cfg.grace_ms;
+	return sc->delayed - r->delayed >= r->last_pn - sa->pkts;
 }
 
 static bool may_retire(struct iface *ifc, struct rx_retiring *r,
@@ -389,7 +388,7 @@ static bool may_retire(struct iface *ifc, struct rx_retiring *r,
 {
 	if (!ifc->peer_seals && !r->sealed)
 		return drained(ifc, r, sc, an, now);
-	if (proven(ifc, r, &sc->sa[an], now))
+	if (proven(r, &sc->sa[an], sc))
 		return true;
 	if (now - r->marked_ms < safety_ms(ifc))
 		return false;

@@ -97,6 +97,7 @@ struct iface {
 	int tx_old_an;			/* replaced TX SA, -1 none */
 	uint64_t tx_old_retire_ms;
 	struct tx_seal seals[MSEC_NUM_AN];
+	uint64_t rx_delayed0[MSEC_NUM_AN];	/* SC's InPktsDelayed at RX SA install */
 	uint64_t last_req_ms;		/* follower: last REKEY request */
 	uint64_t next_hello_ms;
 	bool blocked;

@@ -102,6 +102,11 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 	if (!ret)
 		ret = sa_ensure_rxsc(ifc, ifc->peer_sci);
 	if (!ret) {
+		const struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev,
+							   ifc->peer_sci);
+
+		/* Its Delayed frames count from here (proven()). */
+		ifc->rx_delayed0[an] = sc ? sc->delayed : 0;
 		sa_remove_an(ifc, an);
 		ret = add_pair(ifc, an, key->id, sak, salt);
 	}
@@ -298,14 +303,15 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  */
 #define RETIRE_IDLE_GRACES	3
 
-static void watch(struct rx_retiring *r, const struct msec_rxsc *sc,
-		  unsigned int an, uint8_t cur_an, uint64_t now)
+static void watch(const struct iface *ifc, struct rx_retiring *r,
+		  const struct msec_rxsc *sc, unsigned int an, uint8_t cur_an,
+		  uint64_t now)
 {
 	*r = (struct rx_retiring){
 		.pending = true, .cur_an = cur_an,
 		.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
 		.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
-		.marked_ms = now, .delayed = sc->delayed,
+		.marked_ms = now, .delayed = ifc->rx_delayed0[an],
 	};
 }
 
@@ -319,7 +325,7 @@ void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
 	for (an = 0; an < MSEC_NUM_AN; an++)
 		if (an != cur_an && sc->sa[an].present &&
 		    !ifc->retiring[an].pending)
-			watch(&ifc->retiring[an], sc, an, cur_an, now);
+			watch(ifc, &ifc->retiring[an], sc, an, cur_an, now);
 }
 
 void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
@@ -335,7 +341,7 @@ void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
 	    memcmp(sc->sa[an].keyid, keyid, 16))
 		return;
 	if (!r->pending)
-		watch(r, sc, an, an, now);
+		watch(ifc, r, sc, an, an, now);
 	if (!r->sealed)
 		log_debug("%s: peer sealed its SA %u at PN %llu", ifc->cfg.name,
 			  an, (unsigned long long)last_pn);
@@ -368,9 +374,10 @@ static bool drained(struct iface *ifc, struct rx_retiring *r,
  * Proof (a sealing peer): whether every frame it sent on the SA is in.
  * Frames reordered behind a higher PN are accepted as InPktsDelayed, which
  * the kernel counts per SC only: the SA's shortfall must be covered by the
- * SC's Delayed frames since the watch began (an upper bound of its own,
- * as the new SA's count there too), else frames are still on their way
- * and only the safety timeout ends the wait.
+ * SC's Delayed frames since the SA was installed (an upper bound of its
+ * own, as other SAs' count there too), else frames are still on their way
+ * and only the safety timeout ends the wait. An SA adopted from a previous
+ * run counts the SC's Delayed frames from 0.
  */
 static bool proven(const struct rx_retiring *r, const struct msec_sa *sa,
 		   const struct msec_rxsc *sc)

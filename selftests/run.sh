@@ -35,7 +35,7 @@ suites=(
 	"vm:strongswan-reauth:selftests/strongswan/reauth.sh:1200"
 	"vm:strongswan-etsi014:selftests/strongswan/etsi014.sh:600"
 	"vm:strongswan6-smoke:selftests/strongswan/smoke6.sh:900"
-	"vm:macsec:selftests/macsec/test.sh:900"
+	"vm:macsec:selftests/macsec/test.sh:1500"
 	"vm:tls:selftests/tls/test.sh:900"
 	"host?:pkg:selftests/pkg/run.sh:2400"
 	"host:lint:selftests/lint.sh:600"

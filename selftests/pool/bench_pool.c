@@ -264,9 +264,10 @@ static double bench_resv_cycle(const char *stream, uint32_t k, unsigned int n)
 	/* Not into @rec: the reply would overwrite the ID it is sent with. */
 	qkd_make_key(&rec, 1, k, 0, 16);
 	for (i = 0; i < n; i++) {
-		ret = qnl_reserve(&q, stream, rec.id, 3600000, &got);
+		ret = qkd_genl_key_reserve(g, stream, rec.id, 3600000, &got,
+					   NULL);
 		if (!ret)
-			ret = qnl_finish(&q, stream, rec.id, false);
+			ret = qkd_genl_key_release(g, stream, rec.id);
 		if (ret)
 			die("reserve/release", ret);
 	}
@@ -299,7 +300,7 @@ static void bench_expiry(void)
 		struct qkd_key_record got;
 
 		qkd_make_key(&rec, 1, i, 0, 16);
-		if (qnl_reserve(&q, name, rec.id, 3600000, &got))
+		if (qkd_genl_key_reserve(g, name, rec.id, 3600000, &got, NULL))
 			die("reserve", -EIO);
 	}
 	busy = bench_resv_cycle(name, BIG - 1, 2000);
@@ -346,9 +347,9 @@ static double bench_add_take(unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		qkd_make_key(&rec, 3, i, QKD_OWNER_LOCAL, 32);
-		ret = qnl_key_add(&q, name, &rec, 1);
+		ret = qnl_key_add(g, name, &rec, 1);
 		if (!ret)
-			ret = qnl_take(&q, name, NULL, &rec);
+			ret = qkd_genl_key_take(g, name, NULL, &rec);
 		if (ret)
 			die("add/take", ret);
 	}
@@ -366,7 +367,7 @@ static void bench_streams(void)
 	one = bench_add_take(5000);
 	for (i = 0; i < STREAMS; i++) {
 		snprintf(other, sizeof(other), "bench-%u", i);
-		if (qnl_stream_new(&q, other, 0, 0, 0)) {
+		if (qnl_stream_new(g, other, 0, 0, 0)) {
 			printf("\n(only %u streams could be created)\n", i);
 			break;
 		}
@@ -377,7 +378,7 @@ static void bench_streams(void)
 	printf("  %5u streams                      %10.0f ns\n", i + 1, many);
 	while (i--) {
 		snprintf(other, sizeof(other), "bench-%u", i);
-		qnl_stream_del(&q, other);
+		qkd_genl_stream_del(g, other);
 	}
 }
 
@@ -399,8 +400,8 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "scale")) {
 		bench_expiry();
 		bench_streams();
-		qnl_stream_del(&q, name);
-		qnl_close(&q);
+		qkd_genl_stream_del(g, name);
+		qkd_genl_close(g);
 		free(recs);
 		return 0;
 	}

@@ -13,13 +13,9 @@
 #include "admin.h"
 #include "keyid.h"
 #include "log.h"
+#include "rekey.h"
 
 #define REQ_TIMEOUT_MS 1000
-
-static const char *const state_names[] = {
-	[ST_IDLE] = "idle", [ST_PREPARE] = "prepare",
-	[ST_COMMIT] = "commit", [ST_PENDING] = "pending",
-};
 
 int admin_open(const char *path)
 {
@@ -74,9 +70,9 @@ static void status_line(FILE *f, const struct iface *ifc)
 		qkd_keyid_format(ifc->tx_keyid, id);
 	fprintf(f, "%s role %s state %s synced %s an %d key %s pn %llu age_ms %llu "
 		"rekeys %llu failures %llu key_mismatches %llu forged %llu replayed %llu "
-		"latency_us %llu out_of_keys %s blocked %s stream %s",
+		"latency_us %llu retire_timeouts %llu out_of_keys %s blocked %s stream %s",
 		ifc->cfg.name, ifc->leader ? "leader" : "follower",
-		state_names[ifc->st], ifc->peer_synced ? "yes" : "no",
+		rekey_state_name(ifc->st), ifc->peer_synced ? "yes" : "no",
 		ifc->tx_an, id, sa ? (unsigned long long)sa->pn : 0ULL,
 		(unsigned long long)age, (unsigned long long)ifc->rekeys,
 		(unsigned long long)ifc->failures,
@@ -84,6 +80,7 @@ static void status_line(FILE *f, const struct iface *ifc)
 		(unsigned long long)ifc->ctrl.forged,
 		(unsigned long long)ifc->ctrl.replayed,
 		(unsigned long long)ifc->last_latency_us,
+		(unsigned long long)ifc->retire_timeouts,
 		ifc->want_key ? "yes" : "no", ifc->blocked ? "yes" : "no",
 		ifc->cfg.stream);
 	pace_fields(f, &ifc->pace);
@@ -106,7 +103,7 @@ static void handle(FILE *f, char *req, struct iface *ifaces, unsigned int n)
 			continue;
 		hits++;
 		if (rekey) {
-			iface_request_rekey(&ifaces[i]);
+			rekey_request(&ifaces[i]);
 			fprintf(f, "%s rekey requested\n", ifaces[i].cfg.name);
 			log_notice("%s: rekey requested by the operator",
 				   ifaces[i].cfg.name);

@@ -172,7 +172,10 @@ static void encode(const struct ctrl_msg *m, uint8_t *b)
 	put64(b + 32, m->seq);
 	memcpy(b + 40, &m->sci, 8);
 	memcpy(b + 48, m->keyid, 16);
-	memcpy(b + 64, m->kcv, 16);
+	if (m->type == CTRL_SEALED)
+		put64(b + 64, m->last_pn);
+	else
+		memcpy(b + 64, m->kcv, 16);
 }
 
 static void decode(const uint8_t *b, struct ctrl_msg *m)
@@ -187,7 +190,36 @@ static void decode(const uint8_t *b, struct ctrl_msg *m)
 	m->seq = get64(b + 32);
 	memcpy(&m->sci, b + 40, 8);
 	memcpy(m->keyid, b + 48, 16);
-	memcpy(m->kcv, b + 64, 16);
+	if (m->type == CTRL_SEALED)
+		m->last_pn = get64(b + 64);
+	else
+		memcpy(m->kcv, b + 64, 16);
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/*
+ * Fields every receiver would otherwise have to range-check: an
+ * authentic peer never sends these, so they mean a bug or a mismatch of
+ * versions, and are refused before anything acts on them. HELLO's
+ * capabilities are not checked: a later version may offer more.
+ */
+static bool well_formed(const uint8_t *b, const struct ctrl_msg *m)
+{
+	if (!zero(b + 9, 3))
+		return false;
+	switch (m->type) {
+	case CTRL_SEALED:
+		return m->an < CTRL_AN_COUNT && !m->status && zero(b + 72, 8);
+	default:
+		return true;
+	}
 }
 
 int ctrl_send(struct ctrl *c, struct ctrl_msg *m)
@@ -251,6 +283,11 @@ int ctrl_recv(struct ctrl *c, struct ctrl_msg *m, enum ctrl_verdict *verdict)
 		c->forged++;
 		return 0;
 	}
+	if (!well_formed(b, m)) {
+		*verdict = CTRL_MALFORMED;
+		c->forged++;
+		return 0;
+	}
 	*verdict = judge(c, m);
 	if (*verdict == CTRL_REPLAYED)
 		c->replayed++;
@@ -263,7 +300,7 @@ const char *ctrl_type_name(uint8_t type)
 		[CTRL_HELLO] = "HELLO", [CTRL_PREPARE] = "PREPARE",
 		[CTRL_READY] = "READY", [CTRL_NAK] = "NAK",
 		[CTRL_COMMIT] = "COMMIT", [CTRL_DONE] = "DONE",
-		[CTRL_REKEY] = "REKEY",
+		[CTRL_REKEY] = "REKEY", [CTRL_SEALED] = "SEALED",
 	};
 
 	return type < __CTRL_TYPE_MAX && names[type] ? names[type] : "?";

@@ -12,13 +12,19 @@
  *     within a session; it is a microsecond clock reading, so that a new
  *     session's numbers are above an old one's and a replayed HELLO of an
  *     old session is refused too;
- *   - HELLO announces a (new) session; it changes no SA.
+ *   - HELLO announces a (new) session; it changes no SA. Its status byte
+ *     carries capabilities (CTRL_F_SEALS); daemons before SEALED send 0
+ *     there, and count a SEALED as forged.
  *
  * Wire layout (network byte order), 112 bytes:
  *   0 magic "QKMS" | 4 version 1 | 5 type | 6 status | 7 an | 8 cur_an |
  *   9..11 zero | 12 generation u32 | 16 sender nonce | 24 receiver nonce |
  *   32 seq | 40 sender SCI (8 bytes, wire order) | 48 key ID (16) |
  *   64 key check value (16) | 80 HMAC-SHA256 of bytes 0..79 (32)
+ *
+ * SEALED carries no check value: bytes 64..71 hold the last PN (u64) the
+ * sender's TX SA on an ever used (0: none), 72..79 are zero; the key ID is
+ * the sealed SA's, status is 0. Anything else is refused as malformed.
  */
 #ifndef MACSECD_CTRL_H
 #define MACSECD_CTRL_H
@@ -33,6 +39,7 @@
 #define CTRL_KEY_MIN	32
 #define CTRL_KEY_MAX	64
 #define CTRL_AN_NONE	0xff
+#define CTRL_AN_COUNT	4	/* MACsec's ANs */
 
 enum ctrl_type {
 	CTRL_HELLO = 1,
@@ -45,6 +52,8 @@ enum ctrl_type {
 	CTRL_COMMIT,		/* leader: I transmit on the new AN */
 	CTRL_DONE,		/* follower: so do I */
 	CTRL_REKEY,		/* follower: please rekey (PN threshold, operator) */
+	CTRL_SEALED,		/* either: my old TX SA on an is gone, its last
+				 * PN was last_pn (sa.c) */
 	__CTRL_TYPE_MAX
 };
 
@@ -61,6 +70,8 @@ enum ctrl_status {
 
 /* PREPARE's status byte: flags. */
 #define CTRL_F_PEER_KEY	0x01	/* no key ID: the follower supplies one */
+/* HELLO's status byte: capabilities. */
+#define CTRL_F_SEALS	0x01	/* I send SEALED for each TX SA I retire */
 
 struct ctrl_msg {
 	uint8_t type;
@@ -74,12 +85,14 @@ struct ctrl_msg {
 	uint64_t sci;
 	uint8_t keyid[16];
 	uint8_t kcv[KDF_KCV_LEN];
+	uint64_t last_pn;	/* SEALED only, on the wire in place of kcv */
 };
 
 enum ctrl_verdict {
 	CTRL_ACCEPT,		/* authentic, fresh, for this session */
 	CTRL_NEW_SESSION,	/* authentic HELLO announcing a new session */
 	CTRL_FORGED,		/* bad length, magic or MAC */
+	CTRL_MALFORMED,		/* authentic, but fields out of range */
 	CTRL_REPLAYED,		/* old sequence number or old session */
 	CTRL_STALE_PEER,	/* authentic but from a session we do not know */
 };
@@ -94,7 +107,7 @@ struct ctrl {
 	uint64_t peer_nonce;	/* 0: none known */
 	uint64_t tx_seq;
 	uint64_t rx_seq;	/* highest accepted, any session of the peer */
-	uint64_t forged;
+	uint64_t forged;	/* also counts the malformed */
 	uint64_t replayed;
 };
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * One keyed MACsec interface: bring-up (create or adopt the device),
- * adoption of the SAs a previous run left in the kernel, and the periodic
- * work (triggers, retransmissions, retirement, exhaustion policy).
+ * adoption of the SAs a previous run left in the kernel, and the kernel's
+ * state as last read. The lowest layer of the daemon's own: it calls only
+ * the kernel, the pool and the control channel.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,12 +15,6 @@
 #include "keyid.h"
 #include "log.h"
 #include "secmem.h"
-
-#define HELLO_MS	1000
-#define IDLE_REFRESH_MS	250
-/* Non-XPN: stop short of the kernel's own wrap, which gives no warning. */
-#define PN_HARD_LIMIT	0xffff0000ULL
-#define XPN_HARD_LIMIT	0xffffffffffff0000ULL
 
 uint64_t now_ms(void)
 {
@@ -121,9 +116,10 @@ static void adopt_cipher(struct iface *ifc)
 
 /*
  * Restart safety: keep the encoding SA and every RX SA, so the link keeps
- * running; drop TX SAs that are not encoding (a half-done generation
- * never transmitted with them). The leader then starts a fresh generation
- * at once, which supersedes anything half done.
+ * running; drop inactive TX SAs that are not encoding (a half-done
+ * generation never transmitted with them), and seal an active one (the
+ * one replaced last, which the peer waits for). The leader then starts a
+ * fresh generation at once, which supersedes anything half done.
  */
 static void adopt(struct iface *ifc)
 {
@@ -132,6 +128,7 @@ static void adopt(struct iface *ifc)
 	unsigned int an;
 
 	ifc->tx_an = -1;
+	ifc->tx_old_an = -1;
 	ifc->peer_tx_an = -1;
 	if (d->tx[d->encoding_sa].present && d->tx[d->encoding_sa].active) {
 		ifc->tx_an = d->encoding_sa;
@@ -142,9 +139,17 @@ static void adopt(struct iface *ifc)
 			   qkd_keyid_format(ifc->tx_keyid, id),
 			   (unsigned long long)d->tx[ifc->tx_an].pn);
 	}
-	for (an = 0; an < MSEC_NUM_AN; an++)
-		if (d->tx[an].present && (int)an != ifc->tx_an)
-			msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		if (!d->tx[an].present || (int)an == ifc->tx_an)
+			continue;
+		/* Replaced, not sealed yet: the peer waits for its seal. */
+		if (d->tx[an].active && ifc->tx_old_an < 0) {
+			ifc->tx_old_an = an;
+			ifc->tx_old_retire_ms = now_ms();
+			continue;
+		}
+		msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
+	}
 	if (d->n_rxsc == 1) {
 		ifc->peer_sci = d->rxsc[0].sci;
 		ifc->bad_frames = d->rxsc[0].not_valid + d->rxsc[0].invalid;
@@ -188,15 +193,12 @@ int iface_open(struct iface *ifc, const struct iface_cfg *cfg, struct kernel *k)
 	log_notice("%s: keyed from stream %s as %s, control %s -> %s",
 		   cfg->name, cfg->stream, ifc->leader ? "leader" : "follower",
 		   cfg->local, cfg->peer);
-	rekey_hello(ifc);
 	return 0;
 }
 
 void iface_close(struct iface *ifc)
 {
 	/* The SAs stay: the link keeps running across a restart. */
-	if (ifc->st == ST_PREPARE)
-		rekey_abort(ifc, false, "shutting down");
 	ctrl_close(&ifc->ctrl);
 	qkd_pool_close(ifc->pool);	/* releases what is still reserved */
 	if (ifc->p_key) {
@@ -205,165 +207,4 @@ void iface_close(struct iface *ifc)
 	}
 	ifc->p_key = NULL;
 	ifc->pool = NULL;
-}
-
-bool iface_idle(const struct iface *ifc)
-{
-	unsigned int an;
-
-	if (ifc->st != ST_IDLE || ifc->rekey_now || !ifc->peer_synced)
-		return false;
-	for (an = 0; an < MSEC_NUM_AN; an++)
-		if (ifc->rx_retire_ms[an])
-			return false;
-	return true;
-}
-
-void iface_request_rekey(struct iface *ifc)
-{
-	ifc->rekey_now = true;
-}
-
-/* Frames on the new RX SA prove the peer transmits there. */
-static void watch_pending(struct iface *ifc, uint64_t now)
-{
-	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
-
-	if (!sc || !sc->sa[ifc->p_an].present || !sc->sa[ifc->p_an].pkts)
-		return;
-	if (ifc->st == ST_PENDING)
-		rekey_follower_switch(ifc, now);
-	else if (ifc->st == ST_COMMIT)
-		rekey_leader_done(ifc, now);
-}
-
-/* now may be a loop iteration older than tx_since_ms. */
-static uint64_t sa_age(const struct iface *ifc, uint64_t now)
-{
-	return now > ifc->tx_since_ms ? now - ifc->tx_since_ms : 0;
-}
-
-/*
- * Due on demand (no SA yet, operator, PN threshold, three quarters of the
- * SA's maximum lifetime: MKA's margin) or by the clock, which follows the
- * adaptive interval and leaves the key reserve alone (pace.h). The leader
- * keeps the time; the follower asks only once the leader is late.
- * next_rekey_ms only holds back retries after a failed handshake.
- */
-static bool rekey_due(struct iface *ifc, uint64_t now)
-{
-	uint64_t age, interval, life = ifc->cfg.max_sa_lifetime_ms;
-	const struct msec_sa *sa;
-
-	if (ifc->leader && now < ifc->next_rekey_ms)
-		return false;
-	ifc->demand = true;
-	if (ifc->tx_an < 0)
-		return ifc->leader;
-	sa = &ifc->dev.tx[ifc->tx_an];
-	age = sa_age(ifc, now);
-	if (ifc->rekey_now || (sa->present && sa->pn >= ifc->cfg.pn_threshold) ||
-	    (life && age >= life / 4 * 3))
-		return true;
-	ifc->demand = false;
-	interval = ifc->pace.interval_ms;
-	if (interval == PACE_NO_KEYS || !pace_has_surplus(&ifc->pace))
-		return false;
-	if (!ifc->leader)
-		interval += ifc->cfg.handshake_timeout_ms;
-	return age >= interval;
-}
-
-/* PN exhaustion or maximum SA lifetime with no new key: the policy. */
-static void apply_policy(struct iface *ifc, uint64_t now)
-{
-	const struct msec_sa *sa;
-	uint64_t age, limit;
-	bool end;
-
-	if (ifc->tx_an < 0 || ifc->blocked)
-		return;
-	sa = &ifc->dev.tx[ifc->tx_an];
-	age = sa_age(ifc, now);
-	limit = ifc->cfg.xpn ? XPN_HARD_LIMIT : PN_HARD_LIMIT;
-	end = (sa->present && sa->pn >= limit) ||
-	      (ifc->cfg.max_sa_lifetime_ms && age >= ifc->cfg.max_sa_lifetime_ms);
-	if (!end)
-		return;
-	if (ifc->cfg.policy == POLICY_KEEP) {
-		if (!ifc->warned_lifetime)
-			log_err("%s: SA on AN %d has reached its end (PN %llu, age %llu ms) and no new key: policy keep, STILL TRANSMITTING",
-				ifc->cfg.name, ifc->tx_an,
-				(unsigned long long)sa->pn,
-				(unsigned long long)age);
-		ifc->warned_lifetime = true;
-		return;
-	}
-	if (msec_txsa_set_active(&ifc->k->msec, ifc->ifindex, ifc->tx_an, false))
-		return;
-	ifc->blocked = true;
-	log_err("%s: SA on AN %d has reached its end (PN %llu, age %llu ms) and no new key: policy block, TRANSMISSION STOPPED",
-		ifc->cfg.name, ifc->tx_an, (unsigned long long)sa->pn,
-		(unsigned long long)age);
-}
-
-/*
- * Frames that fail validation mean the two ends disagree on a key (or an
- * attack): say so, and rekey, which installs a checked key on a fresh AN.
- */
-static void watch_validation(struct iface *ifc)
-{
-	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
-	uint64_t bad;
-
-	if (!sc)
-		return;
-	bad = sc->not_valid + sc->invalid;
-	if (bad > ifc->bad_frames) {
-		log_err("%s: %llu frames from the peer FAILED VALIDATION (wrong key at one end?): rekeying",
-			ifc->cfg.name,
-			(unsigned long long)(bad - ifc->bad_frames));
-		ifc->rekey_now = true;
-	}
-	ifc->bad_frames = bad;
-}
-
-/*
- * The kernel's state comes from a dump of every MACsec device in the netns,
- * the daemon's main cost when idle: read it every tick only while a
- * handshake waits for frames on the new SA or a rekey is asked for, else
- * every IDLE_REFRESH_MS, soon enough for validation failures, the PN
- * threshold (a quarter of the PN space before the end) and the lifetime.
- */
-static int observe(struct iface *ifc, uint64_t now)
-{
-	int ret;
-
-	if (ifc->st == ST_IDLE && !ifc->rekey_now && now < ifc->next_refresh_ms)
-		return 0;
-	ret = iface_refresh(ifc);
-	if (ret)
-		return ret;
-	ifc->next_refresh_ms = now + IDLE_REFRESH_MS;
-	if (ifc->st == ST_PENDING || ifc->st == ST_COMMIT)
-		watch_pending(ifc, now);
-	watch_validation(ifc);
-	if (pace_update(&ifc->pace, ifc->pool, ifc->cfg.rekey_interval_ms, now))
-		log_debug("%s: cannot read the stream's counters", ifc->cfg.name);
-	return 0;
-}
-
-void iface_tick(struct iface *ifc, uint64_t now)
-{
-	if (observe(ifc, now))
-		return;
-	rekey_timers(ifc, now);
-	sa_retire(ifc, now);
-	if (!ifc->peer_synced && now >= ifc->next_hello_ms) {
-		rekey_hello(ifc);
-		ifc->next_hello_ms = now + HELLO_MS;
-	}
-	if (ifc->st == ST_IDLE && !ifc->draining && rekey_due(ifc, now))
-		rekey_start(ifc, now);
-	apply_policy(ifc, now);
 }

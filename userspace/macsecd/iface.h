@@ -2,7 +2,7 @@
 /*
  * One MACsec interface that qkd-macsecd keys: its configuration, its
  * kernel device, pool stream and control channel, and the state of the
- * rekey handshake (see rekey.c for the protocol).
+ * rekey handshake (rekey.c) and of its SAs (sa.c), which own those fields.
  */
 #ifndef MACSECD_IFACE_H
 #define MACSECD_IFACE_H
@@ -16,12 +16,37 @@
 #include "msec.h"
 #include "pace.h"
 #include "pool.h"
+#include "rekey.h"
 
-enum rekey_state {
-	ST_IDLE,
-	ST_PREPARE,	/* leader: PREPARE sent, waiting for READY */
-	ST_COMMIT,	/* leader: switched, COMMIT sent, waiting for DONE */
-	ST_PENDING,	/* follower: SAs installed, READY sent */
+/*
+ * An old RX SA the peer has left, watched until it has drained (sa.c):
+ * its counters at their last change, and the peer's current SA's then;
+ * the peer's seal, once it came.
+ */
+struct rx_retiring {
+	bool pending;
+	uint8_t cur_an;			/* the SA the peer moved to */
+	uint32_t pkts;			/* InPktsOK at the last change */
+	uint64_t pn;
+	uint32_t cur_pkts;		/* cur_an's InPktsOK at that time */
+	uint64_t moved_ms;		/* that time */
+	uint64_t marked_ms;		/* when the watch began */
+	bool sealed;			/* the peer's SEALED came */
+	uint64_t last_pn;		/* its last PN on this SA */
+	uint64_t delayed;		/* the SC's InPktsDelayed at the mark */
+};
+
+/*
+ * A TX SA we retired: its SEALED, repeated until the peer must be done,
+ * and kept (valid) for a peer that restarts until the AN is reused.
+ */
+struct tx_seal {
+	bool valid;
+	bool pending;
+	uint8_t keyid[16];
+	uint64_t last_pn;
+	uint64_t next_ms;		/* next (re)transmission */
+	uint64_t until_ms;
 };
 
 /* The netlink sockets every interface shares. */
@@ -46,10 +71,8 @@ struct iface {
 	uint8_t tx_keyid[16];
 	uint64_t tx_since_ms;
 	int peer_tx_an;			/* -1 unknown */
-	/* Leader: an AN is reused only once frames of its last SA are gone. */
-	uint64_t an_free_ms[MSEC_NUM_AN];
-	int p_old_an;
 	bool peer_synced;		/* the peer answered in this session */
+	bool peer_seals;		/* its HELLO offered SEALED */
 	uint32_t gen;			/* leader: last generation started */
 	uint32_t done_gen;		/* last generation both ends switched to */
 
@@ -70,7 +93,11 @@ struct iface {
 	bool rekey_now;			/* operator, PN threshold or resync */
 	bool demand;			/* due for a reason other than the clock */
 	bool want_key;			/* out of keys: wait for the pool */
-	uint64_t rx_retire_ms[MSEC_NUM_AN];	/* 0: keep */
+	struct rx_retiring retiring[MSEC_NUM_AN];
+	int tx_old_an;			/* replaced TX SA, -1 none */
+	uint64_t tx_old_retire_ms;
+	struct tx_seal seals[MSEC_NUM_AN];
+	uint64_t rx_delayed0[MSEC_NUM_AN];	/* SC's InPktsDelayed at RX SA install */
 	uint64_t last_req_ms;		/* follower: last REKEY request */
 	uint64_t next_hello_ms;
 	bool blocked;
@@ -81,36 +108,16 @@ struct iface {
 	uint64_t failures;
 	uint64_t last_latency_us;
 	uint64_t key_mismatches;
+	uint64_t retire_timeouts;	/* RX SAs deleted without proof */
 	uint64_t bad_frames;		/* NotValid + Invalid, last seen */
 };
 
 uint64_t now_ms(void);
 uint64_t now_us_mono(void);
 
-/* iface.c: bring up, adopt the kernel's SAs, periodic work. */
+/* iface.c: bring up, adopt the kernel's SAs, read the kernel's state. */
 int iface_open(struct iface *ifc, const struct iface_cfg *cfg, struct kernel *k);
 void iface_close(struct iface *ifc);
 int iface_refresh(struct iface *ifc);
-void iface_tick(struct iface *ifc, uint64_t now);
-void iface_request_rekey(struct iface *ifc);
-/* No handshake, request or retirement pending: ticks may be sparse. */
-bool iface_idle(const struct iface *ifc);
-
-/* sa.c: the SAs of one generation and their retirement. */
-int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key);
-void sa_remove_an(struct iface *ifc, uint8_t an);
-int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16]);
-void sa_schedule_retire(struct iface *ifc, uint64_t now);
-void sa_retire(struct iface *ifc, uint64_t now);
-int sa_ensure_rxsc(struct iface *ifc, uint64_t sci);
-
-/* rekey.c: the handshake. */
-void rekey_start(struct iface *ifc, uint64_t now);
-void rekey_input(struct iface *ifc, uint64_t now);
-void rekey_timers(struct iface *ifc, uint64_t now);
-void rekey_abort(struct iface *ifc, bool discard, const char *why);
-void rekey_hello(struct iface *ifc);
-void rekey_leader_done(struct iface *ifc, uint64_t now);
-void rekey_follower_switch(struct iface *ifc, uint64_t now);
 
 #endif /* MACSECD_IFACE_H */

@@ -106,7 +106,7 @@ static void on_signal(struct daemon *d)
 		if (si.ssi_signo == SIGUSR1) {
 			log_notice("SIGUSR1: rekeying every interface");
 			for (i = 0; i < d->n; i++)
-				iface_request_rekey(&d->ifaces[i]);
+				rekey_request(&d->ifaces[i]);
 		} else if (si.ssi_signo == SIGHUP) {
 			log_notice("SIGHUP: configuration reload is not supported; restart the daemon (the SAs survive)");
 		} else {
@@ -130,6 +130,7 @@ static int start(struct daemon *d)
 		d->n = i + 1;
 		if (ret)
 			return ret;
+		rekey_open(&d->ifaces[i]);
 	}
 	d->admin = admin_open(d->cfg.admin_socket);
 	if (d->admin < 0) {
@@ -145,8 +146,10 @@ static void stop(struct daemon *d)
 	unsigned int i;
 
 	admin_close(d->admin, d->cfg.admin_socket);
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
+		rekey_close(&d->ifaces[i]);
 		iface_close(&d->ifaces[i]);
+	}
 	msec_close(&d->k.msec);
 	nlsock_close(&d->k.rtnl);
 }
@@ -169,7 +172,7 @@ static bool draining(struct daemon *d, uint64_t now)
 			d->ifaces[i].draining = true;
 	}
 	for (i = 0; i < d->n; i++)
-		busy |= d->ifaces[i].st == ST_COMMIT;
+		busy |= rekey_committing(&d->ifaces[i]);
 	return busy && now < d->drain_until_ms;
 }
 
@@ -185,7 +188,7 @@ static uint64_t tick_ms(const struct daemon *d)
 	unsigned int i;
 
 	for (i = 0; i < d->n; i++) {
-		if (!iface_idle(&d->ifaces[i]))
+		if (!rekey_idle(&d->ifaces[i]))
 			return TICK_MS;
 		if (d->ifaces[i].cfg.rekey_interval_ms / 4 < t)
 			t = d->ifaces[i].cfg.rekey_interval_ms / 4;
@@ -216,7 +219,7 @@ static void run(struct daemon *d)
 			admin_serve(d->admin, d->ifaces, d->n);
 		if (now >= next_tick) {
 			for (i = 0; i < d->n; i++)
-				iface_tick(&d->ifaces[i], now);
+				rekey_tick(&d->ifaces[i], now);
 			next_tick = now + tick_ms(d);
 		} else if (next_tick > now + TICK_MS && tick_ms(d) == TICK_MS) {
 			next_tick = now + TICK_MS;	/* input made us busy */

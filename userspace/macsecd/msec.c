@@ -128,6 +128,7 @@ static void parse_rxsc_stats(const struct nlattr *nest, struct msec_rxsc *sc)
 		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_OK: sc->in_ok = v; break;
 		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_INVALID: sc->invalid = v; break;
 		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_LATE: sc->late = v; break;
+		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_DELAYED: sc->delayed = v; break;
 		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_NOT_VALID: sc->not_valid = v; break;
 		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_NOT_USING_SA: sc->not_using_sa = v; break;
 		case MACSEC_RXSC_STATS_ATTR_IN_PKTS_UNUSED_SA: sc->unused_sa = v; break;

@@ -35,7 +35,7 @@ struct msec_rxsc {
 	uint64_t sci;			/* wire order, as the kernel keeps it */
 	bool active;
 	struct msec_sa sa[MSEC_NUM_AN];
-	uint64_t in_ok, invalid, late, not_valid, not_using_sa, unused_sa;
+	uint64_t in_ok, invalid, late, delayed, not_valid, not_using_sa, unused_sa;
 };
 
 struct msec_dev {

@@ -1,27 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What rekey.c, leader.c and follower.c share: the handshake's steps. */
+/*
+ * The rekey protocol of one interface (rekey.c): a state machine driven by
+ * control messages, timers and what the kernel shows. It sits on top: it
+ * calls the SA installer (sa.c), the interface (iface.c), the pool and the
+ * control channel, and nothing below calls it.
+ */
 #ifndef MACSECD_REKEY_H
 #define MACSECD_REKEY_H
 
-#include "iface.h"
+#include <stdbool.h>
+#include <stdint.h>
 
-#define RETRY_MS	1000	/* after a failed handshake */
-#define RESEND_MAX_MS	1000
+struct iface;
 
-void rekey_send(struct iface *ifc, struct ctrl_msg *m);
-/* A reply (NAK, DONE) echoing req's generation, AN and key ID. */
-void rekey_reply(struct iface *ifc, uint8_t type, uint8_t status,
-		 const struct ctrl_msg *req);
-/* End the reservation: commit (discard) or release; wipe the material. */
-void rekey_drop_key(struct iface *ifc, bool discard);
+enum rekey_state {
+	ST_IDLE,
+	ST_PREPARE,	/* leader: SAs installed, PREPARE sent, waiting for READY */
+	ST_COMMIT,	/* leader: switched, COMMIT sent, waiting for DONE */
+	ST_PENDING,	/* follower: SAs installed, READY sent */
+	__ST_MAX
+};
 
-void leader_ready(struct iface *ifc, const struct ctrl_msg *m, uint64_t now);
-void leader_nak(struct iface *ifc, const struct ctrl_msg *m, uint64_t now);
-
-void follower_prepare(struct iface *ifc, const struct ctrl_msg *m,
-		      uint64_t now);
-void follower_nak(struct iface *ifc, const struct ctrl_msg *m);
-void follower_commit(struct iface *ifc, const struct ctrl_msg *m,
-		     uint64_t now);
+/* After bring-up: greet the peer, rekey (adopted SAs are replaced). */
+void rekey_open(struct iface *ifc);
+/* Abandon a handshake whose key nobody transmits with yet. */
+void rekey_close(struct iface *ifc);
+/* Control messages waiting on the interface's socket. */
+void rekey_input(struct iface *ifc, uint64_t now);
+/* Timers, kernel observation, triggers, retirement, exhaustion policy. */
+void rekey_tick(struct iface *ifc, uint64_t now);
+/* Operator or signal: rekey as soon as possible. */
+void rekey_request(struct iface *ifc);
+/* No handshake, request or retirement pending: ticks may be sparse. */
+bool rekey_idle(const struct iface *ifc);
+/* A leader has switched and waits for DONE: stopping should wait too. */
+bool rekey_committing(const struct iface *ifc);
+const char *rekey_state_name(enum rekey_state st);
 
 #endif /* MACSECD_REKEY_H */

@@ -6,16 +6,20 @@
  * the two directions never share a nonce.
  */
 #include <errno.h>
+#include <linux/membarrier.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include "iface.h"
 #include "kdf.h"
 #include "keyid.h"
 #include "log.h"
+#include "sa.h"
 #include "secmem.h"
 
 #define SSCI_LEADER	1
 #define SSCI_FOLLOWER	2
+#define SAFETY_MIN_MS	5000
 
 int sa_ensure_rxsc(struct iface *ifc, uint64_t sci)
 {
@@ -32,7 +36,6 @@ int sa_ensure_rxsc(struct iface *ifc, uint64_t sci)
 	return iface_refresh(ifc);
 }
 
-/* Remove whatever an older, abandoned generation left on an. */
 void sa_remove_an(struct iface *ifc, uint8_t an)
 {
 	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
@@ -42,7 +45,11 @@ void sa_remove_an(struct iface *ifc, uint8_t an)
 	if (sc && sc->sa[an].present)
 		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
 	ifc->dev.tx[an].present = false;
-	ifc->rx_retire_ms[an] = 0;
+	ifc->retiring[an].pending = false;
+	ifc->seals[an].valid = false;
+	ifc->seals[an].pending = false;
+	if (ifc->tx_old_an == an)
+		ifc->tx_old_an = -1;
 	if (sc)
 		sc->sa[an].present = false;
 }
@@ -95,6 +102,11 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 	if (!ret)
 		ret = sa_ensure_rxsc(ifc, ifc->peer_sci);
 	if (!ret) {
+		const struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev,
+							   ifc->peer_sci);
+
+		/* Its Delayed frames count from here (proven()). */
+		ifc->rx_delayed0[an] = sc ? sc->delayed : 0;
 		sa_remove_an(ifc, an);
 		ret = add_pair(ifc, an, key->id, sak, salt);
 	}
@@ -103,7 +115,14 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 	return ret;
 }
 
-/* Activate the new TX SA, select it, then drop the old one. */
+static int seal_old(struct iface *ifc, uint64_t now);
+
+/*
+ * Activate the new TX SA and select it. The old one goes a grace period
+ * later (sa_seal_tx): a frame on another CPU may have read the old encoding
+ * AN just before the switch and be about to take that SA; deactivated or
+ * deleted under it, the frame would be dropped (tx_dropped).
+ */
 int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16])
 {
 	int old = ifc->tx_an, ret;
@@ -128,42 +147,305 @@ int sa_switch_tx(struct iface *ifc, uint8_t an, const uint8_t keyid[16])
 		log_notice("%s: transmitting again on a fresh SA", ifc->cfg.name);
 	ifc->blocked = false;
 	ifc->warned_lifetime = false;
-	if (old >= 0 && old != an)
-		msec_txsa_del(&ifc->k->msec, ifc->ifindex, old);
+	if (old >= 0 && old != an) {
+		/* Rekeyed within a grace: the one before goes now, sealed. */
+		if (ifc->tx_old_an >= 0 && ifc->tx_old_an != old &&
+		    seal_old(ifc, now_ms()))
+			msec_txsa_del(&ifc->k->msec, ifc->ifindex, ifc->tx_old_an);
+		ifc->tx_old_an = old;
+		ifc->tx_old_retire_ms = now_ms() + ifc->cfg.grace_ms;
+	}
 	log_info("%s: transmitting on AN %u, key %s", ifc->cfg.name, an,
 		 qkd_keyid_format(keyid, id));
 	return 0;
 }
 
-/*
- * Old RX SAs are deleted a grace period after the peer is known to
- * transmit on the current AN, so that frames still in flight on an old AN
- * are received. Each AN has its own deadline: with rekeys faster than the
- * grace period, one deadline per link would never expire.
- */
-void sa_schedule_retire(struct iface *ifc, uint64_t now)
+int sa_block_tx(struct iface *ifc)
 {
-	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
-	unsigned int an;
-
-	for (an = 0; an < MSEC_NUM_AN; an++)
-		if (sc && sc->sa[an].present && (int)an != ifc->tx_an &&
-		    !ifc->rx_retire_ms[an])
-			ifc->rx_retire_ms[an] = now + ifc->cfg.grace_ms;
+	return msec_txsa_set_active(&ifc->k->msec, ifc->ifindex, ifc->tx_an,
+				    false);
 }
 
-void sa_retire(struct iface *ifc, uint64_t now)
+/*
+ * Sealing. The old TX SA is kept a grace period after the switch, then
+ * sealed: deleted, and its last PN told to the peer (SEALED), which
+ * retires its RX SA on that proof (below). Its last PN is final only once
+ * no frame can still take one, and the grace alone does not bound that.
+ * In drivers/net/macsec.c (Linux 6.1), macsec_encrypt() takes a reference
+ * on tx_sc->sa[encoding_sa] and then a PN from it (tx_sa_update_pn), in
+ * one ndo_start_xmit call, which the core makes with bottom halves off:
+ * an RCU read-side section. Neither deactivating nor deleting the SA stops
+ * a frame that holds that reference (macsec_encrypt() does not look at
+ * "active"), but an RCU grace period after the switch does: every such
+ * section has ended by then. MEMBARRIER_CMD_GLOBAL is synchronize_rcu()
+ * (kernel/sched/membarrier.c), which since 4.20 also waits for sections
+ * with bottom halves off. Where it fails (nohz_full) the grace period is
+ * all there is, and the log says so once.
+ */
+static void wait_for_senders(struct iface *ifc)
+{
+	static bool warned;
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0) == 0 || warned)
+		return;
+	warned = true;
+	log_warn("%s: membarrier: %s: old TX SAs are sealed on the grace period alone",
+		 ifc->cfg.name, strerror(errno));
+}
+
+/* The safety timeout of a retirement that proof does not end. */
+static uint64_t safety_ms(const struct iface *ifc)
+{
+	uint64_t t = 10 * (uint64_t)ifc->cfg.grace_ms;
+
+	return t > SAFETY_MIN_MS ? t : SAFETY_MIN_MS;
+}
+
+static void seal(struct iface *ifc, int an, uint64_t now)
+{
+	const struct msec_sa *sa = &ifc->dev.tx[an];
+	struct tx_seal *s = &ifc->seals[an];
+
+	*s = (struct tx_seal){
+		.valid = true, .pending = true,
+		.last_pn = sa->pn ? sa->pn - 1 : 0,
+		.next_ms = now, .until_ms = now + safety_ms(ifc),
+	};
+	memcpy(s->keyid, sa->keyid, 16);
+	log_debug("%s: sealed TX SA %d at PN %llu", ifc->cfg.name, an,
+		  (unsigned long long)s->last_pn);
+}
+
+static int seal_old(struct iface *ifc, uint64_t now)
+{
+	int an = ifc->tx_old_an, ret;
+
+	if (an == ifc->tx_an) {
+		ifc->tx_old_an = -1;
+		return 0;
+	}
+	wait_for_senders(ifc);
+	ret = iface_refresh(ifc);
+	if (ret)
+		return ret;	/* the PN is unknown: try again */
+	if (ifc->dev.tx[an].present) {
+		seal(ifc, an, now);
+		msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
+		ifc->dev.tx[an].present = false;
+	}
+	ifc->tx_old_an = -1;
+	return 0;
+}
+
+void sa_seal_tx(struct iface *ifc, uint64_t now)
+{
+	if (ifc->tx_old_an >= 0 && now >= ifc->tx_old_retire_ms)
+		seal_old(ifc, now);
+}
+
+void sa_reseal(struct iface *ifc, uint64_t now)
 {
 	unsigned int an;
 
 	for (an = 0; an < MSEC_NUM_AN; an++) {
-		if (!ifc->rx_retire_ms[an] || now < ifc->rx_retire_ms[an])
+		struct tx_seal *s = &ifc->seals[an];
+
+		if (!s->valid)
 			continue;
-		ifc->rx_retire_ms[an] = 0;
-		if ((int)an == ifc->tx_an ||
-		    (ifc->st != ST_IDLE && an == ifc->p_an))
-			continue;
-		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
-		log_debug("%s: retired RX SA %u", ifc->cfg.name, an);
+		s->pending = true;
+		s->next_ms = now;
+		s->until_ms = now + safety_ms(ifc);
 	}
+}
+
+const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
+{
+	struct tx_seal *s = &ifc->seals[an];
+
+	if (!s->pending || now < s->next_ms)
+		return NULL;
+	if (now >= s->until_ms) {
+		s->pending = false;	/* the peer has timed out by now */
+		return NULL;
+	}
+	s->next_ms = now + ifc->cfg.retransmit_ms;
+	return s;
+}
+
+/*
+ * Retirement. An old RX SA may still receive: frames the peer encrypted
+ * before it switched wait in its qdisc, on the wire, or in a backlog queue
+ * that only a softirq or ksoftirqd drains. On a loaded machine that wait
+ * is unbounded: deleting the SA a fixed grace period after the switch
+ * lost such frames (InPktsNotUsingSA at the receiver), so an old SA goes
+ * on proof from its packet numbers. The peer's SEALED says the last PN
+ * its TX SA used. In macsec_post_decrypt() (drivers/net/macsec.c, Linux
+ * 6.1) an RX SA's next PN, which the dump reports, becomes pn + 1 for
+ * every frame that passes validation whose pn is not below it (XPN
+ * carries into the upper half); frames that fail, or come too late for
+ * the replay window, leave it. So next PN > last PN says the peer's last
+ * frame has been accepted; InPktsOK of the SA (frames at or above the
+ * replay window's low edge) >= last PN says every one was, PNs being
+ * 1, 2, ... on a fresh SA; frames reordered behind a higher PN count as
+ * InPktsDelayed of the SC instead (proven() below).
+ *
+ * If the last frame itself was lost nothing moves next PN past it, so a
+ * safety timeout (10 grace periods, at least SAFETY_MIN_MS from when the
+ * peer left the SA) ends the wait, logged and counted (retire_timeouts).
+ * A peer whose HELLO does not offer SEALED (an older daemon) is judged on
+ * evidence instead: the peer has left the SA (a message or frames on the
+ * new SA say so), the SA received nothing for a grace period counted from
+ * its last frame, and frames reached the new SA since (so the receive path
+ * ran); a peer that sends nothing gets RETIRE_IDLE_GRACES quiet ones.
+ *
+ * An AN is reused only once its old RX SA has gone (sa_an_free): the
+ * leader picks no other, the follower holds back its READY until then.
+ */
+#define RETIRE_IDLE_GRACES	3
+
+static void watch(const struct iface *ifc, struct rx_retiring *r,
+		  const struct msec_rxsc *sc, unsigned int an, uint8_t cur_an,
+		  uint64_t now)
+{
+	*r = (struct rx_retiring){
+		.pending = true, .cur_an = cur_an,
+		.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
+		.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
+		.marked_ms = now, .delayed = ifc->rx_delayed0[an],
+	};
+}
+
+void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
+{
+	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
+	unsigned int an;
+
+	if (!sc)
+		return;
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (an != cur_an && sc->sa[an].present &&
+		    !ifc->retiring[an].pending)
+			watch(ifc, &ifc->retiring[an], sc, an, cur_an, now);
+}
+
+void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
+		    uint64_t last_pn, uint64_t now)
+{
+	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
+	struct rx_retiring *r = &ifc->retiring[an];
+
+	ifc->peer_seals = true;
+	/* Gone already, replaced by a newer key, or ours to transmit on. */
+	if (!sc || !sc->sa[an].present || (int)an == ifc->tx_an ||
+	    (int)an == ifc->peer_tx_an ||
+	    memcmp(sc->sa[an].keyid, keyid, 16))
+		return;
+	if (!r->pending)
+		watch(ifc, r, sc, an, an, now);
+	if (!r->sealed)
+		log_debug("%s: peer sealed its SA %u at PN %llu", ifc->cfg.name,
+			  an, (unsigned long long)last_pn);
+	r->sealed = true;
+	r->last_pn = last_pn;
+}
+
+/* Evidence (an older peer): whether the SA has drained; restarts on a frame. */
+static bool drained(struct iface *ifc, struct rx_retiring *r,
+		    const struct msec_rxsc *sc, unsigned int an, uint64_t now)
+{
+	const struct msec_sa *sa = &sc->sa[an], *cur = &sc->sa[r->cur_an];
+	uint64_t quiet = now - r->moved_ms, grace = ifc->cfg.grace_ms;
+
+	if (sa->pkts != r->pkts || sa->pn != r->pn) {
+		log_debug("%s: RX SA %u still receiving (%u frames late)",
+			  ifc->cfg.name, an, sa->pkts - r->pkts);
+		r->pkts = sa->pkts;
+		r->pn = sa->pn;
+		r->cur_pkts = cur->pkts;
+		r->moved_ms = now;
+		return false;
+	}
+	if (cur->pkts != r->cur_pkts)
+		return quiet >= grace;
+	return quiet >= grace * RETIRE_IDLE_GRACES;
+}
+
+/*
+ * Proof (a sealing peer): whether every frame it sent on the SA is in.
+ * Frames reordered behind a higher PN are accepted as InPktsDelayed, which
+ * the kernel counts per SC only: the SA's shortfall must be covered by the
+ * SC's Delayed frames since the SA was installed (an upper bound of its
+ * own, as other SAs' count there too), else frames are still on their way
+ * and only the safety timeout ends the wait. An SA adopted from a previous
+ * run counts the SC's Delayed frames from 0.
+ */
+static bool proven(const struct rx_retiring *r, const struct msec_sa *sa,
+		   const struct msec_rxsc *sc)
+{
+	if (!r->sealed || sa->pn <= r->last_pn)
+		return false;
+	if (sa->pkts >= r->last_pn)
+		return true;
+	return sc->delayed - r->delayed >= r->last_pn - sa->pkts;
+}
+
+static bool may_retire(struct iface *ifc, struct rx_retiring *r,
+		       const struct msec_rxsc *sc, unsigned int an,
+		       uint64_t now)
+{
+	if (!ifc->peer_seals && !r->sealed)
+		return drained(ifc, r, sc, an, now);
+	if (proven(r, &sc->sa[an], sc))
+		return true;
+	if (now - r->marked_ms < safety_ms(ifc))
+		return false;
+	ifc->retire_timeouts++;
+	log_warn("%s: RX SA %u RETIRED WITHOUT PROOF after %llu ms: %s (next PN %llu, %u frames)",
+		 ifc->cfg.name, an, (unsigned long long)(now - r->marked_ms),
+		 r->sealed ? "the peer's last frame never came" :
+			     "no SEALED from the peer",
+		 (unsigned long long)sc->sa[an].pn, sc->sa[an].pkts);
+	return true;
+}
+
+void sa_retire(struct iface *ifc, uint64_t now)
+{
+	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
+	unsigned int an;
+
+	for (an = 0; an < MSEC_NUM_AN; an++) {
+		struct rx_retiring *r = &ifc->retiring[an];
+
+		if (!r->pending)
+			continue;
+		/* Back in use (adopted, reinstalled), or gone already. */
+		if (!sc || (int)an == ifc->tx_an || !sc->sa[an].present) {
+			r->pending = false;
+			continue;
+		}
+		if (!may_retire(ifc, r, sc, an, now))
+			continue;
+		r->pending = false;
+		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
+		sc->sa[an].present = false;
+		log_debug("%s: retired RX SA %u (%u frames)", ifc->cfg.name,
+			  an, sc->sa[an].pkts);
+	}
+}
+
+bool sa_retiring(const struct iface *ifc)
+{
+	unsigned int an;
+
+	if (ifc->tx_old_an >= 0)
+		return true;
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (ifc->retiring[an].pending)
+			return true;
+	return false;
+}
+
+bool sa_an_free(const struct iface *ifc, uint8_t an)
+{
+	return !ifc->retiring[an].pending && ifc->tx_old_an != an;
 }

@@ -25,7 +25,7 @@ edges=0
 
 objects_of()
 {
-	local u=$top/userspace o
+	local u=$top/userspace o src
 
 	case "$1" in
 	kmod)	# the module's own objects, not the linked module
@@ -40,7 +40,13 @@ objects_of()
 		case "$1" in kmd|simkme) ls "$u"/etsi014/*.o ;; esac ;;
 	plugin) ls "$top"/build/strongswan/obj/*.o "$u"/lib/*.o "$u"/etsi014/*.o ;;
 	*) ls "$1"/*.o ;;
-	esac 2>/dev/null
+	esac 2>/dev/null | while read -r o; do
+		# an object left over from a source file since removed is no part
+		src=${o%.o}.c
+		[[ "$o" == */build/strongswan/obj/* ]] &&
+			src=$top/strongswan-plugin/${src##*/}
+		[ -e "$src" ] && echo "$o"
+	done
 }
 
 # One line "user definer" per cross-file reference, files named by path.

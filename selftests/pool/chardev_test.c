@@ -47,12 +47,7 @@ FIXTURE_SETUP(dev)
 
 FIXTURE_TEARDOWN(dev)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (!self->g)
-		return;
-	qkd_genl_stream_del(self->g, self->name);
-	qkd_genl_close(self->g);
+	qnl_teardown(self->g, self->name, self->fd);
 }
 
 static ssize_t write_keys(int fd, uint32_t tag, uint32_t first, uint32_t n,

@@ -24,100 +24,28 @@
 
 #define L QKD_OWNER_LOCAL
 #define P QKD_OWNER_PEER
-#define PARAMS "/sys/module/qkdpool/parameters/"
-
-static int param_set(const char *name, const char *val)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	ret = fputs(val, f) < 0;
-	return fclose(f) || ret ? -1 : 0;
-}
-
-static long param_get(const char *name)
-{
-	char path[128];
-	long val = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
-}
-
-/*
- * Namespaces of earlier tests are freed asynchronously, their keys and
- * streams with them: wait until mem_used holds still before measuring.
- */
-static long mem_settled(void)
-{
-	long last = qkd_mem_used(), now;
-	int i, same = 0;
-
-	for (i = 0; i < 1000 && same < 10; i++) {
-		usleep(10000);
-		now = qkd_mem_used();
-		same = now == last ? same + 1 : 0;
-		last = now;
-	}
-	return last;
-}
-
-FIXTURE(hd) {
-	struct qkd_genl *q;
-	char name[QKD_STREAM_NAME_MAX];
-	uint32_t tag;
-};
-
-FIXTURE_SETUP(hd)
-{
-	if (access("/dev/qkdpool", F_OK))
-		SKIP(return, "qkdpool module not loaded");
-	ASSERT_EQ(0, qkd_genl_open(&self->q));
-	self->tag = getpid();
-	snprintf(self->name, sizeof(self->name), "hd-%u", self->tag);
-	ASSERT_EQ(0, qnl_stream_new(self->q, self->name, 0, 0, 0));
-}
-
-FIXTURE_TEARDOWN(hd)
-{
-	if (!self->q)
-		return;
-	qkd_genl_stream_del(self->q, self->name);
-	qkd_genl_close(self->q);
-}
+#include "nl_fixture.h"
 
 /*
  * A local-owned key is never taken or reserved by ID, reserved or not:
  * -EACCES, as the header says, not -EBUSY.
  */
-TEST_F(hd, take_id_of_reserved_local_key_eacces)
+TEST_F(nl, take_id_of_reserved_local_key_eacces)
 {
 	struct qkd_key_record rec, got;
 
 	qkd_make_key(&rec, self->tag, 0, L, 32);
-	ASSERT_EQ(0, qnl_key_add(self->q, self->name, &rec, 1));
-	ASSERT_EQ(0, qkd_genl_key_reserve(self->q, self->name, NULL, 0, &got, NULL));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, &rec, 1));
+	ASSERT_EQ(0, qkd_genl_key_reserve(self->g, self->name, NULL, 0, &got, NULL));
 	EXPECT_EQ(0, memcmp(rec.id, got.id, QKD_KEY_ID_LEN));
-	EXPECT_EQ(-EACCES, qkd_genl_key_take(self->q, self->name, rec.id, &got));
-	EXPECT_EQ(-EACCES, qkd_genl_key_reserve(self->q, self->name, rec.id, 0,
+	EXPECT_EQ(-EACCES, qkd_genl_key_take(self->g, self->name, rec.id, &got));
+	EXPECT_EQ(-EACCES, qkd_genl_key_reserve(self->g, self->name, rec.id, 0,
 				       &got, NULL));
 	/* A reserved peer-owned key is busy. */
 	qkd_make_key(&rec, self->tag, 1, P, 32);
-	ASSERT_EQ(0, qnl_key_add(self->q, self->name, &rec, 1));
-	ASSERT_EQ(0, qkd_genl_key_reserve(self->q, self->name, rec.id, 0, &got, NULL));
-	EXPECT_EQ(-EBUSY, qkd_genl_key_take(self->q, self->name, rec.id, &got));
+	ASSERT_EQ(0, qnl_key_add(self->g, self->name, &rec, 1));
+	ASSERT_EQ(0, qkd_genl_key_reserve(self->g, self->name, rec.id, 0, &got, NULL));
+	EXPECT_EQ(-EBUSY, qkd_genl_key_take(self->g, self->name, rec.id, &got));
 	explicit_bzero(&got, sizeof(got));
 }
 
@@ -158,7 +86,7 @@ static void *race_del(void *arg)
  * Creating and deleting one name from two threads: a listener must see
  * NEW and DEL strictly alternate, NEW first, as the stream set changed.
  */
-TEST_F_TIMEOUT(hd, stream_events_in_order, 600)
+TEST_F_TIMEOUT(nl, stream_events_in_order, 600)
 {
 	struct race r = { .rounds = 3000 };
 	int news = 0, dels = 0, bad = 0, big = 4 << 20;
@@ -179,7 +107,7 @@ TEST_F_TIMEOUT(hd, stream_events_in_order, 600)
 	pthread_join(tn, NULL);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(td, NULL);
-	qkd_genl_stream_del(self->q, name);
+	qkd_genl_stream_del(self->g, name);
 	while ((ret = qnl_event(ev_q, 500, &ev)) == 0) {
 		if (strcmp(ev.stream, name))
 			continue;
@@ -281,7 +209,7 @@ static void fault_write(int fd, const uint8_t *masked, char *ready)
 }
 
 /* A write whose copy faults part-way leaves no copy of what it read. */
-TEST_F_TIMEOUT(hd, faulting_write_wiped, 600)
+TEST_F_TIMEOUT(nl, faulting_write_wiped, 600)
 {
 	uint8_t masked[SECRET_LEN];
 	char *ready;
@@ -315,21 +243,21 @@ TEST_F_TIMEOUT(hd, faulting_write_wiped, 600)
 }
 
 /* Streams are charged to mem_used, their tables included. */
-TEST_F(hd, streams_charged)
+TEST_F(nl, streams_charged)
 {
 	char name[QKD_STREAM_NAME_MAX];
 	long before, after;
 	int i;
 
-	before = mem_settled();
+	before = qkd_mem_settled();
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "hd-%u-c%d", self->tag, i);
-		ASSERT_EQ(0, qnl_stream_new(self->q, name, 0, 0, 0));
+		ASSERT_EQ(0, qnl_stream_new(self->g, name, 0, 0, 0));
 	}
 	after = qkd_mem_used();
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "hd-%u-c%d", self->tag, i);
-		ASSERT_EQ(0, qkd_genl_stream_del(self->q, name));
+		ASSERT_EQ(0, qkd_genl_stream_del(self->g, name));
 	}
 	EXPECT_LE(before + 16 * 512, after);
 	EXPECT_GE(before, qkd_mem_used());
@@ -359,14 +287,14 @@ static int fill_streams(int max)
 }
 
 /* max_streams caps the streams of each namespace. */
-TEST_F(hd, streams_capped_per_netns)
+TEST_F(nl, streams_capped_per_netns)
 {
-	long old = param_get("max_streams");
+	long old = qkd_param_get("max_streams");
 	int status;
 	pid_t pid;
 
 	ASSERT_LT(0, old);
-	ASSERT_EQ(0, param_set("max_streams", "8"));
+	ASSERT_EQ(0, qkd_param_set("max_streams", "8"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
@@ -378,12 +306,12 @@ TEST_F(hd, streams_capped_per_netns)
 		char buf[24];
 
 		snprintf(buf, sizeof(buf), "%ld", old);
-		ASSERT_EQ(0, param_set("max_streams", buf));
+		ASSERT_EQ(0, qkd_param_set("max_streams", buf));
 	}
 }
 
 /* Many streams in one netns: all found by name, then all deleted. */
-TEST_F_TIMEOUT(hd, many_streams_by_name, 600)
+TEST_F_TIMEOUT(nl, many_streams_by_name, 600)
 {
 	char name[QKD_STREAM_NAME_MAX];
 	struct qkd_stream_stats in;
@@ -391,61 +319,25 @@ TEST_F_TIMEOUT(hd, many_streams_by_name, 600)
 
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "hd-%u-m%d", self->tag, i);
-		ASSERT_EQ(0, qnl_stream_new(self->q, name, 0, 0, i + 1));
+		ASSERT_EQ(0, qnl_stream_new(self->g, name, 0, 0, i + 1));
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "hd-%u-m%d", self->tag, i);
-		ASSERT_EQ(0, qkd_genl_stream_get(self->q, name, &in));
+		ASSERT_EQ(0, qkd_genl_stream_get(self->g, name, &in));
 		ASSERT_EQ((uint32_t)i + 1, in.lifetime_ms);
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "hd-%u-m%d", self->tag, i);
-		ASSERT_EQ(0, qkd_genl_stream_del(self->q, name));
+		ASSERT_EQ(0, qkd_genl_stream_del(self->g, name));
 	}
-	EXPECT_EQ(-ENOENT, qkd_genl_stream_get(self->q, name, &in));
-}
-
-/* As nobody, in a new user and network namespace: fill its pool. */
-static int userns_fill(int ready, int done, uint32_t tag)
-{
-	struct qkd_key_record *recs = calloc(256, sizeof(*recs));
-	uint32_t n = 0, batch = 256, i;
-	struct qkd_genl *q;
-	char c = 0;
-	int ret;
-
-	if (setgid(65534) || setuid(65534))
-		return 10;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
-		return 42;
-	if (!recs || qkd_genl_open(&q) || qnl_stream_new(q, "fill", 0, 0, 0))
-		return 11;
-	while (batch && done >= 0) {
-		for (i = 0; i < batch; i++)
-			qkd_make_key(&recs[i], tag, n + i, L, 32);
-		ret = qnl_key_add(q, "fill", recs, batch);
-		if (ret && ret != -ENOSPC)
-			return 12;
-		if (ret)
-			batch /= 2;
-		else
-			n += batch;
-	}
-	if (done < 0) {
-		/* The second container: its first key must fit. */
-		qkd_make_key(&recs[0], tag, 0, L, 32);
-		return qnl_key_add(q, "fill", recs, 1) ? 15 : 0;
-	}
-	if (write(ready, &c, 1) != 1 || read(done, &c, 1) != 1)
-		return 13;
-	return n ? 0 : 14;
+	EXPECT_EQ(-ENOENT, qkd_genl_stream_get(self->g, name, &in));
 }
 
 /*
  * Two unprivileged containers: one filling its pool to the cap leaves the
  * other its own share.
  */
-TEST_F_TIMEOUT(hd, userns_containers_isolated, 300)
+TEST_F_TIMEOUT(nl, userns_containers_isolated, 300)
 {
 	int ready[2], done[2], status, status2;
 	pid_t pid, pid2;
@@ -454,23 +346,23 @@ TEST_F_TIMEOUT(hd, userns_containers_isolated, 300)
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(done));
-	ASSERT_EQ(0, param_set("mem_max_userns", "1048576"));
+	ASSERT_EQ(0, qkd_param_set("mem_max_userns", "1048576"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(userns_fill(ready[1], done[0], 7));
+		_exit(qkd_userns_fill(ready[1], done[0], 7));
 	close(ready[1]);
 	status2 = 0;
 	if (read(ready[0], &c, 1) == 1) {
 		pid2 = fork();
 		ASSERT_LE(0, pid2);
 		if (!pid2)
-			_exit(userns_fill(-1, -1, 8));
+			_exit(qkd_userns_fill(-1, -1, 8));
 		waitpid(pid2, &status2, 0);
 	}
 	ASSERT_EQ(1, write(done[1], &c, 1));
 	waitpid(pid, &status, 0);
-	param_set("mem_max_userns", "16777216");
+	qkd_param_set("mem_max_userns", "16777216");
 	if (WEXITSTATUS(status) == 42)
 		SKIP(return, "no unprivileged user namespaces");
 	EXPECT_EQ(0, WEXITSTATUS(status));
@@ -478,7 +370,7 @@ TEST_F_TIMEOUT(hd, userns_containers_isolated, 300)
 }
 
 /* Counts and events tell when keys are used: nobody sees either. */
-TEST_F(hd, unprivileged_learns_nothing)
+TEST_F(nl, unprivileged_learns_nothing)
 {
 	struct qkd_stream_stats in;
 	int status;

@@ -22,29 +22,7 @@
 #define L QKD_OWNER_LOCAL
 #define P QKD_OWNER_PEER
 
-FIXTURE(nl) {
-	struct qkd_genl *g;
-	char name[QKD_STREAM_NAME_MAX];
-	uint32_t tag;
-};
-
-FIXTURE_SETUP(nl)
-{
-	if (access("/dev/qkdpool", F_OK))
-		SKIP(return, "qkdpool module not loaded");
-	ASSERT_EQ(0, qkd_genl_open(&self->g));
-	self->tag = getpid();
-	snprintf(self->name, sizeof(self->name), "nl-%u", self->tag);
-	ASSERT_EQ(0, qnl_stream_new(self->g, self->name, 0, 0, 0));
-}
-
-FIXTURE_TEARDOWN(nl)
-{
-	if (!self->g)
-		return;
-	qkd_genl_stream_del(self->g, self->name);
-	qkd_genl_close(self->g);
-}
+#include "nl_fixture.h"
 
 /* struct _test_data_nl is FIXTURE_DATA(nl), spelled out for checkpatch. */
 static int add_keys(struct _test_data_nl *self,
@@ -664,70 +642,6 @@ TEST_F(nl, unprivileged_denied)
 	EXPECT_EQ(1, info(self).avail_local);
 }
 
-#define PARAMS "/sys/module/qkdpool/parameters/"
-
-static int param_set(const char *name, const char *val)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	ret = fputs(val, f) < 0;
-	return fclose(f) || ret ? -1 : 0;
-}
-
-/* Polls (up to 10 s) until mem_used stays the same for 100 ms. */
-static long mem_settled(void)
-{
-	long last = qkd_mem_used(), now;
-	int i, same = 0;
-
-	for (i = 0; i < 1000 && same < 10; i++) {
-		usleep(10000);
-		now = qkd_mem_used();
-		same = now == last ? same + 1 : 0;
-		last = now;
-	}
-	return last;
-}
-
-/* As nobody, in a new user and network namespace: fill the pool. */
-static int fill_as_userns_root(int ready, int done)
-{
-	struct qkd_key_record *recs = calloc(512, sizeof(*recs));
-	uint32_t n = 0, batch = 512;
-	struct qkd_genl *g;
-	char c = 0;
-	int ret;
-
-	if (setgid(65534) || setuid(65534))
-		return 10;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
-		return 42;
-	if (!recs || qkd_genl_open(&g) || qnl_stream_new(g, "fill", 0, 0, 0))
-		return 11;
-	while (batch) {
-		uint32_t i;
-
-		for (i = 0; i < batch; i++)
-			qkd_make_key(&recs[i], 5, n + i, L, 32);
-		ret = qnl_key_add(g, "fill", recs, batch);
-		if (ret && ret != -ENOSPC)
-			return 12;
-		if (ret)
-			batch /= 2;
-		else
-			n += batch;
-	}
-	if (write(ready, &c, 1) != 1 || read(done, &c, 1) != 1)
-		return 13;
-	return n ? 0 : 14;
-}
-
 /*
  * Any user may own a network namespace (through a user namespace) and be
  * its CAP_NET_ADMIN: filling the pool there must not starve the pools of
@@ -745,7 +659,7 @@ TEST_F(nl, userns_cannot_starve_host)
 	 * until mem_used holds still, and measure a key until it does too.
 	 */
 	for (i = 0; i < 20; i++) {
-		before = mem_settled();
+		before = qkd_mem_settled();
 		ASSERT_EQ(0, add_keys(self, 1000, 1, L));
 		per_key = qkd_mem_used() - before;
 		ASSERT_LE(0, qkd_genl_key_flush(self->g, self->name, 0));
@@ -756,14 +670,14 @@ TEST_F(nl, userns_cannot_starve_host)
 	signal(SIGPIPE, SIG_IGN);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(done));
-	ASSERT_EQ(0, param_set("mem_max", "2097152"));
-	param_set("mem_max_userns", "1048576");
+	ASSERT_EQ(0, qkd_param_set("mem_max", "2097152"));
+	qkd_param_set("mem_max_userns", "1048576");
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
 		close(ready[0]);
 		close(done[1]);
-		_exit(fill_as_userns_root(ready[1], done[0]));
+		_exit(qkd_userns_fill(ready[1], done[0], 5));
 	}
 	close(ready[1]);
 	close(done[0]);
@@ -771,8 +685,8 @@ TEST_F(nl, userns_cannot_starve_host)
 		EXPECT_EQ(0, add_keys(self, 0, 64, L));
 	write(done[1], &c, 1);
 	waitpid(pid, &status, 0);
-	param_set("mem_max", "268435456");
-	param_set("mem_max_userns", "16777216");
+	qkd_param_set("mem_max", "268435456");
+	qkd_param_set("mem_max_userns", "16777216");
 	if (WEXITSTATUS(status) == 42)
 		SKIP(return, "no unprivileged user namespaces");
 	EXPECT_EQ(0, WEXITSTATUS(status));

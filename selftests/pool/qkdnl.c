@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,15 +302,98 @@ int qdev_open(const char *name, int flags)
 	return fd;
 }
 
-long qkd_mem_used(void)
-{
-	FILE *f = fopen("/sys/module/qkdpool/parameters/mem_used", "r");
-	long v = -1;
+#define PARAMS "/sys/module/qkdpool/parameters/"
 
+int qkd_param_set(const char *name, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "w");
 	if (!f)
 		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
+	ret = fputs(val, f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+long qkd_param_get(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
 	fclose(f);
-	return v;
+	return val;
+}
+
+long qkd_mem_used(void)
+{
+	return qkd_param_get("mem_used");
+}
+
+long qkd_mem_settled(void)
+{
+	long last = qkd_mem_used(), now;
+	int i, same = 0;
+
+	for (i = 0; i < 1000 && same < 10; i++) {
+		usleep(10000);
+		now = qkd_mem_used();
+		same = now == last ? same + 1 : 0;
+		last = now;
+	}
+	return last;
+}
+
+int qkd_userns_fill(int ready, int done, uint32_t tag)
+{
+	struct qkd_key_record *recs = calloc(256, sizeof(*recs));
+	uint32_t n = 0, batch = 256, i;
+	struct qkd_genl *q;
+	char c = 0;
+	int ret;
+
+	if (setgid(65534) || setuid(65534))
+		return 10;
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET))
+		return 42;
+	if (!recs || qkd_genl_open(&q) || qnl_stream_new(q, "fill", 0, 0, 0))
+		return 11;
+	while (batch && done >= 0) {
+		for (i = 0; i < batch; i++)
+			qkd_make_key(&recs[i], tag, n + i, QKD_OWNER_LOCAL, 32);
+		ret = qnl_key_add(q, "fill", recs, batch);
+		if (ret && ret != -ENOSPC)
+			return 12;
+		if (ret)
+			batch /= 2;
+		else
+			n += batch;
+	}
+	if (done < 0) {
+		/* The second container: its first key must fit. */
+		qkd_make_key(&recs[0], tag, 0, QKD_OWNER_LOCAL, 32);
+		return qnl_key_add(q, "fill", recs, 1) ? 15 : 0;
+	}
+	if (write(ready, &c, 1) != 1 || read(done, &c, 1) != 1)
+		return 13;
+	return n ? 0 : 14;
+}
+
+void qnl_teardown(struct qkd_genl *g, const char *name, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (!g)
+		return;
+	qkd_genl_stream_del(g, name);
+	qkd_genl_close(g);
 }

@@ -50,5 +50,24 @@ uint32_t qkd_key_n(const struct qkd_key_record *rec);
 
 int qdev_open(const char *name, int flags);
 long qkd_mem_used(void);
+/*
+ * Namespaces of earlier tests are freed asynchronously, their keys and
+ * streams with them: polls (up to 10 s) until mem_used stays the same for
+ * 100 ms, and returns it.
+ */
+long qkd_mem_settled(void);
+/* Module parameters: set (0 or -1) and read (-1 on error). */
+int qkd_param_set(const char *name, const char *val);
+long qkd_param_get(const char *name);
+/*
+ * For a forked child: as nobody, in a new user and network namespace, fill
+ * that namespace's pool (keys tagged @tag) until -ENOSPC, then write a byte
+ * to @ready and wait for one on @done. With @done < 0, add one key only.
+ * Returns the child's exit status: 0, 42 if unprivileged user namespaces
+ * are off, else the step that failed.
+ */
+int qkd_userns_fill(int ready, int done, uint32_t tag);
+/* A fixture's teardown: close fd (if >= 0), delete the stream, close g. */
+void qnl_teardown(struct qkd_genl *g, const char *name, int fd);
 
 #endif /* _QKDNL_H */

@@ -140,12 +140,7 @@ FIXTURE_SETUP(sec)
 
 FIXTURE_TEARDOWN(sec)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (!self->g)
-		return;
-	qkd_genl_stream_del(self->g, self->name);
-	qkd_genl_close(self->g);
+	qnl_teardown(self->g, self->name, self->fd);
 }
 
 /* Asks for a take on @sk and does not read the reply. */

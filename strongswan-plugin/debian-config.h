@@ -30,6 +30,9 @@
 #define USE_IKEV1 1
 #define USE_IKEV2 1
 
+/* the release, as configure's VERSION */
+#define VERSION "5.9.8"
+
 #define HAVE_INT128 1
 #define HAVE_CLOCK_GETTIME 1
 #define HAVE_CONDATTR_CLOCK_MONOTONIC 1

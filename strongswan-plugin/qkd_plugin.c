@@ -13,6 +13,7 @@
  */
 
 #include "qkd_plugin.h"
+#include "qkd_compat.h"
 #include "qkd_creds.h"
 #include "qkd_listener.h"
 #include "qkd_sa_keys.h"
@@ -137,7 +138,8 @@ static qkd_source_t *create_source()
 		device = lib->settings->get_str(lib->settings,
 										"%s.plugins.qkd.device",
 										QKD_DEFAULT_DEVICE, lib->ns);
-		DBG1(DBG_CFG, "qkd: taking keys from the kernel pool (%s)", device);
+		DBG1(DBG_CFG, "qkd: taking keys from the kernel pool (%s), "
+			 "built for strongSwan %s", device, VERSION);
 		return qkd_source_pool_create(device);
 	}
 	if (streq(type, "etsi014"))

@@ -26,8 +26,9 @@ kme_url=https://127.0.0.1:8443
 # when the simulated QKD link started: the same at both KMEs
 epoch=$(date +%s)
 
-[ -x "$sim" ] || { ktap_plan 1; ktap_skip "strongswan-etsi014: suite" "qkd-simkme not built"; exit 0; }
-ss_require strongswan-etsi014 x25519
+ss_pick_version strongswan-etsi014 "${1:-}"
+[ -x "$sim" ] || { ktap_plan 1; ktap_skip "$suite: suite" "qkd-simkme not built"; exit 0; }
+ss_require "$suite" x25519
 
 tmp=$(mktemp -d /tmp/qkd-ss-etsi.XXXXXX)
 logs=$top/build/strongswan/etsi014
@@ -190,11 +191,11 @@ test_responder_kme_down()
 
 ktap_plan 6
 topo_setup
-ktap_test "strongswan-etsi014: two KMEs, two charons with source etsi014" setup
+ktap_test "$suite: two KMEs, two charons with source etsi014" setup
 ((ktap_failed == 0)) || ktap_finish
-ktap_test "strongswan-etsi014: IKE_SA with the PPK, ping through ESP" test_establish
-ktap_test "strongswan-etsi014: the key ID on the wire is the KME's" test_wire_id_from_kme
-ktap_test "strongswan-etsi014: each reauth takes a new key from the KME" test_reauth
-ktap_test "strongswan-etsi014: initiator's KME down fails closed" test_initiator_kme_down
-ktap_test "strongswan-etsi014: responder's KME down fails closed" test_responder_kme_down
+ktap_test "$suite: IKE_SA with the PPK, ping through ESP" test_establish
+ktap_test "$suite: the key ID on the wire is the KME's" test_wire_id_from_kme
+ktap_test "$suite: each reauth takes a new key from the KME" test_reauth
+ktap_test "$suite: initiator's KME down fails closed" test_initiator_kme_down
+ktap_test "$suite: responder's KME down fails closed" test_responder_kme_down
 ktap_finish

@@ -25,6 +25,8 @@
 #   ss_use_strongswan6            run the strongSwan 6.0.1 of the cache
 #                                 (strongswan-plugin/build-strongswan.sh)
 #                                 instead of Debian's 5.9.8
+#   ss_pick_version NAME [6]      a suite's strongSwan from its argument:
+#                                 sets $suite (strongswan6... for "6")
 
 declare -F ktap_plan >/dev/null || . "$top/selftests/lib/ktap.sh"
 declare -F topo_setup >/dev/null || . "$top/selftests/lib/topo.sh"
@@ -33,6 +35,7 @@ ss_plugin=$top/strongswan-plugin/libstrongswan-qkd.so
 ss_plugindir=/usr/lib/ipsec/plugins
 ss_charon=/usr/lib/ipsec/charon
 ss_swanctl=swanctl
+ss_version=5.9.8
 # What the tests need of Debian's plugins: PSK auth, MODP, AES, SHA2, ESP;
 # openssl (libstrongswan-standard-plugins) adds x25519 and AES-GCM for IKE.
 ss_load="random nonce aes sha1 sha2 hmac gmp openssl kdf pem pkcs1 pubkey x509"
@@ -162,6 +165,25 @@ ss_use_strongswan6()
 	ss_charon=$prefix/libexec/ipsec/charon
 	ss_swanctl=$prefix/sbin/swanctl
 	ss_plugindir=$prefix/lib/ipsec/plugins
+	# its own build of the plugin: the vtables differ from 5.9.8's
+	ss_plugin=$top/strongswan-plugin/build6/libstrongswan-qkd.so
+	ss_version=6.0.1
+}
+
+# ss_pick_version NAME [6]: the strongSwan a suite runs against, from its
+# first argument; $suite becomes NAME, or NAME with "strongswan" turned into
+# "strongswan6" for 6.0.1 (which must be built, else the suite skips).
+ss_pick_version()
+{
+	suite=$1
+	[ "${2:-}" = 6 ] || return 0
+	suite=strongswan6${1#strongswan}
+	if ! ss_use_strongswan6; then
+		ktap_plan 1
+		ktap_skip "$suite: suite" \
+			"strongSwan 6.0.1 not built (strongswan-plugin/build-strongswan.sh)"
+		exit 0
+	fi
 }
 
 # ss_load_tester_peers INITIATOR_ID PSK: the load-tester settings the
@@ -260,9 +282,10 @@ ss_rand_hex()
 }
 
 # ss_require SUITE [pool] [x25519]: end the suite with one KTAP skip, naming
-# the reason, unless charon, the plugin (and the pool module, and Debian's
+# the reason, unless charon, the plugin (and the pool module, and the
 # openssl plugin for x25519, when asked) are there and this runs in the VM
 # (the plugin is installed into charon's directory); builds the helpers.
+# Otherwise the log names the strongSwan the suite runs against.
 ss_require()
 {
 	local suite=$1 why="" need
@@ -271,7 +294,7 @@ ss_require()
 	for need in "$@"; do
 		case $need in
 		pool) [ -f "$top/kmod/qkdpool.ko" ] || why="kmod/qkdpool.ko not built" ;;
-		x25519) [ -f /usr/lib/ipsec/plugins/libstrongswan-openssl.so ] ||
+		x25519) [ -f "$ss_plugindir/libstrongswan-openssl.so" ] ||
 			why="libstrongswan-standard-plugins not installed (x25519)" ;;
 		esac
 		[ -n "$why" ] && break
@@ -279,7 +302,7 @@ ss_require()
 	if [ -z "$why" ]; then
 		if [ ! -f "$ss_plugin" ]; then
 			why="strongswan-plugin not built"
-		elif [ ! -x /usr/lib/ipsec/charon ]; then
+		elif [ ! -x "$ss_charon" ]; then
 			why="strongswan-charon not installed"
 		elif [ "$(findmnt -n -o FSTYPE /)" != overlay ]; then
 			why="runs in the VM only (installs the plugin into charon's directory)"
@@ -292,4 +315,5 @@ ss_require()
 		ktap_skip "$suite: suite" "$why"
 		exit 0
 	fi
+	echo "# strongSwan $ss_version"
 }

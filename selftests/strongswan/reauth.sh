@@ -16,6 +16,8 @@
 # reauthtool drives the reauths through vici and waits on ike-updown events
 # (no swanctl process, no polling per round). The proposal is the cheapest
 # realistic one: x25519 with AES-128-GCM / PRF-HMAC-SHA256.
+#
+#   reauth.sh [5|6 [REAUTHS]]    Debian's 5.9.8, or the 6.0.1 of the cache
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,12 +25,14 @@ cd "$top" || exit 1
 # shellcheck source=selftests/strongswan/lib.sh
 . selftests/strongswan/lib.sh
 
-reauths=${SS_REAUTHS:-1000}
+# argument 2 (after the version): fewer reauths, for strongswan6-reauth
+reauths=${SS_REAUTHS:-${2:-1000}}
 nkeys=$((reauths + 10))
 tools=$top/selftests/strongswan
 psk=0x$(ss_rand_hex 32)
 
-ss_require strongswan-reauth pool x25519
+ss_pick_version strongswan-reauth "${1:-}"
+ss_require "$suite" pool x25519
 
 # charon logs a few dozen lines per reauth: keep them on the VM's tmpfs
 # and copy them into the checkout at the end for a look after the run.
@@ -115,10 +119,10 @@ test_traffic()
 
 ktap_plan 5
 topo_setup
-ktap_test "strongswan-reauth: two charons with the plugin, $nkeys keys" setup
+ktap_test "$suite: two charons with the plugin, $nkeys keys" setup
 ((ktap_failed == 0)) || ktap_finish
-ktap_test "strongswan-reauth: $reauths reauths under traffic, each with a new PPK" test_reauths
-ktap_test "strongswan-reauth: zero AUTHENTICATION_FAILED at either end" test_zero_auth_failed
-ktap_test "strongswan-reauth: one fresh key per IKE_SA at each end" test_one_key_each
-ktap_test "strongswan-reauth: traffic passed, the last IKE_SA has the PPK" test_traffic
+ktap_test "$suite: $reauths reauths under traffic, each with a new PPK" test_reauths
+ktap_test "$suite: zero AUTHENTICATION_FAILED at either end" test_zero_auth_failed
+ktap_test "$suite: one fresh key per IKE_SA at each end" test_one_key_each
+ktap_test "$suite: traffic passed, the last IKE_SA has the PPK" test_traffic
 ktap_finish

@@ -13,6 +13,10 @@
 #
 # Later tests replace gw2's charon by a stock one (no plugin) to check the
 # initiator against responders that ignore the PPK or hold it statically.
+#
+# Against Debian's strongSwan 5.9.8 (suite strongswan), or with argument 6
+# against the 6.0.1 of the cache (suite strongswan6; the stock peer is then
+# stock 6.0.1).
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,7 +31,8 @@ nkeys=$((20 + reauths))
 pooltool=$top/selftests/strongswan/pooltool
 psk=0x$(printf 'qkd-selftest-psk-%s' $$ | od -An -tx1 | tr -d ' \n')
 
-ss_require strongswan pool
+ss_pick_version strongswan "${1:-}"
+ss_require "$suite" pool
 
 # In the checkout (shared with the host), so that a hung VM leaves its logs.
 tmp=$top/build/strongswan/run
@@ -384,18 +389,18 @@ start_gw2 qkd yes
 # for debugging: ". test.sh" with SS_SETUP_ONLY=1 stops here
 [ -z "${SS_SETUP_ONLY:-}" ] || return 0
 
-ktap_test "strongswan: IKE_SA and ESP CHILD_SA with a QKD PPK" test_establish
-ktap_test "strongswan: ping through the ESP SA" test_ping
-ktap_test "strongswan: each pool lost exactly the key on the wire" test_key_accounting
-ktap_test "strongswan: each reauth takes a new key" test_reauth
-ktap_test "strongswan: $reauths reauths under traffic, zero AUTH_FAILED" test_reauth_many
+ktap_test "$suite: IKE_SA and ESP CHILD_SA with a QKD PPK" test_establish
+ktap_test "$suite: ping through the ESP SA" test_ping
+ktap_test "$suite: each pool lost exactly the key on the wire" test_key_accounting
+ktap_test "$suite: each reauth takes a new key" test_reauth
+ktap_test "$suite: $reauths reauths under traffic, zero AUTH_FAILED" test_reauth_many
 terminate qkd
-ktap_test "strongswan: a replayed key ID is refused" test_replay
-ktap_test "strongswan: an unknown key ID is refused" test_unknown
-ktap_test "strongswan: a key of another peer's stream is refused" test_other_stream
-ktap_test "strongswan: mismatched key material gives AUTH_FAILED" test_mismatch
-ktap_test "strongswan: empty pool fails closed" test_empty
-ktap_test "strongswan: responder without PPK is refused" test_no_ppk_responder
-ktap_test "strongswan: responder ignoring the PPK is refused" test_ignoring_responder
-ktap_test "strongswan: stock responder with the static PPK accepts" test_wire_conformance
+ktap_test "$suite: a replayed key ID is refused" test_replay
+ktap_test "$suite: an unknown key ID is refused" test_unknown
+ktap_test "$suite: a key of another peer's stream is refused" test_other_stream
+ktap_test "$suite: mismatched key material gives AUTH_FAILED" test_mismatch
+ktap_test "$suite: empty pool fails closed" test_empty
+ktap_test "$suite: responder without PPK is refused" test_no_ppk_responder
+ktap_test "$suite: responder ignoring the PPK is refused" test_ignoring_responder
+ktap_test "$suite: stock responder with the static PPK accepts" test_wire_conformance
 ktap_finish

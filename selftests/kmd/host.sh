@@ -18,7 +18,7 @@ cd "$top" || exit 1
 sim=$top/userspace/simkme/qkd-simkme
 work=$top/build/kmd-test/host
 pki=$work/pki
-tests=12
+tests=17
 port_a=$((20000 + $$ % 20000))
 port_b=$((port_a + 1))
 pids=()
@@ -238,6 +238,90 @@ test_insufficient()
 	body "$r" | grep -q 'insufficient keys'
 }
 
+# Sizes outside the status reply's [min_key_size, max_key_size], 0
+# included, are refused; the keys stay for the next request.
+test_size_range()
+{
+	local enc id
+	error_is "$(api a sae-a GET 'sae-b/enc_keys?size=0')" 400
+	error_is "$(api a sae-a POST sae-b/enc_keys '{"number": 1, "size": 0}')" 400
+	error_is "$(api a sae-a GET 'sae-b/enc_keys?size=32')" 400
+	error_is "$(api a sae-a GET 'sae-b/enc_keys?size=1024')" 400
+	enc=$(api a sae-a GET 'sae-b/enc_keys?size=64')
+	[ "$(code "$enc")" = 200 ]
+	id=$(body "$enc" | jq -r '.keys[0].key_ID')
+	[ "$(code "$(api b sae-b GET "sae-a/dec_keys?key_ID=$id")")" = 200 ]
+}
+
+# big FILE BYTES: a JSON body of that size.
+big()
+{
+	{ printf '{"key_IDs": ["'; head -c "$2" /dev/zero | tr '\0' x; printf '"]}'; } >"$1"
+}
+
+# An oversized body gets a JSON 413 that the client reads, with and
+# without "Expect: 100-continue".
+test_too_large()
+{
+	local r
+	big "$work/big" $((300 * 1024))
+	r=$(curl -sS --cacert "$pki/ca.pem" --cert "$pki/sae-b.pem" --key "$pki/sae-b.key" \
+		-H 'Content-Type: application/json' -H 'Expect:' --data-binary @"$work/big" \
+		-w ' %{http_code}' "https://127.0.0.1:$port_b/api/v1/keys/sae-a/dec_keys" |
+		awk '{ c = $NF; $NF = ""; print c, $0 }')
+	error_is "$r" 413
+	big "$work/big" $((2 * 1024 * 1024))
+	r=$(curl -sS --cacert "$pki/ca.pem" --cert "$pki/sae-b.pem" --key "$pki/sae-b.key" \
+		-H 'Content-Type: application/json' -H 'Expect: 100-continue' --data-binary @"$work/big" \
+		-w ' %{http_code}' "https://127.0.0.1:$port_b/api/v1/keys/sae-a/dec_keys" |
+		awk '{ c = $NF; $NF = ""; print c, $0 }')
+	error_is "$r" 413
+	up
+}
+
+# Other methods and unknown paths: JSON errors in the §6.5 format.
+test_methods_paths()
+{
+	local r m
+	for m in PUT DELETE PATCH; do
+		r=$(api a sae-a "$m" sae-b/enc_keys)
+		error_is "$r" 405
+		body "$r" | jq -e '.details[0].reason | test("GET")' >/dev/null
+	done
+	error_is "$(api a sae-a POST sae-b/status '{}')" 405
+	error_is "$(api a sae-a GET sae-b/nothing)" 404
+	error_is "$(api a sae-a DELETE sae-b/nothing)" 405
+}
+
+# dec_keys with a mandatory extension it cannot honour: 400, key kept.
+test_dec_extension()
+{
+	local enc id r
+	enc=$(api a sae-a GET 'sae-b/enc_keys?number=1')
+	id=$(body "$enc" | jq -r '.keys[0].key_ID')
+	r=$(api b sae-b GET "sae-a/dec_keys?key_ID=$id&extension_mandatory=abc_route")
+	error_is "$r" 400
+	body "$r" | grep -q 'extension_mandatory'
+	r=$(api b sae-b POST sae-a/dec_keys "{\"key_IDs\": [{\"key_ID\": \"$id\"}], \"extension_mandatory\": [{\"abc_route\": 1}]}")
+	error_is "$r" 400
+	body "$r" | grep -q abc_route
+	[ "$(code "$(api b sae-b GET "sae-a/dec_keys?key_ID=$id")")" = 200 ]
+}
+
+# Errors say what happened in ETSI 014's terms, never a system string.
+test_error_words()
+{
+	local r enc id
+	enc=$(api a sae-a GET 'sae-b/enc_keys?number=1')
+	id=$(body "$enc" | jq -r '.keys[0].key_ID')
+	api b sae-b GET "sae-a/dec_keys?key_ID=$id" >/dev/null
+	r=$(api b sae-b GET "sae-a/dec_keys?key_ID=$id")
+	error_is "$r" 400
+	body "$r" | grep -q 'already delivered'
+	r=$(api b sae-b GET 'sae-a/dec_keys?key_ID=00000000-0000-4000-8000-000000000000')$(api a sae-a PUT sae-b/status)
+	! echo "$r" | grep -Eqi 'such file|resource busy|<html|not implemented' || false
+}
+
 ktap_test "simkme: status fields" test_status
 ktap_test "simkme: GET enc_keys, POST dec_keys, same keys" test_get_enc_post_dec
 ktap_test "simkme: POST enc_keys, GET dec_keys" test_post_enc_get_dec
@@ -246,6 +330,11 @@ ktap_test "simkme: 400 with JSON body on bad requests" test_400
 ktap_test "simkme: unsupported extension_mandatory refused" test_mandatory_extension
 ktap_test "simkme: dec_keys of unknown or used IDs refused" test_dec_unknown_and_twice
 ktap_test "simkme: refused dec_keys delivers nothing" test_dec_all_or_nothing
+ktap_test "simkme: sizes outside min..max (0 too) refused" test_size_range
+ktap_test "simkme: JSON 413 for a body over the limit, read by the client" test_too_large
+ktap_test "simkme: JSON 405/404 for other methods and paths" test_methods_paths
+ktap_test "simkme: dec_keys refuses extension_mandatory" test_dec_extension
+ktap_test "simkme: error messages in ETSI 014 terms" test_error_words
 ktap_test "simkme: 401 for a wrong SAE" test_401
 ktap_test "simkme: no or foreign client certificate refused" test_no_client_cert
 ktap_test "simkme: outage gives 503, then recovers" test_outage

@@ -36,7 +36,7 @@ target=200
 max_keys=1000
 kme_rate=2000
 batch=32
-tests=13
+tests=14
 
 # Daemons are started inside test subshells: their PIDs live in files.
 pidof_() { cat "$work/$1.pid"; }
@@ -461,6 +461,51 @@ test_ak()
 	! n2 curl -sS --cacert "$pki/ca.pem" https://127.0.0.1:9443/api/v1/keys/app-a/status || false
 }
 
+# Ak's refusals take nothing from the pool and say why in ETSI 014's
+# terms: sizes outside [min_key_size, max_key_size] (0 too), a mandatory
+# extension on dec_keys, unknown and repeated key IDs, other methods.
+test_ak_errors()
+{
+	local r before id
+
+	wait_for 60 idle
+	kill -STOP "$(pidof_ kmd-a)"
+	trap 'kill -CONT "$(pidof_ kmd-a)"' EXIT
+	before=$(info b)
+	for r in "$(ak app-b GET 'app-a/enc_keys?size=0')" \
+		 "$(ak app-b POST app-a/enc_keys '{"number": 1, "size": 0}')" \
+		 "$(ak app-b GET 'app-a/enc_keys?size=512')"; do
+		echo "$r"
+		[ "${r%% *}" = 400 ]
+		echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
+	done
+	$(ns a) "$keys" drain node-b >"$work/ak.ext"
+	id=$(head -n 1 "$work/ak.ext" | cut -d' ' -f1)
+	r=$(ak app-b GET "app-a/dec_keys?key_ID=$id&extension_mandatory=abc_route")
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	echo "$r" | grep -q 'extension_mandatory'
+	r=$(ak app-b POST app-a/dec_keys "{\"key_IDs\": [{\"key_ID\": \"$id\"}], \"extension_mandatory\": [{\"abc_route\": 1}]}")
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	r=$(ak app-b GET 'app-a/dec_keys?key_ID=00000000-0000-4000-8000-000000000000')
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	echo "$r" | grep -q 'key ID not found'
+	r=$(ak app-b POST app-a/dec_keys "{\"key_IDs\": [{\"key_ID\": \"$id\"}, {\"key_ID\": \"$id\"}]}")
+	echo "$r"
+	[ "${r%% *}" = 400 ]
+	echo "$r" | grep -q 'key ID repeated'
+	r=$(ak app-b DELETE app-a/enc_keys)
+	echo "$r"
+	[ "${r%% *}" = 405 ]
+	echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
+	# The drained keys' peer copies at node-b are all still there.
+	[ "$(info b)" = "$before" ]
+	cut -d' ' -f1 "$work/ak.ext" | $(ns b) "$keys" take node-a >"$work/ak.ext.b"
+	cmp "$work/ak.ext" "$work/ak.ext.b"
+}
+
 # Stopped idle, the two pools must mirror each other exactly: no key added
 # at one end only (no orphan), and the keys pair up with equal material.
 test_consistent()
@@ -537,6 +582,7 @@ ktap_test "kmd: kill -9 of either KM mid-delivery, restart keeps the pool" test_
 ktap_test "kmd: $restart_rounds kill -9/restart rounds, no KM crashes" test_kill9_loop
 ktap_test "kmd: half-added batch after a crash is dropped on reconnect" test_reconcile
 ktap_test "kmd: Ak serves ETSI 014 to applications from the pool" test_ak
+ktap_test "kmd: Ak refusals take nothing and speak ETSI 014" test_ak_errors
 ktap_test "kmd: pools mirror each other exactly after all faults" test_consistent
 ktap_test "kmd: ingest rate matches the KME's key rate" test_rate
 for f in kmd-a kmd-b kme-a kme-b; do

@@ -22,6 +22,7 @@
 #define ETSI014_KEY_MAX_BYTES	QKD_KEY_MAX_LEN	/* 512 bits: what a pool holds */
 #define ETSI014_KEYS_MAX	1024	/* keys in one request or reply */
 #define ETSI014_BODY_MAX	(256 * 1024)
+#define ETSI014_EXT_NAME_MAX	64
 
 struct etsi014_status {
 	char source_kme[ETSI014_KME_ID_MAX];
@@ -43,12 +44,13 @@ struct etsi014_enc_req {
 	uint32_t size;				/* bits; 0: the KME's default */
 	uint32_t n_additional_sae;		/* additional_slave_SAE_IDs */
 	/* The first unsupported mandatory extension, or "" if none. */
-	char bad_extension[64];
+	char bad_extension[ETSI014_EXT_NAME_MAX];
 };
 
 /* The key IDs of a dec_keys request (key_ID query or key_IDs body). */
 struct etsi014_dec_req {
 	size_t n;
+	char bad_extension[ETSI014_EXT_NAME_MAX];	/* as in enc_req */
 	uint8_t ids[ETSI014_KEYS_MAX][QKD_KEY_ID_LEN];
 };
 

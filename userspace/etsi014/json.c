@@ -230,8 +230,11 @@ char *etsi014_enc_req_json(const struct etsi014_enc_req *req)
 			      "size", (json_int_t)req->size));
 }
 
-/* We support no extension: a mandatory one is an error (ETSI 014 §6.1). */
-static int check_extensions(json_t *root, struct etsi014_enc_req *req,
+/*
+ * We support no extension: a mandatory one is an error (ETSI 014 §6.1);
+ * the first one's name goes to bad_ext (ETSI014_EXT_NAME_MAX bytes).
+ */
+static int check_extensions(json_t *root, char *bad_ext,
 			    struct etsi014_error *e)
 {
 	json_t *ext = json_object_get(root, "extension_mandatory");
@@ -247,11 +250,19 @@ static int check_extensions(json_t *root, struct etsi014_enc_req *req,
 		if (!json_is_object(item))
 			return bad(e, "extension_mandatory[]: expected objects");
 		json_object_foreach(item, name, v) {
-			snprintf(req->bad_extension,
-				 sizeof(req->bad_extension), "%s", name);
+			snprintf(bad_ext, ETSI014_EXT_NAME_MAX, "%s", name);
 			return 0;
 		}
 	}
+	return 0;
+}
+
+/* Absent is the default size; 0 is outside any [min_key_size, max_key_size]. */
+static int check_size(json_t *root, const struct etsi014_enc_req *req,
+		      struct etsi014_error *e)
+{
+	if (json_object_get(root, "size") && !req->size)
+		return bad(e, "size 0 is outside min_key_size..max_key_size");
 	return 0;
 }
 
@@ -284,8 +295,9 @@ int etsi014_enc_req_parse(const char *buf, size_t len,
 		return -EINVAL;
 	ret = get_u32(root, "number", false, &req->number, e) ?:
 	      get_u32(root, "size", false, &req->size, e) ?:
+	      check_size(root, req, e) ?:
 	      check_sae_list(root, req, e) ?:
-	      check_extensions(root, req, e);
+	      check_extensions(root, req->bad_extension, e);
 	opt = json_object_get(root, "extension_optional");
 	if (!ret && opt && !json_is_array(opt))
 		ret = bad(e, "extension_optional: expected an array");
@@ -306,11 +318,14 @@ int etsi014_dec_req_parse(const char *buf, size_t len,
 	int ret = -EINVAL;
 	size_t i;
 
+	req->bad_extension[0] = '\0';
 	if (!etsi014_bulk_ids_read(buf, len, req))
 		return 0;
 	root = load(buf, len, e);
 	if (!root)
 		return -EINVAL;
+	if (check_extensions(root, req->bad_extension, e))
+		goto out;
 	arr = json_object_get(root, "key_IDs");
 	if (!json_is_array(arr) || !json_array_size(arr)) {
 		bad(e, "key_IDs: expected a non-empty array");

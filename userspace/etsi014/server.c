@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ETSI GS QKD 014 over evhttp + bufferevent_openssl: see server.h. */
+/* ETSI GS QKD 014 over http.c: see server.h. */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
 
+#include "http.h"
 #include "json.h"
 #include "keyid.h"
 #include "log.h"
@@ -22,8 +18,7 @@
 #define PREFIX "/api/v1/keys/"
 
 struct etsi014_server {
-	struct evhttp *http;
-	SSL_CTX *tls;
+	struct http_server *http;
 	const struct etsi014_server_ops *ops;
 	void *ctx;
 	/* One request at a time (single-threaded): buffers live here. */
@@ -31,35 +26,30 @@ struct etsi014_server {
 	struct etsi014_dec_req dec;
 };
 
-/* What a request asks for, once routed. */
-struct call {
-	char caller[ETSI014_SAE_ID_MAX];
-	char sae[ETSI014_SAE_ID_MAX];
-	const char *op;
-	bool post;
-};
-
-static void reply_json(struct evhttp_request *req, int code, char *json)
+/* Takes json (NULL: out of memory, a 500 without a body). */
+static void reply_json(struct http_conn *c, int code, char *json,
+		       const char *allow)
 {
-	struct evbuffer *out = evbuffer_new();
-
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-			  "Content-Type", "application/json");
-	if (out && json)
-		evbuffer_add(out, json, strlen(json));
-	evhttp_send_reply(req, json ? code : 500,
-			  code == 200 ? "OK" : "Error", out);
-	if (out)
-		evbuffer_free(out);
+	http_reply(c, json ? code : 500, json, allow);
 	etsi014_str_free(json);
 }
 
-static void reply_error(struct evhttp_request *req,
-			const struct etsi014_error *e)
+static void reply_error(struct http_conn *c, const struct http_req *r,
+			const struct etsi014_error *e, const char *allow)
 {
-	log_info("etsi014: %s: %d %s%s%s", evhttp_request_get_uri(req),
-		 e->code, e->message, e->details[0] ? ": " : "", e->details);
-	reply_json(req, e->code, etsi014_error_json(e));
+	log_info("etsi014: %s %s: %d %s%s%s", r->method, r->path, e->code,
+		 e->message, e->details[0] ? ": " : "", e->details);
+	reply_json(c, e->code, etsi014_error_json(e), allow);
+}
+
+static char *error_json(void *arg, int code, const char *message,
+			const char *details)
+{
+	struct etsi014_error e;
+
+	(void)arg;
+	etsi014_error_set(&e, code, message, "%s", details);
+	return etsi014_error_json(&e);
 }
 
 /* Strict decimal 0..UINT32_MAX. */
@@ -78,6 +68,9 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+static const char no_size_zero[] =
+	"size 0 is outside min_key_size..max_key_size";
+
 static int query_enc(const char *query, struct etsi014_enc_req *r,
 		     struct etsi014_error *e)
 {
@@ -85,7 +78,7 @@ static int query_enc(const char *query, struct etsi014_enc_req *r,
 	struct evkeyval *kv;
 	int ret = 0;
 
-	if (query && evhttp_parse_query_str(query, &q)) {
+	if (evhttp_parse_query_str(query, &q)) {
 		etsi014_error_set(e, 400, "bad request format",
 				  "malformed query string");
 		return -EINVAL;
@@ -93,10 +86,15 @@ static int query_enc(const char *query, struct etsi014_enc_req *r,
 	TAILQ_FOREACH(kv, &q, next) {
 		if (!strcmp(kv->key, "number") && !parse_u32(kv->value, &r->number))
 			continue;
-		if (!strcmp(kv->key, "size") && !parse_u32(kv->value, &r->size))
+		if (!strcmp(kv->key, "size") && !parse_u32(kv->value, &r->size) &&
+		    r->size)
 			continue;
-		etsi014_error_set(e, 400, "bad request format",
-				  "bad query parameter '%s'", kv->key);
+		if (!strcmp(kv->key, "size") && !r->size)
+			etsi014_error_set(e, 400, "bad request format", "%s",
+					  no_size_zero);
+		else
+			etsi014_error_set(e, 400, "bad request format",
+					  "bad query parameter '%s'", kv->key);
 		ret = -EINVAL;
 		break;
 	}
@@ -104,40 +102,74 @@ static int query_enc(const char *query, struct etsi014_enc_req *r,
 	return ret;
 }
 
+/* One key_ID=UUID; extensions as enc_keys takes them in its body. */
 static int query_dec(const char *query, struct etsi014_dec_req *r,
 		     struct etsi014_error *e)
 {
 	struct evkeyvalq q = { 0 };
-	const char *id, *why = "key_ID is required";
-	int ret = -EINVAL;
+	struct evkeyval *kv;
+	const char *why;
+	int ret = 0;
 
 	r->n = 0;
-	if (!query || evhttp_parse_query_str(query, &q))
-		goto out;
-	id = evhttp_find_header(&q, "key_ID");
-	if (id && qkd_keyid_parse(id, r->ids[0], &why) == 0) {
-		r->n = 1;
-		ret = 0;
+	r->bad_extension[0] = '\0';
+	if (evhttp_parse_query_str(query, &q)) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "malformed query string");
+		return -EINVAL;
 	}
-out:
-	if (ret)
-		etsi014_error_set(e, 400, "bad request format", "key_ID: %s",
-				  why);
+	TAILQ_FOREACH(kv, &q, next) {
+		if (!strcmp(kv->key, "extension_mandatory")) {
+			snprintf(r->bad_extension, sizeof(r->bad_extension),
+				 "%s", kv->value);
+		} else if (!strcmp(kv->key, "extension_optional")) {
+			continue;
+		} else if (strcmp(kv->key, "key_ID") || r->n) {
+			etsi014_error_set(e, 400, "bad request format",
+					  "bad query parameter '%s'", kv->key);
+			ret = -EINVAL;
+			break;
+		} else if (qkd_keyid_parse(kv->value, r->ids[0], &why)) {
+			etsi014_error_set(e, 400, "bad request format",
+					  "key_ID: %s", why);
+			ret = -EINVAL;
+			break;
+		} else {
+			r->n = 1;
+		}
+	}
+	if (!ret && !r->n) {
+		etsi014_error_set(e, 400, "bad request format",
+				  "key_ID is required");
+		ret = -EINVAL;
+	}
 	evhttp_clear_headers(&q);
 	return ret;
 }
 
-/* The POST body as one contiguous buffer (bounded by the evhttp limit). */
-static const char *body(struct evhttp_request *req, size_t *len)
+static int no_extension(const char *bad, struct etsi014_error *e)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-
-	*len = evbuffer_get_length(in);
-	return (const char *)evbuffer_pullup(in, -1);
+	if (!bad[0])
+		return 0;
+	etsi014_error_set(e, 400, "not all extension_mandatory parameters are supported",
+			  "unsupported extension '%s'", bad);
+	return -EOPNOTSUPP;
 }
 
-static int do_status(struct etsi014_server *s, struct evhttp_request *req,
-		     const struct call *c, struct etsi014_error *e)
+/* What a request asks for, once routed, and its body. */
+struct call {
+	struct http_conn *conn;
+	const struct http_req *req;
+	const char *body;
+	size_t len;
+	char caller[ETSI014_SAE_ID_MAX];
+	char sae[ETSI014_SAE_ID_MAX];
+	const char *op;
+	bool post;
+};
+
+static int do_status(struct etsi014_server *s, const struct call *c,
+		     struct etsi014_error *e)
 {
 	struct etsi014_status st = { 0 };
 	int ret;
@@ -145,76 +177,62 @@ static int do_status(struct etsi014_server *s, struct evhttp_request *req,
 	ret = s->ops->status(s->ctx, c->caller, c->sae, &st, e);
 	if (ret)
 		return ret;
-	reply_json(req, 200, etsi014_status_json(&st));
+	reply_json(c->conn, 200, etsi014_status_json(&st), NULL);
 	return 0;
 }
 
-static int do_enc(struct etsi014_server *s, struct evhttp_request *req,
-		  const struct call *c, struct etsi014_error *e)
+static int do_enc(struct etsi014_server *s, const struct call *c,
+		  struct etsi014_error *e)
 {
 	struct etsi014_enc_req r = { .number = 1 };
-	const char *b;
-	size_t n = 0, len;
+	size_t n = 0;
 	int ret;
 
-	if (c->post) {
-		b = body(req, &len);
-		ret = etsi014_enc_req_parse(b ? b : "", len, &r, e);
-	} else {
-		ret = query_enc(evhttp_uri_get_query(
-			evhttp_request_get_evhttp_uri(req)), &r, e);
-	}
+	if (c->post)
+		ret = etsi014_enc_req_parse(c->body, c->len, &r, e);
+	else
+		ret = query_enc(c->req->query, &r, e);
+	ret = ret ?: no_extension(r.bad_extension, e);
 	if (ret)
 		return ret;
-	if (r.bad_extension[0]) {
-		etsi014_error_set(e, 400, "not all extension_mandatory parameters are supported",
-				  "unsupported extension '%s'", r.bad_extension);
-		return -EOPNOTSUPP;
-	}
 	ret = s->ops->enc_keys(s->ctx, c->caller, c->sae, &r, s->keys, &n, e);
 	if (ret)
 		return ret;
-	reply_json(req, 200, etsi014_keys_json(s->keys, n));
+	reply_json(c->conn, 200, etsi014_keys_json(s->keys, n), NULL);
 	etsi014_keys_wipe(s->keys, n);
 	return 0;
 }
 
-static int do_dec(struct etsi014_server *s, struct evhttp_request *req,
-		  const struct call *c, struct etsi014_error *e)
+static int do_dec(struct etsi014_server *s, const struct call *c,
+		  struct etsi014_error *e)
 {
-	const char *b;
-	size_t n = 0, len;
+	size_t n = 0;
 	int ret;
 
-	if (c->post) {
-		b = body(req, &len);
-		ret = etsi014_dec_req_parse(b ? b : "", len, &s->dec, e);
-	} else {
-		ret = query_dec(evhttp_uri_get_query(
-			evhttp_request_get_evhttp_uri(req)), &s->dec, e);
-	}
+	if (c->post)
+		ret = etsi014_dec_req_parse(c->body, c->len, &s->dec, e);
+	else
+		ret = query_dec(c->req->query, &s->dec, e);
+	ret = ret ?: no_extension(s->dec.bad_extension, e);
 	if (ret)
 		return ret;
 	ret = s->ops->dec_keys(s->ctx, c->caller, c->sae, &s->dec, s->keys,
 			       &n, e);
 	if (ret)
 		return ret;
-	reply_json(req, 200, etsi014_keys_json(s->keys, n));
+	reply_json(c->conn, 200, etsi014_keys_json(s->keys, n), NULL);
 	etsi014_keys_wipe(s->keys, n);
 	return 0;
 }
 
 /* "/api/v1/keys/{SAE_ID}/{op}" -> c->sae (percent-decoded), c->op. */
-static int route(struct evhttp_request *req, struct call *c,
-		 struct etsi014_error *e)
+static int route(struct call *c, struct etsi014_error *e)
 {
-	const char *path = evhttp_uri_get_path(
-		evhttp_request_get_evhttp_uri(req));
+	const char *path = c->req->path, *slash;
 	char raw[3 * ETSI014_SAE_ID_MAX], *sae;
-	const char *slash;
 	size_t len;
 
-	if (!path || strncmp(path, PREFIX, strlen(PREFIX)))
+	if (strncmp(path, PREFIX, strlen(PREFIX)))
 		goto bad;
 	path += strlen(PREFIX);
 	slash = strchr(path, '/');
@@ -238,72 +256,64 @@ static int route(struct evhttp_request *req, struct call *c,
 	if (!c->sae[0])
 		goto bad;
 	if (!strcmp(c->op, "status") && c->post) {
-		etsi014_error_set(e, 400, "bad request format",
+		etsi014_error_set(e, 405, "method not allowed",
 				  "status takes GET only");
 		return -EINVAL;
 	}
 	return 0;
 bad:
+	c->op = NULL;
 	etsi014_error_set(e, 404, "not found",
 			  "expected /api/v1/keys/{SAE_ID}/{status|enc_keys|dec_keys}");
 	return -ENOENT;
 }
 
-static int caller_of(struct evhttp_request *req, char *out, size_t size)
+/* The Allow header of a 405: status is GET only. */
+static const char *allowed(const struct call *c)
 {
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-	int one = 1;
-
-	/*
-	 * A reply goes out as several TLS records; without this, Nagle and
-	 * the client's delayed ACK hold the last one back for ~40 ms.
-	 */
-	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
-		   sizeof(one));
-	return etsi014_tls_peer_cn(bufferevent_openssl_get_ssl(bev), out,
-				   size);
+	return c->op && !strcmp(c->op, "status") ? "GET" : "GET, POST";
 }
 
-static void handle(struct evhttp_request *req, void *arg)
+static void handle(void *arg, struct http_conn *conn,
+		   const struct http_req *req, const char *body, size_t len)
 {
+	struct call c = { .conn = conn, .req = req, .body = body, .len = len };
 	struct etsi014_server *s = arg;
 	struct etsi014_error e = { 0 };
-	struct call c = { 0 };
 	int ret;
 
-	c.post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
-	if (caller_of(req, c.caller, sizeof(c.caller))) {
+	c.post = !strcmp(req->method, "POST");
+	if (!c.post && strcmp(req->method, "GET")) {
+		etsi014_error_set(&e, 405, "method not allowed",
+				  "%s: only GET and POST are served",
+				  req->method);
+		goto err;
+	}
+	if (etsi014_tls_peer_cn(http_conn_ssl(conn), c.caller,
+				sizeof(c.caller))) {
 		/* Unreachable with the verifying context; kept as a guard. */
 		etsi014_error_set(&e, 401, "unauthorized",
 				  "no verified client certificate");
 		goto err;
 	}
-	if (route(req, &c, &e))
+	if (route(&c, &e))
 		goto err;
 	if (!strcmp(c.op, "status"))
-		ret = do_status(s, req, &c, &e);
+		ret = do_status(s, &c, &e);
 	else if (!strcmp(c.op, "enc_keys"))
-		ret = do_enc(s, req, &c, &e);
+		ret = do_enc(s, &c, &e);
 	else
-		ret = do_dec(s, req, &c, &e);
+		ret = do_dec(s, &c, &e);
 	if (!ret)
 		return;
 err:
-	reply_error(req, &e);
+	reply_error(conn, req, &e, e.code == 405 ? allowed(&c) : NULL);
 }
 
-static struct bufferevent *make_bev(struct event_base *base, void *arg)
-{
-	struct etsi014_server *s = arg;
-	SSL *ssl = SSL_new(s->tls);
-
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-					      BUFFEREVENT_SSL_ACCEPTING,
-					      BEV_OPT_CLOSE_ON_FREE);
-}
+static const struct http_server_ops http_ops = {
+	.handle = handle,
+	.error_json = error_json,
+};
 
 struct etsi014_server *etsi014_server_new(struct event_base *base,
 					  SSL_CTX *tls, const char *addr,
@@ -315,39 +325,22 @@ struct etsi014_server *etsi014_server_new(struct event_base *base,
 
 	if (!s)
 		return NULL;
-	s->http = evhttp_new(base);
-	if (!s->http)
-		goto err_free;
-	s->tls = tls;
-	SSL_CTX_up_ref(tls);
 	s->ops = ops;
 	s->ctx = ctx;
-	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	evhttp_set_max_body_size(s->http, ETSI014_BODY_MAX);
-	evhttp_set_timeout(s->http, 30);
-	evhttp_set_bevcb(s->http, make_bev, s);
-	evhttp_set_gencb(s->http, handle, s);
-	if (evhttp_bind_socket(s->http, addr, port)) {
-		log_err("etsi014: cannot listen on %s port %u: %s", addr, port,
-			strerror(errno));
-		goto err_http;
+	s->http = http_server_new(base, tls, addr, port, ETSI014_BODY_MAX,
+				  &http_ops, s);
+	if (!s->http) {
+		free(s);
+		return NULL;
 	}
 	return s;
-
-err_http:
-	SSL_CTX_free(tls);
-	evhttp_free(s->http);
-err_free:
-	free(s);
-	return NULL;
 }
 
 void etsi014_server_free(struct etsi014_server *s)
 {
 	if (!s)
 		return;
-	evhttp_free(s->http);
-	SSL_CTX_free(s->tls);
+	http_server_free(s->http);
 	etsi014_keys_wipe(s->keys, ETSI014_KEYS_MAX);
 	free(s);
 }

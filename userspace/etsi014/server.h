@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * An ETSI GS QKD 014 server: libevent's evhttp over TLS 1.3 with mutual
- * certificate authentication. It routes
+ * An ETSI GS QKD 014 server: http.h over TLS 1.3 with mutual certificate
+ * authentication. It routes
  *
  *   GET  /api/v1/keys/{slave_SAE_ID}/status
  *   GET  /api/v1/keys/{slave_SAE_ID}/enc_keys?number=N&size=BITS

@@ -138,8 +138,8 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 		if (ret) {
 			unhold(k->ak, l->ak_pool, keys, i);
 			etsi014_error_set(e, 503, "insufficient keys available",
-					  "%u requested: %s", req->number,
-					  strerror(-ret));
+					  "%u requested, %u stored", req->number,
+					  i);
 			return ret;
 		}
 		hold(k->ak, i, &rec, keys);
@@ -147,6 +147,25 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 	commit_all(k->ak, l->ak_pool, i);
 	*n = i;
 	return 0;
+}
+
+/*
+ * Why the pool refused a key by ID, in ETSI 014's terms. A delivered key
+ * is gone from the pool, so "not found" covers it as well; a reserved one
+ * is repeated in this request or being delivered to another consumer.
+ */
+static const char *dec_refusal(int err)
+{
+	switch (err) {
+	case -EACCES:
+		return "key ID not for the calling SAE (its own key)";
+	case -EBUSY:
+		return "key ID repeated or already being delivered";
+	case -ENOENT:
+		return "key ID not found (unknown, expired or already delivered)";
+	default:
+		return "key ID unavailable";
+	}
 }
 
 static int dec_keys(void *ctx, const char *caller, const char *master_sae,
@@ -169,10 +188,8 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 		if (ret) {
 			unhold(k->ak, l->ak_pool, keys, i);
 			etsi014_error_set(e, 400, "key not found", "%s: %s",
-					  qkd_keyid_format(req->ids[i], text),
-					  ret == -EACCES ?
-					  "not a key of the calling SAE" :
-					  strerror(-ret));
+					  dec_refusal(ret),
+					  qkd_keyid_format(req->ids[i], text));
 			return ret;
 		}
 		hold(k->ak, i, &rec, keys);

@@ -41,6 +41,7 @@ suites=(
 	"vm:strongswan6-etsi014:selftests/strongswan/etsi014.sh 6:600"
 	"vm:macsec:selftests/macsec/test.sh:1500"
 	"vm:tls:selftests/tls/test.sh:900"
+	"vm:skip:selftests/skip/test.sh:900"
 	"host?:pkg:selftests/pkg/run.sh:2400"
 	"host:lint:selftests/lint.sh:600"
 )

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the key manager's parsers, its fuzzable entry points: the
- * Kx framing (userspace/kmd/frame.c), the configuration file (config.c) and
- * the ETSI 014 JSON mapping (userspace/etsi014/json.c, bulk.c).
+ * Kx framing (userspace/kmd/frame.c), the configuration file (config.c),
+ * SKIP's PSK file lines (skip_psk.c), the ETSI 014 JSON mapping
+ * (userspace/etsi014/json.c, bulk.c) and the HTTP head (http_parse.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@
 #include "bulk.h"
 #include "config.h"
 #include "frame.h"
+#include "http.h"
 #include "json.h"
+#include "skip_psk.h"
 
 static uint8_t frame[KX_HDR_LEN + KX_PAYLOAD_MAX];
 
@@ -273,9 +276,17 @@ TEST(json_requests)
 	s = "{\"number\":1,\"number\":2}";
 	EXPECT_EQ(-EINVAL, etsi014_enc_req_parse(s, strlen(s), &r, &e));
 
+	s = "{\"size\":0}";
+	EXPECT_EQ(-EINVAL, etsi014_enc_req_parse(s, strlen(s), &r, &e));
+
 	s = "{\"key_IDs\":[{\"key_ID\":\"11111111-1111-1111-1111-111111111111\"}]}";
 	ASSERT_EQ(0, etsi014_dec_req_parse(s, strlen(s), &d, &e));
 	EXPECT_EQ(1, d.n);
+	EXPECT_STREQ("", d.bad_extension);
+	s = "{\"key_IDs\":[{\"key_ID\":\"11111111-1111-1111-1111-111111111111\"}],"
+	    "\"extension_mandatory\":[{\"route\":1}]}";
+	ASSERT_EQ(0, etsi014_dec_req_parse(s, strlen(s), &d, &e));
+	EXPECT_STREQ("route", d.bad_extension);
 	s = "{\"key_IDs\":[]}";
 	EXPECT_EQ(-EINVAL, etsi014_dec_req_parse(s, strlen(s), &d, &e));
 	s = "{\"key_IDs\":[{\"key\":\"x\"}]}";
@@ -391,6 +402,92 @@ TEST(json_error_body)
 	free(s);
 	EXPECT_STREQ("server error", back.message);
 	EXPECT_STREQ("QKD link down", back.details);
+}
+
+static int head(const char *s, struct http_req *r, size_t *used)
+{
+	const char *why;
+
+	return http_parse_head(s, strlen(s), r, used, &why);
+}
+
+TEST(http_head)
+{
+	static char big[HTTP_HEAD_MAX + 64];
+	struct http_req r;
+	size_t used;
+	const char *s;
+
+	s = "POST /api/v1/keys/b/enc_keys?number=2 HTTP/1.1\r\n"
+	    "Content-Length: 12\r\nExpect: 100-continue\r\n\r\n{\"number\":2}";
+	ASSERT_EQ(0, head(s, &r, &used));
+	EXPECT_EQ(strstr(s, "{") - s, (long)used);
+	EXPECT_STREQ("POST", r.method);
+	EXPECT_STREQ("/api/v1/keys/b/enc_keys", r.path);
+	EXPECT_STREQ("number=2", r.query);
+	EXPECT_EQ(12, r.content_length);
+	EXPECT_TRUE(r.keep_alive);
+	EXPECT_TRUE(r.expect_continue);
+	ASSERT_EQ(0, head("GET /x HTTP/1.0\r\n\r\n", &r, &used));
+	EXPECT_FALSE(r.keep_alive);
+	ASSERT_EQ(0, head("DELETE /x HTTP/1.1\r\nConnection: close\r\n\r\n", &r, &used));
+	EXPECT_FALSE(r.keep_alive);
+	ASSERT_EQ(0, head("PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &r, &used));
+	EXPECT_TRUE(r.chunked);
+
+	EXPECT_EQ(-EAGAIN, head("GET /x HTTP/1.1\r\nHost: a\r\n", &r, &used));
+	EXPECT_EQ(-EAGAIN, head("GET /x HT", &r, &used));
+	EXPECT_EQ(-400, head("GET /x HTTP/1.1\nHost: a\n\n", &r, &used));
+	EXPECT_EQ(-400, head("get /x HTTP/1.1\r\n\r\n", &r, &used));
+	EXPECT_EQ(-400, head("GET x HTTP/1.1\r\n\r\n", &r, &used));
+	EXPECT_EQ(-505, head("GET /x HTTP/2.0\r\n\r\n", &r, &used));
+	EXPECT_EQ(-400, head("GET /x HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", &r, &used));
+	EXPECT_EQ(-400, head("GET /x HTTP/1.1\r\nContent-Length: 1\r\n"
+			     "Content-Length: 2\r\n\r\n", &r, &used));
+	EXPECT_EQ(-400, head("GET /x HTTP/1.1\r\nNo colon\r\n\r\n", &r, &used));
+	memset(big, 'a', sizeof(big) - 1);
+	memcpy(big, "GET /", 5);
+	EXPECT_EQ(-431, head(big, &r, &used));
+}
+
+TEST(skip_psk_lines)
+{
+	struct skip_psk p;
+	const char *why;
+	char line[256];
+
+	snprintf(line, sizeof(line), "router-a  %s  # comment\n",
+		 "000102030405060708090a0b0c0d0e0f");
+	ASSERT_EQ(1, skip_psk_parse_line(line, &p, &why));
+	EXPECT_STREQ("router-a", p.identity);
+	EXPECT_EQ(16, p.len);
+	EXPECT_EQ(0x0f, p.key[15]);
+	EXPECT_EQ(0, skip_psk_parse_line("  # only a comment\n", &p, &why));
+	EXPECT_EQ(0, skip_psk_parse_line("\n", &p, &why));
+	EXPECT_EQ(-EINVAL, skip_psk_parse_line("router-a\n", &p, &why));
+	EXPECT_EQ(-EINVAL, skip_psk_parse_line("router-a 0001\n", &p, &why));
+	EXPECT_EQ(-EINVAL, skip_psk_parse_line("router-a 000102030405060708090a0b0c0d0e0fzz\n",
+					       &p, &why));
+	EXPECT_EQ(-EINVAL, skip_psk_parse_line("router-a 000102030405060708090a0b0c0d0e0f x\n",
+					       &p, &why));
+	explicit_bzero(&p, sizeof(p));
+}
+
+TEST(config_skip)
+{
+	struct kmd_config cfg;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s\n[skip]\nlisten = 127.0.0.1:9444\n"
+		 "psk_file = /etc/qkd/skip.psk\n", good_conf);
+	ASSERT_EQ(0, kmd_config_parse("t", text, &cfg));
+	EXPECT_STREQ("127.0.0.1:9444", cfg.skip_listen);
+	EXPECT_STREQ("node-a", cfg.skip_system);	/* default */
+	kmd_config_free(&cfg);
+	snprintf(text, sizeof(text), "%s\n[skip]\nlisten = 127.0.0.1:9444\n",
+		 good_conf);
+	EXPECT_EQ(-EINVAL, kmd_config_parse("t", text, &cfg));
+	EXPECT_EQ(-EINVAL, bad_conf("lifetime = 60", "skip_remote_system_id ="));
 }
 
 TEST_HARNESS_MAIN

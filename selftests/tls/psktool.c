@@ -31,16 +31,15 @@ static int write_session(const char *file, const uint8_t *psk, size_t len)
 	static const unsigned char s256[] = { 0x13, 0x01 }, s384[] = { 0x13, 0x02 };
 	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
 	SSL *ssl = ctx ? SSL_new(ctx) : NULL;
-	SSL_SESSION *sess = SSL_SESSION_new();
+	SSL_SESSION *sess;
 	const SSL_CIPHER *cipher;
 	int ok = 0;
 	FILE *f;
 
 	cipher = ssl ? SSL_CIPHER_find(ssl, len == 48 ? s384 : s256) : NULL;
 	f = fopen(file, "w");
-	if (f && cipher && sess && SSL_SESSION_set1_master_key(sess, psk, len) &&
-	    SSL_SESSION_set_cipher(sess, cipher) &&
-	    SSL_SESSION_set_protocol_version(sess, TLS1_3_VERSION))
+	sess = cipher ? qkd_tlspsk_session(cipher, psk, len) : NULL;
+	if (f && sess)
 		ok = PEM_write_SSL_SESSION(f, sess);
 	if (f && fclose(f))
 		ok = 0;

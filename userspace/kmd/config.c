@@ -15,7 +15,7 @@
 struct ctx {
 	struct kmd_config *cfg;
 	struct kmd_peer_cfg *peer;	/* current [peer] section */
-	enum { S_NONE, S_NODE, S_AK, S_PEER } section;
+	enum { S_NONE, S_NODE, S_AK, S_SKIP, S_PEER } section;
 	const char *name;
 	int line;
 };
@@ -127,6 +127,7 @@ static int peer_key(struct ctx *c, const char *k, const char *v)
 	STR("kme_ca", kme_ca);
 	STR("app_sae_id", app_sae);
 	STR("peer_app_sae_id", peer_app_sae);
+	STR("skip_remote_system_id", skip_system);
 #undef STR
 	if (!strcmp(k, "address"))
 		return set_endpoint(c, p->address, sizeof(p->address), v);
@@ -154,6 +155,22 @@ static int ak_key(struct ctx *c, const char *k, const char *v)
 		return set_endpoint(c, c->cfg->ak_listen,
 				    sizeof(c->cfg->ak_listen), v);
 	return fail(c, "unknown key '%s' in [ak]", k);
+}
+
+static int skip_key(struct ctx *c, const char *k, const char *v)
+{
+	struct kmd_config *cfg = c->cfg;
+
+	if (!strcmp(k, "listen"))
+		return set_endpoint(c, cfg->skip_listen,
+				    sizeof(cfg->skip_listen), v);
+	if (!strcmp(k, "psk_file"))
+		return set_str(c, cfg->skip_psk_file,
+			       sizeof(cfg->skip_psk_file), v);
+	if (!strcmp(k, "system_id"))
+		return set_str(c, cfg->skip_system, sizeof(cfg->skip_system),
+			       v);
+	return fail(c, "unknown key '%s' in [skip]", k);
 }
 
 static int new_peer(struct ctx *c, const char *id)
@@ -195,6 +212,10 @@ static int section(struct ctx *c, char *s)
 		c->section = S_AK;
 		return 0;
 	}
+	if (!strcmp(s, "skip")) {
+		c->section = S_SKIP;
+		return 0;
+	}
 	if (!strncmp(s, "peer ", 5)) {
 		c->section = S_PEER;
 		return new_peer(c, trim(s + 5));
@@ -222,6 +243,8 @@ static int process_line(struct ctx *c, char *line)
 		return node_key(c, k, v);
 	case S_AK:
 		return ak_key(c, k, v);
+	case S_SKIP:
+		return skip_key(c, k, v);
 	case S_PEER:
 		return peer_key(c, k, v);
 	default:
@@ -254,14 +277,22 @@ static int check_peer(struct ctx *c, struct kmd_peer_cfg *p)
 static int check_config(struct ctx *c)
 {
 	struct kmd_config *cfg = c->cfg;
-	struct kmd_peer_cfg *p;
+	struct kmd_peer_cfg *p, *q;
 	int ret;
 
 	if (!cfg->node_id[0] || !cfg->cert[0] || !cfg->key[0] || !cfg->ca[0])
 		return fail(c, "%s", "[node]: id, cert, key and ca are required");
 	if (!cfg->peers)
 		return fail(c, "%s", "no [peer] section");
+	if (cfg->skip_listen[0] && !cfg->skip_psk_file[0])
+		return fail(c, "%s", "[skip]: psk_file is required");
+	if (!cfg->skip_system[0])
+		strcpy(cfg->skip_system, cfg->node_id);
 	for (p = cfg->peers; p; p = p->next) {
+		for (q = p->next; q && p->skip_system[0]; q = q->next)
+			if (!strcmp(p->skip_system, q->skip_system))
+				return fail(c, "skip_remote_system_id %s given twice",
+					    p->skip_system);
 		ret = check_peer(c, p);
 		if (ret)
 			return ret;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * qkd-kmd's configuration file (INI style, qkd-kmd.conf(5)): one [node]
- * section, an optional [ak] section and one [peer NODE-ID] section per
- * neighbour key manager.
+ * section, optional [ak] and [skip] sections and one [peer NODE-ID]
+ * section per neighbour key manager.
  */
 #ifndef KMD_CONFIG_H
 #define KMD_CONFIG_H
@@ -31,6 +31,7 @@ struct kmd_peer_cfg {
 	uint32_t lifetime_ms;		/* stream default key lifetime */
 	char app_sae[KMD_ID_MAX];	/* Ak: local application's SAE ID */
 	char peer_app_sae[KMD_ID_MAX];	/* Ak: the peer application's */
+	char skip_system[KMD_ID_MAX];	/* SKIP: the remoteSystemID it serves */
 	struct kmd_peer_cfg *next;
 };
 
@@ -41,6 +42,9 @@ struct kmd_config {
 	char status_file[KMD_PATH_MAX];
 	int log_level;
 	char ak_listen[128];		/* "" = no Ak server */
+	char skip_listen[128];		/* "" = no SKIP server */
+	char skip_psk_file[KMD_PATH_MAX];
+	char skip_system[KMD_ID_MAX];	/* localSystemID; default node_id */
 	struct kmd_peer_cfg *peers;
 };
 

@@ -13,6 +13,7 @@ struct link;
 struct kx_listener;
 struct kx_peer;
 struct ak;
+struct skip;
 
 struct kmd {
 	struct event_base *base;
@@ -23,6 +24,7 @@ struct kmd {
 	struct link *links;		/* one per [peer] */
 	struct kx_peer *kx_peers;	/* the links' Kx ends, for kx.c */
 	struct ak *ak;			/* ETSI 014 for local applications */
+	struct skip *skip;		/* SKIP for routers (skip.c) */
 	struct event *status_timer;
 };
 

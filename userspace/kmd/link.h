@@ -55,6 +55,7 @@ struct link {
 	unsigned int ticks;
 
 	struct qkd_pool *ak_pool;	/* ak.c: the stream for applications */
+	struct qkd_pool *skip_pool;	/* skip.c: the stream for routers */
 
 	/* Counters, for status. */
 	uint64_t keys_added, keys_dropped, batches_done, batches_aborted;

@@ -21,6 +21,7 @@
 #include "kx.h"
 #include "link.h"
 #include "log.h"
+#include "skip.h"
 #include "status.h"
 #include "store.h"
 #include "tls.h"
@@ -201,7 +202,7 @@ static int run(struct kmd *k)
 	    evsignal_add(sterm, NULL))
 		goto out;
 	if (setup_tls(k) || setup_links(k) || kmd_status_start(k) ||
-	    ak_start(k))
+	    ak_start(k) || skip_start(k))
 		goto out;
 	log_notice("node %s: running", k->cfg.node_id);
 	ret = event_base_dispatch(k->base) < 0;
@@ -217,6 +218,7 @@ static void teardown(struct kmd *k)
 {
 	struct link *l;
 
+	skip_stop(k);
 	ak_stop(k);
 	kmd_status_stop(k);
 	kx_listener_free(k->listener);

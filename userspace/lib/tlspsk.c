@@ -214,6 +214,21 @@ static unsigned int conn_flags(SSL *ssl)
 	return t ? t->flags : 0;
 }
 
+SSL_SESSION *qkd_tlspsk_session(const SSL_CIPHER *cipher, const uint8_t *psk,
+				size_t len)
+{
+	SSL_SESSION *sess = SSL_SESSION_new();
+
+	if (!sess ||
+	    !SSL_SESSION_set1_master_key(sess, psk, len) ||
+	    !SSL_SESSION_set_cipher(sess, cipher) ||
+	    !SSL_SESSION_set_protocol_version(sess, TLS1_3_VERSION)) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	return sess;
+}
+
 /* The PSK session of key rec for cipher: c->sess. Wipes nothing. */
 static int make_session(struct tlspsk_conn *c, const SSL_CIPHER *cipher,
 			const struct qkd_key_record *rec)
@@ -229,12 +244,8 @@ static int make_session(struct tlspsk_conn *c, const SSL_CIPHER *cipher,
 				&len);
 	if (ret < 0)
 		return ret;
-	sess = SSL_SESSION_new();
-	if (!sess ||
-	    !SSL_SESSION_set1_master_key(sess, psk, len) ||
-	    !SSL_SESSION_set_cipher(sess, cipher) ||
-	    !SSL_SESSION_set_protocol_version(sess, TLS1_3_VERSION)) {
-		SSL_SESSION_free(sess);
+	sess = qkd_tlspsk_session(cipher, psk, len);
+	if (!sess) {
 		ret = -ENOMEM;
 	} else {
 		memcpy(c->id, rec->id, sizeof(c->id));

@@ -82,6 +82,15 @@ int qkd_tlspsk_install(SSL_CTX *ctx, struct qkd_pool *pool, unsigned int flags);
  */
 int qkd_tlspsk_status(const SSL *ssl, uint8_t id[QKD_KEY_ID_LEN]);
 
+/*
+ * A TLS 1.3 external PSK as OpenSSL's PSK callbacks take it: a session of
+ * cipher (a TLS 1.3 suite, whose hash the PSK is bound to) with psk as its
+ * secret, which the session copies. NULL if out of memory. Also for
+ * static PSKs (qkd-kmd's SKIP server and its test client).
+ */
+SSL_SESSION *qkd_tlspsk_session(const SSL_CIPHER *cipher, const uint8_t *psk,
+				size_t len);
+
 /* "qkd:<uuid>" of id; out has QKD_TLSPSK_IDENTITY_SIZE bytes. */
 char *qkd_tlspsk_identity(const uint8_t id[QKD_KEY_ID_LEN], char *out);
 /* The key ID of a "qkd:<uuid>" identity (len bytes, no NUL), or -EINVAL. */

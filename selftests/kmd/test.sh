@@ -464,42 +464,44 @@ test_ak()
 # Ak's refusals take nothing from the pool and say why in ETSI 014's
 # terms: sizes outside [min_key_size, max_key_size] (0 too), a mandatory
 # extension on dec_keys, unknown and repeated key IDs, other methods.
+# ak_refused CODE WORDS AK-ARGS...: Ak answers CODE with a JSON message
+# that contains WORDS ("" for any).
+ak_refused()
+{
+	local want=$1 words=$2 r
+	shift 2
+	r=$(ak "$@")
+	echo "$r"
+	[ "${r%% *}" = "$want" ]
+	echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
+	echo "$r" | grep -q -- "$words"
+}
+
 test_ak_errors()
 {
-	local r before id
+	local before id two
 
 	wait_for 60 idle
 	kill -STOP "$(pidof_ kmd-a)"
 	trap 'kill -CONT "$(pidof_ kmd-a)"' EXIT
 	before=$(info b)
-	for r in "$(ak app-b GET 'app-a/enc_keys?size=0')" \
-		 "$(ak app-b POST app-a/enc_keys '{"number": 1, "size": 0}')" \
-		 "$(ak app-b GET 'app-a/enc_keys?size=512')"; do
-		echo "$r"
-		[ "${r%% *}" = 400 ]
-		echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
-	done
+	ak_refused 400 'size 0' app-b GET 'app-a/enc_keys?size=0'
+	ak_refused 400 'size 0' app-b POST app-a/enc_keys '{"number": 1, "size": 0}'
+	ak_refused 400 '' app-b GET 'app-a/enc_keys?size=512'
 	$(ns a) "$keys" drain node-b >"$work/ak.ext"
 	id=$(head -n 1 "$work/ak.ext" | cut -d' ' -f1)
-	r=$(ak app-b GET "app-a/dec_keys?key_ID=$id&extension_mandatory=abc_route")
-	echo "$r"
-	[ "${r%% *}" = 400 ]
-	echo "$r" | grep -q 'extension_mandatory'
-	r=$(ak app-b POST app-a/dec_keys "{\"key_IDs\": [{\"key_ID\": \"$id\"}], \"extension_mandatory\": [{\"abc_route\": 1}]}")
-	echo "$r"
-	[ "${r%% *}" = 400 ]
-	r=$(ak app-b GET 'app-a/dec_keys?key_ID=00000000-0000-4000-8000-000000000000')
-	echo "$r"
-	[ "${r%% *}" = 400 ]
-	echo "$r" | grep -q 'key ID not found'
-	r=$(ak app-b POST app-a/dec_keys "{\"key_IDs\": [{\"key_ID\": \"$id\"}, {\"key_ID\": \"$id\"}]}")
-	echo "$r"
-	[ "${r%% *}" = 400 ]
-	echo "$r" | grep -q 'key ID repeated'
-	r=$(ak app-b DELETE app-a/enc_keys)
-	echo "$r"
-	[ "${r%% *}" = 405 ]
-	echo "${r#* }" | jq -e '.message | length > 0' >/dev/null
+	ak_refused 400 extension_mandatory app-b GET \
+		"app-a/dec_keys?key_ID=$id&extension_mandatory=abc_route"
+	ak_refused 400 abc_route app-b POST app-a/dec_keys \
+		"{\"key_IDs\": [{\"key_ID\": \"$id\"}], \"extension_mandatory\": [{\"abc_route\": 1}]}"
+	ak_refused 400 'key ID not found' app-b GET \
+		'app-a/dec_keys?key_ID=00000000-0000-4000-8000-000000000000'
+	two="{\"key_IDs\": [{\"key_ID\": \"$id\"}, {\"key_ID\": \"$id\"}]}"
+	ak_refused 400 'key ID repeated' app-b POST app-a/dec_keys "$two"
+	ak_refused 405 GET app-b DELETE app-a/enc_keys
+	ak_refused 404 '' app-b GET app-a/keys
+	! ak app-b GET 'app-a/dec_keys?key_ID=00000000-0000-4000-8000-000000000000' |
+		grep -Eqi 'such file|resource busy' || false
 	# The drained keys' peer copies at node-b are all still there.
 	[ "$(info b)" = "$before" ]
 	cut -d' ' -f1 "$work/ak.ext" | $(ns b) "$keys" take node-a >"$work/ak.ext.b"

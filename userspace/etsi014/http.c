@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* HTTP/1.1 connections over bufferevent_openssl: see http.h. */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 
+#include "addr.h"
 #include "http.h"
 #include "log.h"
 
@@ -258,26 +258,8 @@ err_close:
 	evutil_closesocket(fd);
 }
 
-static int bind_addr(const char *addr, unsigned int port,
-		     struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
-				  .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res;
-	char p[8];
-
-	snprintf(p, sizeof(p), "%u", port);
-	if (getaddrinfo(addr, p, &hints, &res))
-		return -EINVAL;
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
 struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
-				    const char *addr, unsigned int port,
-				    size_t body_max,
+				    const char *listen, size_t body_max,
 				    const struct http_server_ops *ops, void *arg)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
@@ -286,8 +268,8 @@ struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
 
 	if (!s)
 		return NULL;
-	if (bind_addr(addr, port, &ss, &len)) {
-		log_err("http: bad listen address %s", addr);
+	if (etsi014_sockaddr(listen, &ss, &len)) {
+		log_err("http: bad listen address '%s' (ADDR:PORT)", listen);
 		goto err_free;
 	}
 	s->lis = evconnlistener_new_bind(base, on_accept, s,
@@ -295,7 +277,7 @@ struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
 					 LEV_OPT_REUSEABLE, -1,
 					 (struct sockaddr *)&ss, len);
 	if (!s->lis) {
-		log_err("http: cannot listen on %s port %u: %s", addr, port,
+		log_err("http: cannot listen on %s: %s", listen,
 			strerror(errno));
 		goto err_free;
 	}

@@ -63,13 +63,12 @@ struct http_server_ops {
 };
 
 /*
- * Listen on addr:port (an IPv4/IPv6 literal); each connection is TLS with
- * a fresh SSL of tls, of which the server takes a reference. NULL on
- * failure (the reason is logged).
+ * Listen on "ADDR:PORT" or "[ADDR6]:PORT" (numeric); each connection is
+ * TLS with a fresh SSL of tls, of which the server takes a reference. NULL
+ * on failure (the reason is logged).
  */
 struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
-				    const char *addr, unsigned int port,
-				    size_t body_max,
+				    const char *listen, size_t body_max,
 				    const struct http_server_ops *ops, void *arg);
 void http_server_free(struct http_server *s);
 

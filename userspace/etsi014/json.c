@@ -206,6 +206,16 @@ char *etsi014_error_json(const struct etsi014_error *err)
 			      "details", "reason", err->details));
 }
 
+char *etsi014_error_body(void *arg, int code, const char *message,
+			 const char *details)
+{
+	struct etsi014_error e;
+
+	(void)arg;
+	etsi014_error_set(&e, code, message, "%s", details);
+	return etsi014_error_json(&e);
+}
+
 void etsi014_error_parse(const char *buf, size_t len, struct etsi014_error *e)
 {
 	json_t *root = json_loadb(buf, len, 0, NULL);

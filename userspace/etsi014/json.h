@@ -26,6 +26,9 @@ int etsi014_status_parse(const char *buf, size_t len,
 
 /* {"message": ..., "details": [{"reason": ...}]} */
 char *etsi014_error_json(const struct etsi014_error *err);
+/* The same from its parts, as http.h's error_json (arg unused). */
+char *etsi014_error_body(void *arg, int code, const char *message,
+			 const char *details);
 /* Fills message and details of an error body; never fails (best effort). */
 void etsi014_error_parse(const char *buf, size_t len, struct etsi014_error *e);
 

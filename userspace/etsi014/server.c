@@ -42,15 +42,6 @@ static void reply_error(struct http_conn *c, const struct http_req *r,
 	reply_json(c, e->code, etsi014_error_json(e), allow);
 }
 
-static char *error_json(void *arg, int code, const char *message,
-			const char *details)
-{
-	struct etsi014_error e;
-
-	(void)arg;
-	etsi014_error_set(&e, code, message, "%s", details);
-	return etsi014_error_json(&e);
-}
 
 /* Strict decimal 0..UINT32_MAX. */
 static int parse_u32(const char *s, uint32_t *out)
@@ -312,12 +303,11 @@ err:
 
 static const struct http_server_ops http_ops = {
 	.handle = handle,
-	.error_json = error_json,
+	.error_json = etsi014_error_body,
 };
 
 struct etsi014_server *etsi014_server_new(struct event_base *base,
-					  SSL_CTX *tls, const char *addr,
-					  unsigned int port,
+					  SSL_CTX *tls, const char *listen,
 					  const struct etsi014_server_ops *ops,
 					  void *ctx)
 {
@@ -327,7 +317,7 @@ struct etsi014_server *etsi014_server_new(struct event_base *base,
 		return NULL;
 	s->ops = ops;
 	s->ctx = ctx;
-	s->http = http_server_new(base, tls, addr, port, ETSI014_BODY_MAX,
+	s->http = http_server_new(base, tls, listen, ETSI014_BODY_MAX,
 				  &http_ops, s);
 	if (!s->http) {
 		free(s);

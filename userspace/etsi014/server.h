@@ -42,12 +42,11 @@ struct etsi014_server_ops {
 struct etsi014_server;
 
 /*
- * Listen on addr:port (an IPv4/IPv6 literal). The server takes a reference
- * to tls. NULL on failure (the reason is logged).
+ * Listen on "ADDR:PORT" or "[ADDR6]:PORT" (numeric). The server takes a
+ * reference to tls. NULL on failure (the reason is logged).
  */
 struct etsi014_server *etsi014_server_new(struct event_base *base,
-					  SSL_CTX *tls, const char *addr,
-					  unsigned int port,
+					  SSL_CTX *tls, const char *listen,
 					  const struct etsi014_server_ops *ops,
 					  void *ctx);
 void etsi014_server_free(struct etsi014_server *s);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
 #include "ak.h"
 #include "keyid.h"
 #include "link.h"
@@ -225,8 +224,7 @@ static int open_pools(struct kmd *k)
 
 int ak_start(struct kmd *k)
 {
-	char err[512], host[128];
-	unsigned int port;
+	char err[512];
 	struct ak *a;
 	int ret;
 
@@ -245,8 +243,8 @@ int ak_start(struct kmd *k)
 		log_err("ak: TLS: %s", err);
 		return -EINVAL;
 	}
-	etsi014_hostport(k->cfg.ak_listen, host, sizeof(host), &port);
-	a->srv = etsi014_server_new(k->base, a->tls, host, port, &ak_ops, k);
+	a->srv = etsi014_server_new(k->base, a->tls, k->cfg.ak_listen, &ak_ops,
+				    k);
 	if (!a->srv)
 		return -EADDRNOTAVAIL;
 	log_notice("ak: serving ETSI 014 on %s", k->cfg.ak_listen);

@@ -10,7 +10,6 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-#include "addr.h"
 #include "etsi014.h"
 #include "hex.h"
 #include "http.h"
@@ -37,24 +36,11 @@ struct skip_query {
 static void fail(struct http_conn *c, int code, const char *message,
 		 const char *details, const char *allow)
 {
-	struct etsi014_error e;
-	char *json;
+	char *json = etsi014_error_body(NULL, code, message, details);
 
-	etsi014_error_set(&e, code, message, "%s", details);
 	log_info("skip: %d %s: %s", code, message, details);
-	json = etsi014_error_json(&e);
 	http_reply(c, json ? code : 500, json, allow);
 	free(json);
-}
-
-static char *error_json(void *arg, int code, const char *message,
-			const char *details)
-{
-	struct etsi014_error e;
-
-	(void)arg;
-	etsi014_error_set(&e, code, message, "%s", details);
-	return etsi014_error_json(&e);
 }
 
 static int parse_size(const char *v, uint32_t *out)
@@ -266,7 +252,7 @@ static void handle(void *arg, struct http_conn *c, const struct http_req *r,
 
 static const struct http_server_ops skip_ops = {
 	.handle = handle,
-	.error_json = error_json,
+	.error_json = etsi014_error_body,
 };
 
 static int open_pools(struct kmd *k)
@@ -289,9 +275,7 @@ static int open_pools(struct kmd *k)
 
 int skip_start(struct kmd *k)
 {
-	unsigned int port;
 	struct skip *s;
-	char host[128];
 	int ret;
 
 	if (!k->cfg.skip_listen[0])
@@ -306,10 +290,9 @@ int skip_start(struct kmd *k)
 	s->psks = skip_psks_load(k->cfg.skip_psk_file);
 	if (!s->psks)
 		return -EINVAL;
-	etsi014_hostport(k->cfg.skip_listen, host, sizeof(host), &port);
 	/* Requests are GETs: a body has no business here. */
-	s->srv = http_server_new(k->base, skip_psks_ctx(s->psks), host, port,
-				 0, &skip_ops, k);
+	s->srv = http_server_new(k->base, skip_psks_ctx(s->psks),
+				 k->cfg.skip_listen, 0, &skip_ops, k);
 	if (!s->srv)
 		return -EADDRNOTAVAIL;
 	log_notice("skip: serving SKIP on %s", k->cfg.skip_listen);

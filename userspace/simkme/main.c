@@ -17,7 +17,6 @@
 
 #include <event2/event.h>
 
-#include "addr.h"
 #include "api.h"
 #include "hex.h"
 #include "log.h"
@@ -268,15 +267,10 @@ static int run(struct event_base *base, struct simkme *k, SSL_CTX *tls,
 	struct timeval tick = { 0, 50000 };
 	struct event *ev[5] = { 0 };
 	struct etsi014_server *srv;
-	unsigned int port, i;
-	char host[128];
+	unsigned int i;
 	int ret = 1;
 
-	if (etsi014_hostport(o->listen, host, sizeof(host), &port)) {
-		log_err("bad --listen '%s' (ADDR:PORT)", o->listen);
-		return 1;
-	}
-	srv = etsi014_server_new(base, tls, host, port, &simkme_ops, k);
+	srv = etsi014_server_new(base, tls, o->listen, &simkme_ops, k);
 	if (!srv)
 		return 1;
 	for (i = 0; i < 4; i++) {

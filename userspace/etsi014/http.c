@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -28,7 +27,7 @@
 struct http_conn {
 	struct http_server *s;
 	struct bufferevent *bev;
-	LIST_ENTRY(http_conn) next;
+	struct http_conn *prev, *next;	/* the server's connections */
 	struct http_req req;
 	size_t head_len;
 	bool have_head;
@@ -43,12 +42,17 @@ struct http_server {
 	size_t body_max;
 	const struct http_server_ops *ops;
 	void *arg;
-	LIST_HEAD(, http_conn) conns;
+	struct http_conn *conns;
 };
 
 static void conn_free(struct http_conn *c)
 {
-	LIST_REMOVE(c, next);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	bufferevent_free(c->bev);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
@@ -250,7 +254,10 @@ static void on_accept(struct evconnlistener *lis, evutil_socket_t fd,
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	LIST_INSERT_HEAD(&s->conns, c, next);
+	c->next = s->conns;
+	if (c->next)
+		c->next->prev = c;
+	s->conns = c;
 	return;
 
 err_close:
@@ -286,7 +293,6 @@ struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
 	s->body_max = body_max;
 	s->ops = ops;
 	s->arg = arg;
-	LIST_INIT(&s->conns);
 	return s;
 
 err_free:
@@ -298,8 +304,8 @@ void http_server_free(struct http_server *s)
 {
 	if (!s)
 		return;
-	while (!LIST_EMPTY(&s->conns))
-		conn_free(LIST_FIRST(&s->conns));
+	while (s->conns)
+		conn_free(s->conns);
 	evconnlistener_free(s->lis);
 	SSL_CTX_free(s->tls);
 	free(s);

@@ -147,6 +147,7 @@ pair()
 	[ "$(code "$r")" = 200 ]
 	[ "$(body "$r" | jq -r .keyId)" = "$id" ]
 	[ "$(body "$r" | jq -r .key)" = "$key" ]
+	echo "taken: node-a $ta -> $(taken a), node-b $tb -> $(taken b)"
 	[ "$(taken a)" = $((ta + 1)) ]
 	[ "$(taken b)" = $((tb + 1)) ]
 	echo "$id" >"$work/last.id"

@@ -77,15 +77,15 @@ static int query_enc(const char *query, struct etsi014_enc_req *r,
 	TAILQ_FOREACH(kv, &q, next) {
 		if (!strcmp(kv->key, "number") && !parse_u32(kv->value, &r->number))
 			continue;
-		if (!strcmp(kv->key, "size") && !parse_u32(kv->value, &r->size) &&
-		    r->size)
-			continue;
-		if (!strcmp(kv->key, "size") && !r->size)
+		if (!strcmp(kv->key, "size") && !parse_u32(kv->value, &r->size)) {
+			if (r->size)
+				continue;
 			etsi014_error_set(e, 400, "bad request format", "%s",
 					  no_size_zero);
-		else
+		} else {
 			etsi014_error_set(e, 400, "bad request format",
 					  "bad query parameter '%s'", kv->key);
+		}
 		ret = -EINVAL;
 		break;
 	}

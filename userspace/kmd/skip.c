@@ -137,8 +137,20 @@ static void reply_key(struct http_conn *c, struct qkd_key_record *rec)
 	qkd_key_record_wipe(rec);
 }
 
+/* The key is on its way: gone from the pool. */
+static void commit(struct link *l, const uint8_t id[QKD_KEY_ID_LEN])
+{
+	char text[QKD_KEYID_STR_SIZE];
+	int ret = qkd_pool_commit(l->skip_pool, id);
+
+	if (ret)
+		log_err("skip: key %s: commit failed: %s",
+			qkd_keyid_format(id, text), strerror(-ret));
+}
+
 static void get_key(struct kmd *k, struct http_conn *c, const char *query)
 {
+	uint8_t id[QKD_KEY_ID_LEN];
 	struct qkd_key_record rec;
 	struct skip_query q;
 	struct link *l;
@@ -161,8 +173,9 @@ static void get_key(struct kmd *k, struct http_conn *c, const char *query)
 		     "the key pool refused", NULL);
 		return;
 	}
+	memcpy(id, rec.id, sizeof(id));
 	reply_key(c, &rec);
-	qkd_pool_commit(l->skip_pool, rec.id);
+	commit(l, id);
 }
 
 static const char *by_id_refusal(int err)
@@ -202,7 +215,7 @@ static void get_key_by_id(struct kmd *k, struct http_conn *c,
 		return;
 	}
 	reply_key(c, &rec);
-	qkd_pool_commit(l->skip_pool, id);
+	commit(l, id);
 }
 
 static void capabilities(struct kmd *k, struct http_conn *c)

@@ -99,12 +99,10 @@ char *qkd_streams_select(char *connection, identification_t *remote)
 }
 
 /**
- * Remote identity of an IKE_SA, or the connection's first remote identity
+ * A known remote identity, or the connection's first remote identity
  */
-static identification_t *remote_id(ike_sa_t *ike_sa)
+static identification_t *remote_id(identification_t *id, peer_cfg_t *peer_cfg)
 {
-	identification_t *id = ike_sa->get_other_id(ike_sa);
-	peer_cfg_t *peer_cfg = ike_sa->get_peer_cfg(ike_sa);
 	enumerator_t *enumerator;
 	auth_cfg_t *auth;
 
@@ -125,8 +123,11 @@ static identification_t *remote_id(ike_sa_t *ike_sa)
  */
 char *qkd_streams_for_sa(ike_sa_t *ike_sa)
 {
-	identification_t *remote = remote_id(ike_sa);
+	identification_t *remote;
 	char *stream;
+
+	remote = remote_id(ike_sa->get_other_id(ike_sa),
+					   ike_sa->get_peer_cfg(ike_sa));
 
 	stream = qkd_streams_select(ike_sa->get_name(ike_sa), remote);
 	if (!stream)
@@ -135,4 +136,13 @@ char *qkd_streams_for_sa(ike_sa_t *ike_sa)
 			 "(peer '%Y'), refusing QKD key", ike_sa->get_name(ike_sa), remote);
 	}
 	return stream;
+}
+
+/*
+ * Described in header
+ */
+char *qkd_streams_for_peer_cfg(peer_cfg_t *peer_cfg)
+{
+	return qkd_streams_select(peer_cfg->get_name(peer_cfg),
+							  remote_id(NULL, peer_cfg));
 }

@@ -50,4 +50,12 @@ char *qkd_streams_select(char *connection, identification_t *remote);
  */
 char *qkd_streams_for_sa(ike_sa_t *ike_sa);
 
+/**
+ * Select the key stream of a connection, for its first remote identity.
+ *
+ * @param peer_cfg		connection
+ * @return				allocated stream name, NULL if none is configured
+ */
+char *qkd_streams_for_peer_cfg(peer_cfg_t *peer_cfg);
+
 #endif /** QKD_STREAMS_H_ @}*/

@@ -70,7 +70,8 @@ ss_install_plugin()
 # ss_conf DIR qkd|stock [QKD_SETTINGS [PLUGIN_SECTIONS]]: write
 # DIR/strongswan.conf; "qkd" loads the plugin with the settings given (the
 # body of plugins.qkd); PLUGIN_SECTIONS go into charon.plugins as they are,
-# $ss_extra_load names more plugins to load. Log lines start with the Unix
+# $ss_extra_load names more plugins to load, $ss_charon_opts holds more
+# charon settings. Log lines start with the Unix
 # time in ms ("1763900000.123 ...").
 ss_conf()
 {
@@ -88,6 +89,7 @@ ss_conf()
 		retransmit_timeout = 2.0
 		cookie_threshold = 100000
 		cookie_threshold_ip = 100000
+		${ss_charon_opts:-}
 		plugins {
 			vici {
 				socket = unix://$(ss_sock "$dir")
@@ -275,6 +277,12 @@ ss_teardown()
 	rmmod qkdpool 2>/dev/null
 	return 0
 }
+
+# ss_gt N CMD...: whether CMD prints a number above N; ss_is VALUE CMD...:
+# whether it prints VALUE. For wait_for, which reruns them ("test
+# "$(cmd)" ..." would be expanded once).
+ss_gt() { local n=$1; shift; (($("$@") > n)); }
+ss_is() { local v=$1; shift; [ "$("$@")" = "$v" ]; }
 
 ss_rand_hex()
 {

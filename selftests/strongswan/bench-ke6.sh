@@ -42,23 +42,6 @@ cleanup()
 }
 trap cleanup EXIT
 
-# conn NAME LOCAL_ID REMOTE_ID LOCAL_ADDR REMOTE_ADDR IKE ESP
-conn()
-{
-	cat <<-EOF
-	$1 {
-		local_addrs = $4
-		remote_addrs = $5
-		proposals = $6
-		local { auth = psk
-			id = $2 }
-		remote { auth = psk
-			id = $3 }
-		children { $1 { mode = transport
-			esp_proposals = $7 } }
-	}
-	EOF
-}
 
 # the modes: NAME IKE-PROPOSAL ESP-PROPOSAL
 modes="cx aes256-sha384-x25519 aes256gcm16-x25519
@@ -73,8 +56,8 @@ confs()
 	echo "connections {" >"$d1/swanctl.conf"
 	echo "connections {" >"$d2/swanctl.conf"
 	while read -r m ike esp; do
-		conn "$m" "$m.gw1" gw2 10.0.0.1 10.0.0.2 "$ike" "$esp" >>"$d1/swanctl.conf"
-		conn "$m" gw2 "$m.gw1" 10.0.0.2 10.0.0.1 "$ike" "$esp" >>"$d2/swanctl.conf"
+		ss_ke_conn "$m" "$m.gw1" gw2 10.0.0.1 10.0.0.2 "$ike" "$esp" >>"$d1/swanctl.conf"
+		ss_ke_conn "$m" gw2 "$m.gw1" 10.0.0.2 10.0.0.1 "$ike" "$esp" >>"$d2/swanctl.conf"
 	done <<<"$modes"
 	for d in "$d1" "$d2"; do
 		echo "}
@@ -124,10 +107,10 @@ child_rekeys()
 	local m=$1 i e c
 
 	for ((i = 0; i < n; i++)); do
-		e=$(count "CHILD_SA $m{[0-9]*} established")
+		e=$(count "rekeyed CHILD_SA $m{")
 		c=$(count "closing CHILD_SA $m{")
 		ss_sw "$d1" --rekey --child "$m" >/dev/null
-		wait_for 60 ss_gt "$e" count "CHILD_SA $m{[0-9]*} established" &&
+		wait_for 60 ss_gt "$e" count "rekeyed CHILD_SA $m{" &&
 			wait_for 60 ss_gt "$c" count "closing CHILD_SA $m{" ||
 			return 1
 	done

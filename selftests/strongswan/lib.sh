@@ -18,6 +18,8 @@
 #   ss_sw DIR SWANCTL-ARGS...     swanctl on that instance
 #   ss_conn_conf NAME LOCAL REMOTE LADDR RADDR PSK [OPTION...]
 #                                 a swanctl.conf with one QKD connection
+#   ss_ke_conn NAME LID RID LADDR RADDR IKE ESP
+#                                 a swanctl connection with these proposals
 #   ss_keep_logs DIR1 DIR2 LOGS   copy both charons' logs to LOGS (anew)
 #   ss_teardown DIR...            stop these charons, remove the gateways,
 #                                 unload the pool
@@ -252,6 +254,27 @@ ss_conn_conf()
 	secrets { ike { id-1 = $lid
 		id-2 = $rid
 		secret = $psk } }
+	EOF
+}
+
+# ss_ke_conn NAME LOCAL_ID REMOTE_ID LOCAL_ADDR REMOTE_ADDR IKE ESP: a
+# swanctl connection with these proposals, PSK, and a transport-mode
+# CHILD_SA of the same name (the key exchange suites on 6.0.1).
+ss_ke_conn()
+{
+	cat <<-EOF
+	$1 {
+		version = 2
+		local_addrs = $4
+		remote_addrs = $5
+		proposals = $6
+		local { auth = psk
+			id = $2 }
+		remote { auth = psk
+			id = $3 }
+		children { $1 { mode = transport
+			esp_proposals = $7 } }
+	}
 	EOF
 }
 

@@ -228,24 +228,6 @@ METHOD(key_exchange_t, get_public_key, bool,
 }
 
 /**
- * Whether a stream name is in a list
- */
-static bool tried_before(linked_list_t *tried, char *name)
-{
-	enumerator_t *enumerator;
-	char *current;
-	bool found = FALSE;
-
-	enumerator = tried->create_enumerator(tried);
-	while (!found && enumerator->enumerate(enumerator, &current))
-	{
-		found = streq(current, name);
-	}
-	enumerator->destroy(enumerator);
-	return found;
-}
-
-/**
  * Responder without a peer config (IKE_INTERMEDIATE of a new IKE_SA, the
  * peer is not authenticated yet): the key may be in the stream of any
  * connection between these addresses; its material authenticates it.
@@ -267,7 +249,8 @@ static qkd_key_t *reserve_candidates(ike_sa_t *ike_sa, chunk_t id,
 	while (!key && enumerator->enumerate(enumerator, &peer_cfg))
 	{
 		name = qkd_streams_for_peer_cfg(peer_cfg);
-		if (!name || tried_before(tried, name))
+		if (!name || tried->find_first(tried, linked_list_match_str, NULL,
+									   name))
 		{
 			free(name);
 			continue;

@@ -9,8 +9,9 @@
 #
 #   scripts/depgraph.sh [-e] COMPONENT...
 #
-# COMPONENT is one of: kmod kmd macsecd simkme qkdctl tlsproxy plugin, or a
-# directory of .o files. Each daemon's graph, and the plugin's, includes the
+# COMPONENT is one of: kmod kmd macsecd simkme qkdctl tlsproxy plugin
+# plugin6 (the plugin's build for strongSwan 6), or a directory of .o
+# files. Each daemon's graph, and the plugin's, includes the
 # libraries it links (lib/, etsi014/), so a library calling up into a daemon shows as a
 # cycle too. Prints "COMPONENT: no cycles" or the files of each cycle, and
 # exits 1 if any component has a cycle (2 if its objects are not built).
@@ -39,11 +40,13 @@ objects_of()
 		ls "$u/$1"/*.o "$u"/lib/*.o
 		case "$1" in kmd|simkme) ls "$u"/etsi014/*.o ;; esac ;;
 	plugin) ls "$top"/build/strongswan/obj/*.o "$u"/lib/*.o "$u"/etsi014/*.o ;;
+	# the build for strongSwan 6.x, with the key exchange method
+	plugin6) ls "$top"/build/strongswan/obj6/*.o "$u"/lib/*.o "$u"/etsi014/*.o ;;
 	*) ls "$1"/*.o ;;
 	esac 2>/dev/null | while read -r o; do
 		# an object left over from a source file since removed is no part
 		src=${o%.o}.c
-		[[ "$o" == */build/strongswan/obj/* ]] &&
+		[[ "$o" == */build/strongswan/obj/* || "$o" == */build/strongswan/obj6/* ]] &&
 			src=$top/strongswan-plugin/${src##*/}
 		[ -e "$src" ] && echo "$o"
 	done

@@ -11,12 +11,14 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
-# name:command[:host]
+# name:command (arguments after spaces)[:host]
 benches=(
 	"links:selftests/net/bench-links.sh"
 	"pool:selftests/pool/bench.sh"
 	"strongswan:selftests/strongswan/bench.sh"
 	"strongswan-cost:selftests/strongswan/cost.sh:host"
+	"strongswan6-cost:selftests/strongswan/cost.sh 6:host"
+	"strongswan6-ke:selftests/strongswan/bench-ke6.sh"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
 	"tls:selftests/tls/bench.sh"
@@ -26,18 +28,19 @@ scripts/deps.sh all && make -s all || exit 1
 rc=0
 for entry in "${benches[@]}"; do
 	IFS=: read -r name cmd where <<<"$entry"
+	read -ra argv <<<"$cmd"
 	if (($#)) && [[ " $* " != *" $name "* ]]; then
 		continue
 	fi
-	if [ ! -e "$cmd" ]; then
+	if [ ! -e "${argv[0]}" ]; then
 		echo "== bench $name: not built yet, skipped"
 		continue
 	fi
 	echo "== bench $name"
 	if [ "$where" = host ]; then
-		"$cmd" || rc=1
+		"${argv[@]}" || rc=1
 	else
-		selftests/qemu/vm-run.sh -t 900 "$cmd" || rc=1
+		selftests/qemu/vm-run.sh -t 900 "${argv[@]}" || rc=1
 	fi
 	echo
 done

@@ -39,6 +39,8 @@ suites=(
 	"vm:strongswan6:selftests/strongswan/test.sh 6:1200"
 	"vm:strongswan6-reauth:selftests/strongswan/reauth.sh 6 100:900"
 	"vm:strongswan6-etsi014:selftests/strongswan/etsi014.sh 6:600"
+	"vm:strongswan6-ke:selftests/strongswan/ke6.sh 30:1200"
+	"vm?:strongswan6-ke-long:selftests/strongswan/ke6.sh 120:1800"
 	"vm:macsec:selftests/macsec/test.sh:1500"
 	"vm:tls:selftests/tls/test.sh:900"
 	"vm:skip:selftests/skip/test.sh:900"

@@ -37,10 +37,27 @@
 #define QKD_HAVE_KE_METHOD 1
 /** listener_t.ike_keys/child_keys: all key exchanges of the SA */
 #define QKD_KES_ARG array_t *kes
+
+#include "qkd_ke.h"
+
+/**
+ * The key exchange method `qkd` (qkd_ke.c, built for 6.x only), after the
+ * plugin's callback feature that creates the key source
+ */
+#define QKD_KE_FEATURES \
+	PLUGIN_REGISTER(KE, qkd_ke_create), \
+		PLUGIN_PROVIDE(KE, KE_QKD), \
+			PLUGIN_DEPENDS(CUSTOM, "qkd"), \
+			PLUGIN_DEPENDS(PRF, PRF_HMAC_SHA2_256),
 #else
 #define QKD_HAVE_KE_METHOD 0
 /** listener_t.ike_keys/child_keys: the single (EC)DH of the SA */
 #define QKD_KES_ARG key_exchange_t *dh
+
+/** No key exchange methods from plugins before 6.0 */
+#define QKD_KE_FEATURES
+static inline void qkd_ke_register(void *source) {}
+static inline void qkd_ke_unregister() {}
 #endif
 
 #endif /** QKD_COMPAT_H_ @}*/

@@ -122,46 +122,6 @@ static enumerator_t *key_enumerator_create(shared_key_t *key, bool any)
 }
 
 /**
- * Remote identity of an IKE_SA; while IKE_AUTH is built the initiator may
- * not know it yet, so fall back to the connection's first remote identity.
- */
-static identification_t *remote_id(ike_sa_t *ike_sa)
-{
-	identification_t *id = ike_sa->get_other_id(ike_sa);
-	peer_cfg_t *peer_cfg = ike_sa->get_peer_cfg(ike_sa);
-	enumerator_t *enumerator;
-	auth_cfg_t *auth;
-
-	if ((!id || id->get_type(id) == ID_ANY) && peer_cfg)
-	{
-		enumerator = peer_cfg->create_auth_cfg_enumerator(peer_cfg, FALSE);
-		if (enumerator->enumerate(enumerator, &auth))
-		{
-			id = auth->get(auth, AUTH_RULE_IDENTITY) ?: id;
-		}
-		enumerator->destroy(enumerator);
-	}
-	return id;
-}
-
-/**
- * Stream shared with the peer of an IKE_SA, NULL if none (logged)
- */
-static char *select_stream(ike_sa_t *ike_sa)
-{
-	identification_t *remote = remote_id(ike_sa);
-	char *stream;
-
-	stream = qkd_streams_select(ike_sa->get_name(ike_sa), remote);
-	if (!stream)
-	{
-		DBG1(DBG_CFG, "qkd: no key stream configured for connection '%s' "
-			 "(peer '%Y'), refusing QKD PPK", ike_sa->get_name(ike_sa), remote);
-	}
-	return stream;
-}
-
-/**
  * Turn a reservation into a PPK and hand the reservation to the table
  */
 static shared_key_t *use_key(private_qkd_creds_t *this, ike_sa_t *ike_sa,
@@ -185,7 +145,7 @@ static shared_key_t *reserve(private_qkd_creds_t *this, ike_sa_t *ike_sa,
 	shared_key_t *ppk = NULL;
 	qkd_key_t *key;
 
-	stream = select_stream(ike_sa);
+	stream = qkd_streams_for_sa(ike_sa);
 	if (!stream)
 	{
 		return NULL;

@@ -155,6 +155,7 @@ static qkd_source_t *create_source()
  */
 static void unregister_qkd(private_qkd_plugin_t *this)
 {
+	qkd_ke_unregister();
 	charon->bus->remove_listener(charon->bus, &this->listener->listener);
 	lib->credmgr->remove_set(lib->credmgr, &this->creds->set);
 	this->listener->destroy(this->listener);
@@ -183,6 +184,7 @@ static bool register_qkd(private_qkd_plugin_t *this)
 	this->listener = qkd_listener_create(this->keys);
 	lib->credmgr->add_set(lib->credmgr, &this->creds->set);
 	charon->bus->add_listener(charon->bus, &this->listener->listener);
+	qkd_ke_register(this->source);
 	return TRUE;
 
 err_keys:
@@ -212,6 +214,7 @@ METHOD(plugin_t, get_features, int,
 		PLUGIN_CALLBACK((plugin_feature_callback_t)plugin_cb, NULL),
 			PLUGIN_PROVIDE(CUSTOM, "qkd"),
 				PLUGIN_DEPENDS(RNG, RNG_WEAK),
+		QKD_KE_FEATURES
 	};
 	*features = f;
 	return countof(f);

@@ -14,6 +14,8 @@
 
 #include "qkd_streams.h"
 
+#include <daemon.h>
+
 /**
  * Whether the "id" setting of a section matches the remote identity
  */
@@ -94,4 +96,53 @@ char *qkd_streams_select(char *connection, identification_t *remote)
 	stream = lib->settings->get_str(lib->settings, "%s.plugins.qkd.stream",
 									NULL, lib->ns);
 	return stream ? strdup(stream) : NULL;
+}
+
+/**
+ * A known remote identity, or the connection's first remote identity
+ */
+static identification_t *remote_id(identification_t *id, peer_cfg_t *peer_cfg)
+{
+	enumerator_t *enumerator;
+	auth_cfg_t *auth;
+
+	if ((!id || id->get_type(id) == ID_ANY) && peer_cfg)
+	{
+		enumerator = peer_cfg->create_auth_cfg_enumerator(peer_cfg, FALSE);
+		if (enumerator->enumerate(enumerator, &auth))
+		{
+			id = auth->get(auth, AUTH_RULE_IDENTITY) ?: id;
+		}
+		enumerator->destroy(enumerator);
+	}
+	return id;
+}
+
+/*
+ * Described in header
+ */
+char *qkd_streams_for_sa(ike_sa_t *ike_sa)
+{
+	identification_t *remote;
+	char *stream;
+
+	remote = remote_id(ike_sa->get_other_id(ike_sa),
+					   ike_sa->get_peer_cfg(ike_sa));
+
+	stream = qkd_streams_select(ike_sa->get_name(ike_sa), remote);
+	if (!stream)
+	{
+		DBG1(DBG_CFG, "qkd: no key stream configured for connection '%s' "
+			 "(peer '%Y'), refusing QKD key", ike_sa->get_name(ike_sa), remote);
+	}
+	return stream;
+}
+
+/*
+ * Described in header
+ */
+char *qkd_streams_for_peer_cfg(peer_cfg_t *peer_cfg)
+{
+	return qkd_streams_select(peer_cfg->get_name(peer_cfg),
+							  remote_id(NULL, peer_cfg));
 }

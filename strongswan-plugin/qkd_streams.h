@@ -22,6 +22,7 @@
 
 #include <library.h>
 #include <utils/identification.h>
+#include <sa/ike_sa.h>
 
 /**
  * Select the key stream shared with a peer.
@@ -37,5 +38,24 @@
  * @return				allocated stream name, NULL if none is configured
  */
 char *qkd_streams_select(char *connection, identification_t *remote);
+
+/**
+ * Select the key stream shared with the peer of an IKE_SA.
+ *
+ * While IKE_AUTH is built the initiator may not know the remote identity
+ * yet; the connection's first remote identity stands in for it.
+ *
+ * @param ike_sa		IKE_SA with a peer config
+ * @return				allocated stream name, NULL if none (logged)
+ */
+char *qkd_streams_for_sa(ike_sa_t *ike_sa);
+
+/**
+ * Select the key stream of a connection, for its first remote identity.
+ *
+ * @param peer_cfg		connection
+ * @return				allocated stream name, NULL if none is configured
+ */
+char *qkd_streams_for_peer_cfg(peer_cfg_t *peer_cfg);
 
 #endif /** QKD_STREAMS_H_ @}*/

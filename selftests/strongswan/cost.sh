@@ -14,6 +14,9 @@
 #
 # Per IKE_SA = (instructions of a run of N2 IKE_SAs - those of N1) / (N2 - N1),
 # so that charon's start-up and shutdown cancel out.
+#
+# usage: cost.sh [6]    6: strongSwan 6.0.1 of the cache, whose RFC 8784
+#                       code differs (its own load-tester build)
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,7 +26,12 @@ cd "$top" || exit 1
 n1=${QKD_COST_N1:-20}
 n2=${QKD_COST_N2:-120}
 
-if ! command -v valgrind >/dev/null || ! lt=$(selftests/strongswan/build-load-tester.sh); then
+if [ "${1:-}" = 6 ] && ! ss_use_strongswan6; then
+	echo "strongswan cost: strongSwan 6.0.1 not built, skipped"
+	exit 0
+fi
+if ! command -v valgrind >/dev/null ||
+   ! lt=$(selftests/strongswan/build-load-tester.sh ${1:-}); then
 	echo "strongswan cost: valgrind or the load-tester missing, skipped"
 	exit 0
 fi
@@ -40,10 +48,11 @@ cleanup()
 }
 trap cleanup EXIT
 
-# Debian's plugins plus the load-tester, bind-mounted over the plugin
+# charon's plugins plus the load-tester, bind-mounted over the plugin
 # directory in charon's own mount namespace only
 mkdir -p "$tmp/plugins"
-cp /usr/lib/ipsec/plugins/*.so "$lt" "$tmp/plugins/"
+cp "$ss_plugindir"/*.so "$tmp/plugins/"
+cp "$lt" "$tmp/plugins/"
 
 # charon_cg NS DIR [PREFIX...]: charon of instance DIR in netns NS under
 # callgrind, the command prefixed with PREFIX
@@ -52,10 +61,11 @@ charon_cg()
 	local ns=$1 dir=$2
 	shift 2
 	"$@" ip netns exec "$ns" sh -c 'mount --bind "$1/run" /run &&
-		mount --bind "$2" /usr/lib/ipsec/plugins &&
+		mkdir -p /run/strongswan6 && mount --bind "$2" "$3" &&
 		STRONGSWAN_CONF="$1/strongswan.conf" exec valgrind -q \
-		--tool=callgrind --callgrind-out-file="$1/cg.out" /usr/lib/ipsec/charon' \
-		sh "$dir" "$tmp/plugins" >"$dir/out" 2>&1 </dev/null
+		--tool=callgrind --callgrind-out-file="$1/cg.out" "$4"' \
+		sh "$dir" "$tmp/plugins" "$ss_plugindir" "$ss_charon" \
+		>"$dir/out" 2>&1 </dev/null
 }
 
 # instructions DIR: the total callgrind counted for DIR's charon
@@ -145,7 +155,7 @@ openssl_first="random nonce aes sha1 sha2 hmac gmp openssl kdf"
 kdf_first="random nonce aes sha1 sha2 hmac gmp kdf openssl"
 common="pem pkcs1 pubkey x509 kernel-netlink socket-default vici"
 
-echo "instructions per IKE_SA (IKE_SA + CHILD_SA, then delete; callgrind, runs of $n1 and $n2)"
+echo "strongSwan $ss_version: instructions per IKE_SA (IKE_SA + CHILD_SA, then delete; callgrind, runs of $n1 and $n2)"
 printf '%-22s %-10s %12s %12s %8s\n' "crypto plugins" "PPK" "initiator" "responder" "ratio"
 for order in openssl_first kdf_first; do
 	base=""

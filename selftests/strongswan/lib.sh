@@ -18,6 +18,8 @@
 #   ss_sw DIR SWANCTL-ARGS...     swanctl on that instance
 #   ss_conn_conf NAME LOCAL REMOTE LADDR RADDR PSK [OPTION...]
 #                                 a swanctl.conf with one QKD connection
+#   ss_ke_conn NAME LID RID LADDR RADDR IKE ESP
+#                                 a swanctl connection with these proposals
 #   ss_keep_logs DIR1 DIR2 LOGS   copy both charons' logs to LOGS (anew)
 #   ss_teardown DIR...            stop these charons, remove the gateways,
 #                                 unload the pool
@@ -70,7 +72,8 @@ ss_install_plugin()
 # ss_conf DIR qkd|stock [QKD_SETTINGS [PLUGIN_SECTIONS]]: write
 # DIR/strongswan.conf; "qkd" loads the plugin with the settings given (the
 # body of plugins.qkd); PLUGIN_SECTIONS go into charon.plugins as they are,
-# $ss_extra_load names more plugins to load. Log lines start with the Unix
+# $ss_extra_load names more plugins to load, $ss_charon_opts holds more
+# charon settings. Log lines start with the Unix
 # time in ms ("1763900000.123 ...").
 ss_conf()
 {
@@ -88,6 +91,7 @@ ss_conf()
 		retransmit_timeout = 2.0
 		cookie_threshold = 100000
 		cookie_threshold_ip = 100000
+		${ss_charon_opts:-}
 		plugins {
 			vici {
 				socket = unix://$(ss_sock "$dir")
@@ -253,6 +257,27 @@ ss_conn_conf()
 	EOF
 }
 
+# ss_ke_conn NAME LOCAL_ID REMOTE_ID LOCAL_ADDR REMOTE_ADDR IKE ESP: a
+# swanctl connection with these proposals, PSK, and a transport-mode
+# CHILD_SA of the same name (the key exchange suites on 6.0.1).
+ss_ke_conn()
+{
+	cat <<-EOF
+	$1 {
+		version = 2
+		local_addrs = $4
+		remote_addrs = $5
+		proposals = $6
+		local { auth = psk
+			id = $2 }
+		remote { auth = psk
+			id = $3 }
+		children { $1 { mode = transport
+			esp_proposals = $7 } }
+	}
+	EOF
+}
+
 # ss_keep_logs DIR1 DIR2 LOGS: the two gateways' charon logs, for a look
 # after the run (they hold no key material); LOGS is emptied first.
 ss_keep_logs()
@@ -275,6 +300,12 @@ ss_teardown()
 	rmmod qkdpool 2>/dev/null
 	return 0
 }
+
+# ss_gt N CMD...: whether CMD prints a number above N; ss_is VALUE CMD...:
+# whether it prints VALUE. For wait_for, which reruns them ("test
+# "$(cmd)" ..." would be expanded once).
+ss_gt() { local n=$1; shift; (($("$@") > n)); }
+ss_is() { local v=$1; shift; [ "$("$@")" = "$v" ]; }
 
 ss_rand_hex()
 {

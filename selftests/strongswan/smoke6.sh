@@ -142,10 +142,10 @@ test_rekey()
 
 	before=$(rekeys IKE_FOLLOWUP_KE)
 	ss_sw "$d1" --rekey --child smoke >/dev/null
-	wait_for 60 test "$(rekeys IKE_FOLLOWUP_KE)" -gt "$before"
+	wait_for 60 ss_gt "$before" rekeys IKE_FOLLOWUP_KE
 	ss_sw "$d1" --rekey --ike smoke >/dev/null
-	wait_for 60 test "$(rekeys IKE_FOLLOWUP_KE)" -gt "$((before + 1))"
-	wait_for 30 test "$(ss_ike_count "$d1" smoke)" = 1
+	wait_for 60 ss_gt "$((before + 1))" rekeys IKE_FOLLOWUP_KE
+	wait_for 30 ss_is 1 ss_ike_count "$d1" smoke
 	sa_list "$d1"
 	# the rekeyed CHILD_SA ran both key exchanges (PFS)
 	sa_list "$d1" | grep -q "INSTALLED, TRANSPORT, .*/CURVE_25519/KE1_ML_KEM_768$"

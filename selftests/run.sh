@@ -10,7 +10,9 @@
 # every such line counts. A suite that dies, times out or prints no result
 # counts as one failure of its own. Host suites run here; VM suites run
 # inside QEMU with Debian's kernel, one VM boot per suite so that a crash
-# in one cannot hide the results of another.
+# in one cannot hide the results of another. QKD_KERNEL=debug (make
+# check-debug) boots the debug kernel instead, where any bug report of the
+# kernel fails the suite (selftests/qemu/vm-run.sh).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,6 +90,8 @@ count_results()
 
 	case "$rc" in
 	0) ;;
+	122) failures+=("$name: the kernel reported a bug (KASAN, UBSAN, lockdep, kmemleak, BUG, WARNING...)")
+	     f=$((f + 1)) ;;
 	123) failures+=("$name: the kernel logged a WARN/oops"); f=$((f + 1)) ;;
 	124) failures+=("$name: timed out"); f=$((f + 1)) ;;
 	125) failures+=("$name: the VM crashed or gave no result"); f=$((f + 1)) ;;
@@ -114,6 +118,8 @@ run_suite()
 		return
 	fi
 	echo "=== $name ($kind): $cmd"
+	# KASAN, lockdep and kmemleak slow the guest down several times.
+	[ "${QKD_KERNEL:-}" = debug ] && tmo=$((tmo * 3))
 	if [ "$kind" = vm ]; then
 		selftests/qemu/vm-run.sh -t "$tmo" -l "$out/$name.vm.log" \
 			"${argv[@]}" | tee "$file"
@@ -134,6 +140,16 @@ if ! make -s all; then
 	echo "build failed"
 	echo "0 passed, 1 failed"
 	exit 1
+fi
+
+# The debug kernel: built once per machine into /var/cache/qkdpool, at
+# nice 19 (scripts/build-debug-kernel.sh), nothing when it is there.
+if [ "${QKD_KERNEL:-}" = debug ]; then
+	if ! scripts/deps.sh debugkernel || ! scripts/build-debug-kernel.sh >/dev/null; then
+		echo "building the debug kernel failed"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
 fi
 
 # strongSwan 6.0.1 for the strongswan6-* suites: built once per machine

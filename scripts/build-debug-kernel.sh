@@ -111,18 +111,27 @@ grep -q 'CONFIG_QKDPOOL' "$src/drivers/Makefile" ||
 
 mkdir -p "$obj"
 log=$obj/build.log
+# Twice as many jobs as cores: at nice 19 on a busy machine each job gets
+# little, and a job that waits on the disk leaves its core to another.
 kmake()
 {
-	nice -n 19 make -C "$src" O="$obj" ARCH=x86_64 -j"$(nproc)" "$@"
+	nice -n 19 make -C "$src" O="$obj" ARCH=x86_64 -j"${QKD_KJOBS:-$(($(nproc) * 2))}" "$@"
 }
 
 start=$SECONDS
 echo "build-debug-kernel: building into $out (log: $log)" >&2
-{
-	kmake -s tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null
-	kmake -s olddefconfig
-} >"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }
+# Configuring takes minutes at nice 19: done again only when the fragment
+# or the Kconfig entry changed, not for a change in kmod/'s sources.
+config_key=$(cat "$frag" "$top/Kconfig" | sha256sum | cut -c1-16)
+: >"$log"
+if [ "$(cat "$obj/.qkd-config" 2>/dev/null)" != "$config_key" ]; then
+	rm -f "$obj/.qkd-config"
+	{
+		kmake -s tinyconfig
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "$frag" >/dev/null
+		kmake -s olddefconfig
+	} >>"$log" 2>&1 || { tail -n 30 "$log" >&2; exit 1; }
+fi
 
 # Kconfig drops a request whose dependencies are off without a word: check
 # that every line of the fragment made it into the configuration.
@@ -138,6 +147,7 @@ while IFS= read -r line; do
 	fi
 done <"$frag"
 ((bad == 0)) || exit 1
+echo "$config_key" >"$obj/.qkd-config"
 
 kmake bzImage modules >>"$log" 2>&1 || { tail -n 40 "$log" >&2; exit 1; }
 

@@ -105,12 +105,14 @@ count_results()
 		f=1
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	printf '=== %s: %d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+	printf '=== %s: %d passed, %d failed, %d skipped (%d s)\n' "$name" "$p" "$f" "$s" \
+		$((SECONDS - suite_start))
 }
 
 run_suite()
 {
 	local kind=$1 name=$2 cmd=$3 tmo=$4 file=$out/$2.tap rc argv
+	local suite_start=$SECONDS
 
 	read -ra argv <<<"$cmd"
 	if [ ! -e "${argv[0]}" ]; then

@@ -43,8 +43,10 @@ fi
 bad_taint=$((512 | 128 | 16384 | 32))
 
 kmemleak=/sys/kernel/debug/kmemleak
-# Leaks from before the command are not its own.
+# Leaks from before the command are not its own; the scans are ours alone,
+# so that none runs while the command does.
 if [ -n "${QKD_KREPORTS:-}" ] && [ -w $kmemleak ]; then
+	echo scan=off >$kmemleak
 	echo scan >$kmemleak
 	echo clear >$kmemleak
 fi

@@ -28,7 +28,7 @@ cd "$top" || exit 1
 # minutes CI may take.
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
-	"host:harness:selftests/qemu/test-harness.sh:300"
+	"host:harness:selftests/qemu/test-harness.sh:600"
 	"vm:net:selftests/net/links.sh:300"
 	"vm:pool:selftests/pool/test.sh:900"
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"

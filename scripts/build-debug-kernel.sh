@@ -39,10 +39,11 @@ fi
 debver=${deb##*/linux-source-6.1_}
 debver=${debver%_all.deb}
 
-# The Kconfig entry is the checkout's top-level Kconfig.
+# The Kconfig entry is the checkout's top-level Kconfig; qkdpool.mod.c is
+# what an out-of-tree build of kmod/ leaves behind.
 kmod_files()
 {
-	(cd "$top/kmod" && ls Kbuild ./*.c ./*.h | sed 's|^\./||')
+	(cd "$top/kmod" && ls Kbuild ./*.c ./*.h | sed 's|^\./||' | grep -v '\.mod\.c$')
 }
 
 key=$({

@@ -25,8 +25,19 @@ deps:
 	scripts/deps.sh all
 
 # Host unit tests, every VM suite and the linters; ends "N passed, N failed".
+# KERNEL=debug: the VM suites boot the debug kernel (check-debug below).
 check:
-	selftests/run.sh $(SUITES)
+	$(if $(filter debug,$(KERNEL)),QKD_KERNEL=debug )selftests/run.sh $(SUITES)
+
+# The kernel's suites under a kernel with KASAN, UBSAN, KFENCE, kmemleak,
+# lockdep and qkdpool built in (scripts/build-debug-kernel.sh: built once
+# per machine, cached in /var/cache/qkdpool); any report fails the suite.
+DEBUG_SUITES ?= pool qkdctl kmd strongswan macsec
+check-debug:
+	QKD_KERNEL=debug selftests/run.sh $(or $(SUITES),$(DEBUG_SUITES))
+
+debug-kernel:
+	scripts/build-debug-kernel.sh
 
 demo:
 	demo/run.sh
@@ -73,5 +84,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all deps deps-build check demo bench install uninstall deb clean \
+.PHONY: all deps deps-build check check-debug debug-kernel demo bench install uninstall deb clean \
 	distclean $(COMPONENTS)

@@ -4,7 +4,8 @@
 # Install the Debian packages a qkdpool target needs. Idempotent and fast
 # when everything is already there: apt runs only for what is missing.
 #
-#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 deb all
+#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 deb
+#                                          debugkernel all
 #
 # Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
 # checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
@@ -23,6 +24,8 @@ pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	dpkg-dev curl valgrind)
 # strongSwan 6.0.1 from Debian 13's source (strongswan-plugin/build-strongswan.sh)
 pkgs_strongswan6=(build-essential pkg-config libgmp-dev libssl-dev dpkg-dev curl)
+# scripts/build-debug-kernel.sh: what a kernel build needs beyond gcc.
+pkgs_debugkernel=(build-essential flex bison bc libelf-dev xz-utils)
 # make deb: debhelper with its DKMS and sysusers helpers, and lintian.
 pkgs_deb=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian systemd)
 
@@ -35,9 +38,10 @@ for group in "${@:-all}"; do
 	strongswan) want+=("${pkgs_strongswan[@]}") ;;
 	strongswan6) want+=("${pkgs_strongswan6[@]}") ;;
 	deb) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_deb[@]}") ;;
+	debugkernel) want+=("${pkgs_debugkernel[@]}") ;;
 	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
 		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}" "${pkgs_deb[@]}") ;;
-	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb all)" >&2
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb debugkernel all)" >&2
 	   exit 2 ;;
 	esac
 done

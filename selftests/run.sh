@@ -10,7 +10,9 @@
 # every such line counts. A suite that dies, times out or prints no result
 # counts as one failure of its own. Host suites run here; VM suites run
 # inside QEMU with Debian's kernel, one VM boot per suite so that a crash
-# in one cannot hide the results of another.
+# in one cannot hide the results of another. QKD_KERNEL=debug (make
+# check-debug) boots the debug kernel instead, where any bug report of the
+# kernel fails the suite (selftests/qemu/vm-run.sh).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,7 +28,7 @@ cd "$top" || exit 1
 # minutes CI may take.
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
-	"host:harness:selftests/qemu/test-harness.sh:300"
+	"host:harness:selftests/qemu/test-harness.sh:600"
 	"vm:net:selftests/net/links.sh:300"
 	"vm:pool:selftests/pool/test.sh:900"
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"
@@ -91,6 +93,8 @@ count_results()
 
 	case "$rc" in
 	0) ;;
+	122) failures+=("$name: the kernel reported a bug (KASAN, UBSAN, lockdep, kmemleak, BUG, WARNING...)")
+	     f=$((f + 1)) ;;
 	123) failures+=("$name: the kernel logged a WARN/oops"); f=$((f + 1)) ;;
 	124) failures+=("$name: timed out"); f=$((f + 1)) ;;
 	125) failures+=("$name: the VM crashed or gave no result"); f=$((f + 1)) ;;
@@ -104,12 +108,14 @@ count_results()
 		f=1
 	fi
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	printf '=== %s: %d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+	printf '=== %s: %d passed, %d failed, %d skipped (%d s)\n' "$name" "$p" "$f" "$s" \
+		$((SECONDS - suite_start))
 }
 
 run_suite()
 {
 	local kind=$1 name=$2 cmd=$3 tmo=$4 file=$out/$2.tap rc argv
+	local suite_start=$SECONDS
 
 	read -ra argv <<<"$cmd"
 	if [ ! -e "${argv[0]}" ]; then
@@ -117,6 +123,8 @@ run_suite()
 		return
 	fi
 	echo "=== $name ($kind): $cmd"
+	# KASAN, lockdep and kmemleak slow the guest down several times.
+	[ "${QKD_KERNEL:-}" = debug ] && tmo=$((tmo * 3))
 	if [ "$kind" = vm ]; then
 		selftests/qemu/vm-run.sh -t "$tmo" -l "$out/$name.vm.log" \
 			"${argv[@]}" | tee "$file"
@@ -137,6 +145,16 @@ if ! make -s all; then
 	echo "build failed"
 	echo "0 passed, 1 failed"
 	exit 1
+fi
+
+# The debug kernel: built once per machine into /var/cache/qkdpool, at
+# nice 19 (scripts/build-debug-kernel.sh), nothing when it is there.
+if [ "${QKD_KERNEL:-}" = debug ]; then
+	if ! scripts/deps.sh debugkernel || ! scripts/build-debug-kernel.sh >/dev/null; then
+		echo "building the debug kernel failed"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
 fi
 
 # strongSwan 6.0.1 for the strongswan6-* suites: built once per machine

@@ -6,6 +6,9 @@
 # and the simulated KME pair. The caller sets top, work, pki and sim, and
 # sources selftests/lib/topo.sh.
 
+# shellcheck source=selftests/lib/module.sh
+. "$top/selftests/lib/module.sh"
+
 nsname() { [ "$1" = a ] && echo "$gw1" || echo "$gw2"; }
 other() { [ "$1" = a ] && echo b || echo a; }
 
@@ -37,8 +40,7 @@ kmd_setup()
 	rm -rf "$work"
 	mkdir -p "$work"
 	selftests/kmd/certs.sh "$pki"
-	lsmod | grep -q '^qkdpool ' && rmmod qkdpool
-	insmod kmod/qkdpool.ko || return 1
+	qkd_load || return 1
 	topo_setup
 }
 
@@ -52,6 +54,6 @@ kmd_cleanup()
 	done
 	sleep 0.2
 	topo_cleanup
-	rmmod qkdpool 2>/dev/null
+	qkd_unload 2>/dev/null
 	return 0
 }

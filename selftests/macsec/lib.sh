@@ -11,6 +11,8 @@
 #   pool stream "link12": local-owned keys   mirrored   peer-owned keys
 
 ms_top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=selftests/lib/module.sh
+. "$ms_top/selftests/lib/module.sh"
 # QKD_MACSECD: another build of the daemon, to compare two in bench.sh.
 macsecd=${QKD_MACSECD:-$ms_top/userspace/macsecd/qkd-macsecd}
 qkdctl=$ms_top/userspace/qkdctl/qkdctl
@@ -29,7 +31,7 @@ ms_init()
 	ms_dir=$(mktemp -d /tmp/qkd-macsec.XXXXXX)
 	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$ms_dir/ctl.key"
 	chmod 600 "$ms_dir/ctl.key"
-	lsmod | grep -q '^qkdpool ' || insmod "$ms_top/kmod/qkdpool.ko"
+	qkd_ensure
 	modprobe macsec
 }
 

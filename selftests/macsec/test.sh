@@ -30,7 +30,7 @@ cleanup()
 	cp "$ms_dir"/gw[12].log "$top/build/macsec/" 2>/dev/null
 	ms_cleanup
 	topo_cleanup
-	lsmod | grep -q '^qkdpool ' && rmmod qkdpool
+	qkd_unload
 	return 0
 }
 

@@ -32,12 +32,44 @@ mkdir -p "$QKDVM_ROOT"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none proj \
 	"$QKDVM_ROOT"
 
+# The debug kernel has its modules built in; modprobe finds them in
+# modules.builtin.
+if [ -n "${QKDVM_KMODS:-}" ]; then
+	cp -a "$QKDVM_KMODS"/. /lib/modules/
+fi
+
 # Debian's kernel logs a WARN as taint W, an oops as D, a soft lockup as L,
 # a bad page as B. O and E (our unsigned out-of-tree module) are expected.
 bad_taint=$((512 | 128 | 16384 | 32))
 
+kmemleak=/sys/kernel/debug/kmemleak
+# Leaks from before the command are not its own; the scans are ours alone,
+# so that none runs while the command does.
+if [ -n "${QKD_KREPORTS:-}" ] && [ -w $kmemleak ]; then
+	echo scan=off >$kmemleak
+	echo scan >$kmemleak
+	echo clear >$kmemleak
+fi
+
 cd "$QKDVM_ROOT" && bash /qkdvm/cmd </dev/null
 rc=$?
+
+if [ -n "${QKD_KREPORTS:-}" ]; then
+	klog=$(mktemp)
+	if [ -w $kmemleak ]; then
+		# kmemleak ignores objects younger than 5 s, and reports one
+		# only once a second scan finds it unchanged and unreferenced.
+		sleep 5
+		echo scan >$kmemleak
+		echo scan >$kmemleak
+	fi
+	{ dmesg; cat $kmemleak 2>/dev/null; } >"$klog"
+	if ! "$QKDVM_ROOT/selftests/qemu/kreports.sh" "$klog" >/qkdvm/kreports; then
+		echo "QKDVM: the kernel reported bugs:"
+		cat /qkdvm/kreports
+	fi
+	rm -f "$klog"
+fi
 taint=$(cat /proc/sys/kernel/tainted)
 if ((taint & bad_taint)); then
 	echo "QKDVM: the kernel warned or oopsed (tainted=$taint):"

@@ -6,14 +6,25 @@
 #                    entry, about twice as fast as the bzImage under TCG
 #   initramfs.cpio   busybox + the modules needed to mount the host root
 #                    over virtio-9p; its /init is initramfs-init.sh
-# Prints the directory.
+# Prints the directory. With QKD_KERNEL=debug, the kernel is the debug
+# kernel of scripts/build-debug-kernel.sh (built first if need be), which
+# has everything built in: build/vm/debug-HASH/ has no modules, and
+# "kmods" links to its modules.builtin tree.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kver=$("$top/scripts/kver.sh")
-out=$top/build/vm/$kver
-mods="9pnet_virtio virtio_pci 9p overlay"
+case "${QKD_KERNEL:-}" in
+"") kver=$("$top/scripts/kver.sh")
+    out=$top/build/vm/$kver
+    mods="9pnet_virtio virtio_pci 9p overlay" ;;
+debug)
+    kdir=$("$top/scripts/build-debug-kernel.sh")
+    out=$top/build/vm/${kdir##*/kernel-}
+    mods= ;;
+*)  echo "mkimage: QKD_KERNEL is empty (Debian's) or debug" >&2
+    exit 1 ;;
+esac
 
 build_vmlinux()
 {
@@ -38,6 +49,7 @@ build_initramfs()
 		      poweroff reboot; do
 		ln -s busybox "$root/bin/$applet"
 	done
+	touch "$root/lib/modules/order"
 	# modprobe prints the insmod lines in dependency order.
 	for mod in $mods; do
 		modprobe -S "$kver" --show-depends "$mod"
@@ -55,7 +67,12 @@ build_initramfs()
 mkdir -p "$out"
 exec 9>"$out/.lock"
 flock 9
-[ -e "$out/vmlinux" ] || build_vmlinux
+if [ -n "${kdir:-}" ]; then
+	ln -sfn "$kdir/vmlinux" "$out/vmlinux"
+	ln -sfn "$kdir/lib/modules" "$out/kmods"
+else
+	[ -e "$out/vmlinux" ] || build_vmlinux
+fi
 if [ ! -e "$out/initramfs.cpio" ] ||
    [ "$here/initramfs-init.sh" -nt "$out/initramfs.cpio" ]; then
 	build_initramfs

@@ -7,7 +7,13 @@
 #
 # usage: vm-run.sh [-t TIMEOUT_S] [-l LOGFILE] [-m MEM_MB] CMD [ARGS...]
 #
+# QKD_KERNEL=debug boots the debug kernel (scripts/build-debug-kernel.sh:
+# KASAN, UBSAN, KFENCE, kmemleak, lockdep, qkdpool built in) and checks the
+# kernel log after CMD, as QKD_KREPORTS=1 does under Debian's kernel too.
+#
 # Exit status: CMD's, or
+#   122  the kernel log has a bug report (selftests/qemu/kreports.sh: KASAN,
+#        UBSAN, lockdep, kmemleak, BUG, WARNING...), printed above
 #   123  CMD passed but the kernel logged a WARN/oops (taint W/D/L/B)
 #   124  the VM timed out (QEMU killed)
 #   125  the VM stopped without a result (panic, QEMU crash, boot failure)
@@ -40,6 +46,12 @@ shift $((OPTIND - 1))
 (($#)) || usage
 
 img=$("$here/mkimage.sh") || { echo "vm-run: cannot build the VM image" >&2; exit 125; }
+kargs=
+if [ "${QKD_KERNEL:-}" = debug ]; then
+	export QKD_KREPORTS=1
+	# Room in the kernel log for every report of a long suite.
+	kargs="log_buf_len=16M"
+fi
 
 qemu_cmd()
 {
@@ -51,7 +63,7 @@ qemu_cmd()
 		-nodefaults -display none -no-reboot \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "$img/vmlinux" -initrd "$img/initramfs.cpio" \
-		-append "'console=ttyS0 loglevel=4 panic=-1 $append'" \
+		-append "'console=ttyS0 loglevel=4 panic=-1 $kargs $append'" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$top,mount_tag=proj,security_model=none,multidevs=remap" \
 		-virtfs "local,path=$ctl,mount_tag=ctl,security_model=none"
@@ -91,6 +103,7 @@ trap 'rm -rf "$ctl"' EXIT
 cp "$here/guest-init.sh" "$ctl/"
 {
 	printf 'export QKDVM_ROOT=%q\n' "$top"
+	[ -e "$img/kmods" ] && printf 'export QKDVM_KMODS=%q\n' "$(readlink -f "$img/kmods")"
 	# Hand QKD_* and V settings from the host into the guest.
 	export -p | grep -E '^declare -x (QKD_[A-Z0-9_]*|V)=' || true
 } >"$ctl/env"
@@ -106,6 +119,10 @@ secs=$(($(date +%s) - start))
 
 if [ -s "$ctl/rc" ]; then
 	rc=$(cat "$ctl/rc")
+	if [ -s "$ctl/kreports" ]; then
+		echo "vm-run: the kernel reported a bug during the run (command status $rc); log: $log" >&2
+		exit 122
+	fi
 	if [ "$rc" = 0 ] && [ -s "$ctl/taint" ]; then
 		echo "vm-run: kernel tainted ($(cat "$ctl/taint")) during the run; log: $log" >&2
 		exit 123

@@ -22,7 +22,7 @@ top=$(cd "$here/../.." && pwd)
 cd "$top" || exit 1
 
 q=$top/userspace/qkdctl/qkdctl
-ko=$top/kmod/qkdpool.ko
+. "$top/selftests/lib/module.sh"
 tests=(streams json_values kernel_errors mirror_pair ownership reserve
 	flush add_errors batches events unprivileged)
 declare -A titles=(
@@ -62,7 +62,7 @@ gone() { ! kill -0 "$1" 2>/dev/null; }
 cleanup()
 {
 	topo_cleanup
-	rmmod qkdpool 2>/dev/null
+	qkd_unload 2>/dev/null
 	rm -rf "$tmp"
 }
 
@@ -359,7 +359,7 @@ test_unprivileged()
 	q1 pool stream del u
 }
 
-if [ ! -e "$ko" ] || [ ! -x "$q" ]; then
+if [ ! -e "$qkd_ko" ] || [ ! -x "$q" ]; then
 	ktap_plan ${#tests[@]}
 	for t in "${tests[@]}"; do
 		ktap_skip "qkdctl: ${titles[$t]}" "kmod/qkdpool.ko or qkdctl not built"
@@ -368,7 +368,7 @@ if [ ! -e "$ko" ] || [ ! -x "$q" ]; then
 fi
 tmp=$(mktemp -d)
 trap cleanup EXIT
-insmod "$ko"
+qkd_load
 lib_rc=0
 if [ -x "$here/libqkd_test" ]; then
 	"$here/libqkd_test" || lib_rc=1

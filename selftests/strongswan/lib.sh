@@ -32,6 +32,8 @@
 
 declare -F ktap_plan >/dev/null || . "$top/selftests/lib/ktap.sh"
 declare -F topo_setup >/dev/null || . "$top/selftests/lib/topo.sh"
+# shellcheck source=selftests/lib/module.sh
+. "$top/selftests/lib/module.sh"
 
 ss_plugin=$top/strongswan-plugin/libstrongswan-qkd.so
 ss_plugindir=/usr/lib/ipsec/plugins
@@ -297,7 +299,7 @@ ss_teardown()
 		ss_stop "$dir"
 	done
 	topo_cleanup
-	rmmod qkdpool 2>/dev/null
+	qkd_unload 2>/dev/null
 	return 0
 }
 

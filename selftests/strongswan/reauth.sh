@@ -52,7 +52,7 @@ trap cleanup EXIT
 
 setup()
 {
-	insmod kmod/qkdpool.ko || return 1
+	qkd_load || return 1
 	n1 "$tools/pooltool" stream gw2 &&
 	n2 "$tools/pooltool" stream gw1 &&
 	"$tools/pooltool" gen "$nkeys" "$keys" &&

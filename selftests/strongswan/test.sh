@@ -133,7 +133,7 @@ gw2_qkd='stream = gw1
 # the "bad" streams with gw2's copy corrupted; one key in gw2 "other".
 setup_pools()
 {
-	insmod kmod/qkdpool.ko
+	qkd_load
 	n1 "$pooltool" stream gw2
 	n1 "$pooltool" stream bad
 	n1 "$pooltool" stream empty

@@ -18,6 +18,8 @@
 
 declare -F ktap_plan >/dev/null || . "$top/selftests/lib/ktap.sh"
 declare -F topo_setup >/dev/null || . "$top/selftests/lib/topo.sh"
+# shellcheck source=selftests/lib/module.sh
+. "$top/selftests/lib/module.sh"
 
 tls_proxy_bin=$top/userspace/tlsproxy/qkd-tlsproxy
 pooltool=$top/selftests/strongswan/pooltool
@@ -32,7 +34,7 @@ tls_built()
 
 tls_pools()
 {
-	lsmod | grep -q '^qkdpool ' || insmod "$top/kmod/qkdpool.ko"
+	qkd_ensure
 	n1 "$pooltool" stream gw2
 	n2 "$pooltool" stream gw1
 	n1 "$pooltool" load gw2 "$1"

@@ -33,6 +33,17 @@ topo_cleanup()
 	return 0
 }
 
+# wait_listen NSWRAPPER ADDR PORT: wait up to 5 s for a TCP listener on
+# ADDR:PORT in a gateway (a daemonized server returns before it listens).
+wait_listen()
+{
+	for _ in $(seq 50); do
+		$1 ss -ltn | grep -q "$2:$3 " && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # rxsc_counter NSWRAPPER NAME [DEV]: a per-RX-SC MACsec counter (InPktsOK,
 # InPktsNotValid, InPktsNotUsingSA, ...) summed over the RX SCs of DEV.
 rxsc_counter()

@@ -63,12 +63,7 @@ latency()
 iperf_server()
 {
 	n2 iperf3 -s -1 -D -B 10.1.0.2 >/dev/null
-	local i
-	for i in $(seq 50); do
-		n2 ss -ltn | grep -q '10.1.0.2:5201' && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_listen n2 10.1.0.2 5201
 }
 
 # TCP throughput gw1 -> gw2 over MACsec: "Mbit/s retransmits".

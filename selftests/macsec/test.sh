@@ -150,6 +150,23 @@ test_rekey_every_second()
 frames_sent() { $1 ip -j -s macsec show macsec0 | jq '.[0] | .OutPktsEncrypted + .OutPktsProtected'; }
 frames_accepted() { echo $(($(rxsc_counter $1 InPktsOK) + $(rxsc_counter $1 InPktsDelayed))); }
 
+# "gw1-sent gw2-accepted gw2-sent gw1-accepted", once two reads half a
+# second apart agree: a frame still queued on a loaded machine (ARP, a
+# last reply) would count as sent at one end and not yet accepted at the
+# other.
+settled_frame_counts()
+{
+	local now prev="" i
+
+	for i in $(seq 20); do
+		now="$(frames_sent n1) $(frames_accepted n2) $(frames_sent n2) $(frames_accepted n1)"
+		[[ $now == "$prev" ]] && break
+		prev=$now
+		sleep 0.5
+	done
+	echo "$now"
+}
+
 # Busy loops on every vCPU while the link rekeys every 200 ms under a
 # flood ping (as many frames in flight as the link holds) and a ping every
 # 10 ms: a loaded machine delays the daemons, and the softirqs that drain
@@ -161,17 +178,15 @@ frames_accepted() { echo $(($(rxsc_counter $1 InPktsOK) + $(rxsc_counter $1 InPk
 # end accepted every frame its peer sent, and both pings saw every reply.
 test_rekey_under_load()
 {
-	local before after s1 s2 ok1 ok2 r0 r1 out flood hogs=() i
+	local before after s1 s2 ok1 ok2 s1_ s2_ ok1_ ok2_ r0 r1 out flood
+	local hogs=() i
 
 	ms_add_keys 100
 	# Counted with the daemons stopped and no traffic: nothing in flight.
 	ms_stop 1
 	ms_stop 2
+	read -r s1 ok2 s2 ok1 < <(settled_frame_counts)
 	before=$(loss_counters)
-	ok1=$(frames_accepted n1)
-	ok2=$(frames_accepted n2)
-	s1=$(frames_sent n1)
-	s2=$(frames_sent n2)
 	ms_config 1 "${base[@]}" rekey-interval=200ms grace=50ms
 	ms_config 2 "${base[@]}" rekey-interval=200ms grace=50ms
 	ms_start 1
@@ -189,14 +204,12 @@ test_rekey_under_load()
 	kill "${hogs[@]}"
 	wait "${hogs[@]}" 2>/dev/null || true
 	r1=$(($(ms_field 1 rekeys) - r0))
-	echo "# RX SAs retired without proof: gw1 $(ms_field 1 retire_timeouts), gw2 $(ms_field 2 retire_timeouts)"
+	echo "# RX SAs retired without proof: gw1 $(ms_field 1 retire_timeouts), gw2 $(ms_field 2 retire_timeouts); longest proof wait (ms): gw1 $(ms_field 1 proof_wait_max_ms), gw2 $(ms_field 2 proof_wait_max_ms)"
 	ms_stop 1
 	ms_stop 2
+	read -r s1_ ok2_ s2_ ok1_ < <(settled_frame_counts)
 	after=$(loss_counters)
-	ok1=$(($(frames_accepted n1) - ok1))
-	ok2=$(($(frames_accepted n2) - ok2))
-	s1=$(($(frames_sent n1) - s1))
-	s2=$(($(frames_sent n2) - s2))
+	s1=$((s1_ - s1)) ok2=$((ok2_ - ok2)) s2=$((s2_ - s2)) ok1=$((ok1_ - ok1))
 	echo "$out" | grep 'packets transmitted'
 	grep 'packets transmitted' "$ms_dir/flood"
 	echo "# rekeys $r1; gw1 sent $s1, gw2 accepted $ok2; gw2 sent $s2, gw1 accepted $ok1"

@@ -17,20 +17,9 @@ secs=${QKD_BENCH_SECS:-3}
 iperf_mbps()
 {
 	n2 iperf3 -s -1 -D -B "$1" >/dev/null
-	wait_for_port "$1"
+	wait_listen n2 "$1" 5201
 	n1 iperf3 -c "$1" -t "$secs" -J |
 		jq '.end.sum_received.bits_per_second / 1e6 | floor'
-}
-
-wait_for_port()
-{
-	local i
-
-	for i in $(seq 50); do
-		n2 ss -ltn | grep -q "$1:5201" && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 trap topo_cleanup EXIT

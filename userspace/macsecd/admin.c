@@ -70,7 +70,7 @@ static void status_line(FILE *f, const struct iface *ifc)
 		qkd_keyid_format(ifc->tx_keyid, id);
 	fprintf(f, "%s role %s state %s synced %s an %d key %s pn %llu age_ms %llu "
 		"rekeys %llu failures %llu key_mismatches %llu forged %llu replayed %llu "
-		"latency_us %llu retire_timeouts %llu out_of_keys %s blocked %s stream %s",
+		"latency_us %llu retire_timeouts %llu proof_wait_max_ms %llu out_of_keys %s blocked %s stream %s",
 		ifc->cfg.name, ifc->leader ? "leader" : "follower",
 		rekey_state_name(ifc->st), ifc->peer_synced ? "yes" : "no",
 		ifc->tx_an, id, sa ? (unsigned long long)sa->pn : 0ULL,
@@ -81,6 +81,7 @@ static void status_line(FILE *f, const struct iface *ifc)
 		(unsigned long long)ifc->ctrl.replayed,
 		(unsigned long long)ifc->last_latency_us,
 		(unsigned long long)ifc->retire_timeouts,
+		(unsigned long long)ifc->proof_wait_max_ms,
 		ifc->want_key ? "yes" : "no", ifc->blocked ? "yes" : "no",
 		ifc->cfg.stream);
 	pace_fields(f, &ifc->pace);

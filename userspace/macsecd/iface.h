@@ -109,6 +109,7 @@ struct iface {
 	uint64_t last_latency_us;
 	uint64_t key_mismatches;
 	uint64_t retire_timeouts;	/* RX SAs deleted without proof */
+	uint64_t proof_wait_max_ms;	/* longest wait a proof ended */
 	uint64_t bad_frames;		/* NotValid + Invalid, last seen */
 };
 

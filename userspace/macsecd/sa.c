@@ -193,12 +193,28 @@ static void wait_for_senders(struct iface *ifc)
 		 ifc->cfg.name, strerror(errno));
 }
 
-/* The safety timeout of a retirement that proof does not end. */
+/*
+ * The safety timeout of a retirement that proof does not end: 10 grace
+ * periods, at least SAFETY_MIN_MS, and at least PROOF_WAIT_FACTOR times
+ * the longest wait a proof has ended on this link (capped). On a loaded
+ * machine the frames behind a proof wait for softirqs that busy tasks
+ * delay, for seconds; an SA retired before its last frame came loses that
+ * frame once its AN returns with a new key (InPktsNotValid). The waits
+ * proofs took say how slow this machine's drain path gets.
+ */
+#define PROOF_WAIT_FACTOR	4
+#define SAFETY_MAX_MS		60000
+
 static uint64_t safety_ms(const struct iface *ifc)
 {
 	uint64_t t = 10 * (uint64_t)ifc->cfg.grace_ms;
+	uint64_t seen = PROOF_WAIT_FACTOR * ifc->proof_wait_max_ms;
 
-	return t > SAFETY_MIN_MS ? t : SAFETY_MIN_MS;
+	if (t < SAFETY_MIN_MS)
+		t = SAFETY_MIN_MS;
+	if (t < seen)
+		t = seen < SAFETY_MAX_MS ? seen : SAFETY_MAX_MS;
+	return t;
 }
 
 static void seal(struct iface *ifc, int an, uint64_t now)
@@ -290,8 +306,8 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  * InPktsDelayed of the SC instead (proven() below).
  *
  * If the last frame itself was lost nothing moves next PN past it, so a
- * safety timeout (10 grace periods, at least SAFETY_MIN_MS from when the
- * peer left the SA) ends the wait, logged and counted (retire_timeouts).
+ * safety timeout (safety_ms(), from when the peer left the SA) ends the
+ * wait, logged and counted (retire_timeouts).
  * A peer whose HELLO does not offer SEALED (an older daemon) is judged on
  * evidence instead: the peer has left the SA (a message or frames on the
  * new SA say so), the SA received nothing for a grace period counted from
@@ -395,8 +411,11 @@ static bool may_retire(struct iface *ifc, struct rx_retiring *r,
 {
 	if (!ifc->peer_seals && !r->sealed)
 		return drained(ifc, r, sc, an, now);
-	if (proven(r, &sc->sa[an], sc))
+	if (proven(r, &sc->sa[an], sc)) {
+		if (now - r->marked_ms > ifc->proof_wait_max_ms)
+			ifc->proof_wait_max_ms = now - r->marked_ms;
 		return true;
+	}
 	if (now - r->marked_ms < safety_ms(ifc))
 		return false;
 	ifc->retire_timeouts++;

@@ -31,6 +31,14 @@ check:
 demo:
 	demo/run.sh
 
+# libFuzzer targets of every parser (selftests/fuzz); `make fuzz-run
+# FUZZ_TIME=S` fuzzes each for S seconds into build/fuzz/corpus/.
+fuzz: deps-build
+	$(MAKE) -C selftests/fuzz
+
+fuzz-run: fuzz
+	$(MAKE) -C selftests/fuzz run $(if $(FUZZ_TIME),FUZZ_TIME=$(FUZZ_TIME))
+
 bench:
 	selftests/bench.sh $(BENCHES)
 
@@ -73,5 +81,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all deps deps-build check demo bench install uninstall deb clean \
+.PHONY: all deps deps-build check demo bench fuzz fuzz-run install uninstall deb clean \
 	distclean $(COMPONENTS)

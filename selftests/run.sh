@@ -27,6 +27,7 @@ cd "$top" || exit 1
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
 	"host:harness:selftests/qemu/test-harness.sh:300"
+	"host:fuzz:selftests/fuzz/run.sh:600"
 	"vm:net:selftests/net/links.sh:300"
 	"vm:pool:selftests/pool/test.sh:900"
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"

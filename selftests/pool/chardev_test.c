@@ -569,8 +569,10 @@ TEST_F_TIMEOUT(dev, poll_wakes_on_add, 30)
 TEST_F(dev, memory_accounted_and_returned)
 {
 	struct qkd_key_record recs[100];
-	/* Earlier tests' streams and keys may still be freed after a grace
-	 * period: wait until mem_used stops moving. */
+	/*
+	 * Earlier tests' streams and keys may still be freed after a grace
+	 * period: wait until mem_used stops moving.
+	 */
 	long base = qkd_mem_settled();
 
 	ASSERT_LE(0, base);

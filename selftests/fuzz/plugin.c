@@ -59,6 +59,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	identification_t *remote = NULL;
+	settings_t *settings, *orig;
 	char *text, *p, *end, *conn, *id, *stream;
 
 	text = malloc(size + 1);
@@ -73,10 +74,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		remote = identification_create_from_string(id);
 	}
-	if (lib->settings->load_string(lib->settings, p, FALSE))
+	/* settings_t keeps every text it loaded: a new one per input */
+	settings = settings_create_string(p);
+	if (settings)
 	{
+		orig = lib->settings;
+		lib->settings = settings;
 		stream = qkd_streams_select(*conn ? conn : NULL, remote);
 		free(stream);
+		lib->settings = orig;
+		settings->destroy(settings);
 	}
 	DESTROY_IF(remote);
 	free(text);

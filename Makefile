@@ -34,6 +34,7 @@ demo:
 # libFuzzer targets of every parser (selftests/fuzz); `make fuzz-run
 # FUZZ_TIME=S` fuzzes each for S seconds into build/fuzz/corpus/.
 fuzz: deps-build
+	scripts/deps.sh fuzz
 	$(MAKE) -C selftests/fuzz
 
 fuzz-run: fuzz

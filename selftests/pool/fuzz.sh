@@ -101,11 +101,12 @@ if ! command -v trinity > /dev/null; then
 else
 	tdir=$(mktemp -d)
 	(cd "$tdir" && timeout -k 5 $((seconds / 2 + 10)) trinity --dangerous \
-		-q -l off -C 2 -N 50000 -V /dev/qkdpool -P NETLINK \
+		-l off -C 2 -N 50000 -V /dev/qkdpool -P NETLINK \
 		-c ioctl -c read -c write -c sendmsg -c sendto -c recvmsg \
 		-c setsockopt -c close -c poll) > "$tdir/log" 2>&1
 	rc=$?
-	tail -3 "$tdir/log" | sed 's/^/# trinity: /'
+	grep -E 'Ran [0-9]+ syscalls|Bailing|tainted' "$tdir/log" | tail -3 |
+		sed 's/^/# trinity: /'
 	rm -rf "$tdir"
 	# trinity stops on its own (-N) or at the timeout: either is a run.
 	if [ $rc = 0 ] || [ $rc = 124 ]; then

@@ -23,18 +23,9 @@ ok() { n=$((n + 1)); echo "ok $n - $*"; }
 fail() { n=$((n + 1)); echo "not ok $n - $*"; fails=$((fails + 1)); }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
-mem_used() { cat /sys/module/qkdpool/parameters/mem_used; }
-
-# Polls up to ~10 s: namespaces are freed by a worker, streams after RCU.
-wait_for()
-{
-	local _
-	for _ in $(seq 200); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$top/selftests/pool/lib.sh"
+# Namespaces are freed by a worker, streams after RCU: wait up to ~10 s.
+WAIT_TRIES=200
 
 # The kernel's reports that mean a bug, whatever the kernel's options.
 reports()

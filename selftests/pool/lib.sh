@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Shell helpers of the pool suites (test.sh, fuzz.sh), sourced.
 

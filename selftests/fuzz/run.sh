@@ -17,7 +17,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=$top/build/fuzz
-all=(etsi014_reply etsi014_request kx kmd_conf macsecd_conf macsecd_ctrl
+all=(etsi014_reply etsi014_request kx kmd_conf macsecd_conf macsecd_ctrl macsecd_admin
      plugin qkdctl)
 short=${SHORT_S:-8}
 campaign=

@@ -699,8 +699,11 @@ static void fork_child(struct thr *t, void (*fn)(struct thr *t))
 		t->rnd ^= getpid();
 		fn(t);
 	}
-	if (pid > 0)
+	/* Interrupted at the end of the run: the child may be blocked. */
+	if (pid > 0 && waitpid(pid, NULL, 0) < 0) {
+		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+	}
 }
 
 /* ---- threads ---- */
@@ -765,6 +768,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void wake(int sig)
+{
+	(void)sig;
+}
+
 /* Everything added is taken, flushed or present; nothing twice. */
 static int check_account(struct qkd_genl *g)
 {
@@ -803,6 +811,7 @@ int main(int argc, char *argv[])
 	int seconds = 60, threads = 8, faults = 0, c, i, ret;
 	uint64_t seed = time(NULL);
 	struct qkd_genl *g;
+	struct sigaction sa = { 0 };
 	struct qnl_raw q;
 	unsigned long total = 0;
 
@@ -828,6 +837,8 @@ int main(int argc, char *argv[])
 	}
 	if (threads < 1 || threads > THREADS_MAX)
 		threads = THREADS_MAX;
+	sa.sa_handler = wake;
+	sigaction(SIGUSR1, &sa, NULL);
 	printf("# pool_fuzz: seed %llu, %d threads, %d s%s\n",
 	       (unsigned long long)seed, threads, seconds,
 	       faults ? ", fault injection" : "");
@@ -866,8 +877,23 @@ int main(int argc, char *argv[])
 	}
 	sleep(seconds);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < threads; i++)
-		pthread_join(th[i], NULL);
+	/*
+	 * A read() of a blocking file waits for a key that may never come: a
+	 * signal without SA_RESTART ends it, until every worker is back.
+	 */
+	for (i = 0; i < threads; i++) {
+		struct timespec ts;
+
+		do {
+			pthread_kill(th[i], SIGUSR1);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000 * 1000 * 1000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000 * 1000 * 1000;
+			}
+		} while (pthread_timedjoin_np(th[i], NULL, &ts) == ETIMEDOUT);
+	}
 	/* Reservations left to their timeout (at most 200 ms) come back. */
 	usleep(500 * 1000);
 	for (i = 0; i < __KINDS; i++) {

@@ -96,7 +96,7 @@ else
 		-c ioctl -c read -c write -c sendmsg -c sendto -c recvmsg \
 		-c setsockopt -c close -c poll) > "$tdir/log" 2>&1
 	rc=$?
-	grep -E 'Ran [0-9]+ syscalls|Bailing|tainted' "$tdir/log" | tail -3 |
+	grep -E 'Ran [0-9]+ syscalls|Reached limit|iterations|Bailing' "$tdir/log" | tail -3 |
 		sed 's/^/# trinity: /'
 	rm -rf "$tdir"
 	# trinity stops on its own (-N) or at the timeout: either is a run.

@@ -96,15 +96,19 @@ else
 		-c ioctl -c read -c write -c sendmsg -c sendto -c recvmsg \
 		-c setsockopt -c close -c poll) > "$tdir/log" 2>&1
 	rc=$?
-	grep -E 'Ran [0-9]+ syscalls|Reached limit|iterations|Bailing' "$tdir/log" | tail -3 |
+	grep -E 'Ran [0-9]+ syscalls|iterations' "$tdir/log" | tail -2 |
 		sed 's/^/# trinity: /'
-	rm -rf "$tdir"
-	# trinity stops on its own (-N) or at the timeout: either is a run.
-	if [ $rc = 0 ] || [ $rc = 124 ]; then
+	# trinity stops on its own (-N) or at the timeout: either is a run,
+	# if it got past setting up its file descriptors (slow under TCG).
+	if [ $rc != 0 ] && [ $rc != 124 ]; then
+		fail "trinity exited with status $rc"
+		tail -5 "$tdir/log" | sed 's/^/# /'
+	elif grep -qE 'Ran [0-9]+ syscalls|iterations' "$tdir/log"; then
 		ok "trinity"
 	else
-		fail "trinity exited with status $rc"
+		skip "trinity" "no system call made in $((seconds / 2 + 10)) s (its setup is slow under TCG)"
 	fi
+	rm -rf "$tdir"
 fi
 
 out=$(reports)

@@ -42,6 +42,15 @@ debug-kernel:
 demo:
 	demo/run.sh
 
+# libFuzzer targets of every parser (selftests/fuzz); `make fuzz-run
+# FUZZ_TIME=S` fuzzes each for S seconds into build/fuzz/corpus/.
+fuzz: deps-build
+	scripts/deps.sh fuzz
+	$(MAKE) -C selftests/fuzz
+
+fuzz-run: fuzz
+	$(MAKE) -C selftests/fuzz run $(if $(FUZZ_TIME),FUZZ_TIME=$(FUZZ_TIME))
+
 bench:
 	selftests/bench.sh $(BENCHES)
 
@@ -84,5 +93,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all deps deps-build check check-debug debug-kernel demo bench install uninstall deb clean \
+.PHONY: all deps deps-build check check-debug debug-kernel demo bench fuzz fuzz-run install uninstall deb clean \
 	distclean $(COMPONENTS)

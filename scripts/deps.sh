@@ -5,7 +5,7 @@
 # when everything is already there: apt runs only for what is missing.
 #
 #   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 deb
-#                                          debugkernel all
+#                                          debugkernel fuzz all
 #
 # Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
 # checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
@@ -28,6 +28,8 @@ pkgs_strongswan6=(build-essential pkg-config libgmp-dev libssl-dev dpkg-dev curl
 pkgs_debugkernel=(build-essential flex bison bc libelf-dev xz-utils)
 # make deb: debhelper with its DKMS and sysusers helpers, and lintian.
 pkgs_deb=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian systemd)
+# selftests/fuzz (clang with libFuzzer) and the pool-fuzz suite's trinity.
+pkgs_fuzz=(clang libclang-rt-14-dev trinity)
 
 want=()
 for group in "${@:-all}"; do
@@ -39,9 +41,11 @@ for group in "${@:-all}"; do
 	strongswan6) want+=("${pkgs_strongswan6[@]}") ;;
 	deb) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_deb[@]}") ;;
 	debugkernel) want+=("${pkgs_debugkernel[@]}") ;;
+	fuzz) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_fuzz[@]}") ;;
 	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
-		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}" "${pkgs_deb[@]}") ;;
-	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb debugkernel all)" >&2
+		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}" "${pkgs_deb[@]}"
+		    "${pkgs_fuzz[@]}") ;;
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb debugkernel fuzz all)" >&2
 	   exit 2 ;;
 	esac
 done

@@ -29,8 +29,10 @@ cd "$top" || exit 1
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
 	"host:harness:selftests/qemu/test-harness.sh:600"
+	"host:fuzz:selftests/fuzz/run.sh:600"
 	"vm:net:selftests/net/links.sh:300"
 	"vm:pool:selftests/pool/test.sh:900"
+	"vm:pool-fuzz:selftests/pool/fuzz.sh:900"
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"
 	"host:kmd-host:selftests/kmd/host.sh:300"
 	"vm:kmd:selftests/kmd/test.sh:900"

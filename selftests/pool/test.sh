@@ -26,18 +26,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-mem_used() { cat /sys/module/qkdpool/parameters/mem_used; }
-
-# Polls up to ~5 s for a condition, instead of sleeping a fixed time.
-wait_for()
-{
-	local _
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.05
-	done
-	return 1
-}
+. "$top/selftests/pool/lib.sh"
 
 taint_bad() { (( $(cat /proc/sys/kernel/tainted) & (512 | 128 | 16384 | 32) )); }
 

@@ -85,12 +85,19 @@ static int key_parse(json_t *obj, struct qkd_key_record *k,
 int etsi014_keys_parse(const char *buf, size_t len, struct qkd_key_record *keys,
 		       size_t max, size_t *n, struct etsi014_error *e)
 {
+	if (!etsi014_bulk_keys_read(buf, len, keys, max, n))
+		return 0;
+	return etsi014_keys_parse_tree(buf, len, keys, max, n, e);
+}
+
+int etsi014_keys_parse_tree(const char *buf, size_t len,
+			    struct qkd_key_record *keys, size_t max, size_t *n,
+			    struct etsi014_error *e)
+{
 	json_t *root, *arr;
 	size_t i;
 	int ret;
 
-	if (!etsi014_bulk_keys_read(buf, len, keys, max, n))
-		return 0;
 	root = load(buf, len, e);
 	if (!root)
 		return -EINVAL;
@@ -323,14 +330,22 @@ char *etsi014_dec_req_json(const struct etsi014_dec_req *req)
 int etsi014_dec_req_parse(const char *buf, size_t len,
 			  struct etsi014_dec_req *req, struct etsi014_error *e)
 {
+	req->bad_extension[0] = '\0';
+	if (!etsi014_bulk_ids_read(buf, len, req))
+		return 0;
+	return etsi014_dec_req_parse_tree(buf, len, req, e);
+}
+
+int etsi014_dec_req_parse_tree(const char *buf, size_t len,
+			       struct etsi014_dec_req *req,
+			       struct etsi014_error *e)
+{
 	json_t *root, *arr, *item;
 	const char *s, *why;
 	int ret = -EINVAL;
 	size_t i;
 
 	req->bad_extension[0] = '\0';
-	if (!etsi014_bulk_ids_read(buf, len, req))
-		return 0;
 	root = load(buf, len, e);
 	if (!root)
 		return -EINVAL;

@@ -40,4 +40,15 @@ char *etsi014_dec_req_json(const struct etsi014_dec_req *req);
 int etsi014_dec_req_parse(const char *buf, size_t len,
 			  struct etsi014_dec_req *req, struct etsi014_error *e);
 
+/*
+ * The same parsers without bulk.c's fast path: the reference that path must
+ * agree with on every body (selftests/fuzz checks it, input by input).
+ */
+int etsi014_keys_parse_tree(const char *buf, size_t len,
+			    struct qkd_key_record *keys, size_t max, size_t *n,
+			    struct etsi014_error *e);
+int etsi014_dec_req_parse_tree(const char *buf, size_t len,
+			       struct etsi014_dec_req *req,
+			       struct etsi014_error *e);
+
 #endif /* ETSI014_JSON_H */

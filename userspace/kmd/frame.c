@@ -141,7 +141,14 @@ static int decode_body(struct cur *c, struct kx_msg *m)
 		if (read_be(c, &m->batch, 8) || read_be(c, &v, 1))
 			return -EINVAL;
 		m->owner = v;
-		if (read_be(c, &v, 1) || read_be(c, &v, 2))
+		if (read_be(c, &v, 1))
+			return -EINVAL;
+		if (v) {
+			/* Reserved: a later version may give it a meaning. */
+			c->why = "reserved byte set";
+			return -EINVAL;
+		}
+		if (read_be(c, &v, 2))
 			return -EINVAL;
 		m->key_bytes = v;
 		if (m->owner != KX_OWNER_MASTER && m->owner != KX_OWNER_SLAVE)

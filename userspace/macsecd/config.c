@@ -286,33 +286,41 @@ static int check_iface(const char *path, const struct iface_cfg *ifc)
 	return 0;
 }
 
-int config_read(const char *path, struct config *cfg)
+int config_parse(const char *path, FILE *f, struct config *cfg)
 {
 	struct ctx c = { .path = path, .cfg = cfg };
 	char line[512];
 	unsigned int i;
-	FILE *f;
 	int ret = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = LOG_INFO;
 	strcpy(cfg->admin_socket, DEFAULT_ADMIN_SOCKET);
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
-		return ret;
-	}
 	while (!ret && fgets(line, sizeof(line), f)) {
 		c.line++;
 		ret = process_line(&c, line);
 	}
-	fclose(f);
 	if (!ret && !cfg->n_iface) {
 		fprintf(stderr, "%s: no interface section\n", path);
 		ret = -EINVAL;
 	}
 	for (i = 0; !ret && i < cfg->n_iface; i++)
 		ret = check_iface(path, &cfg->iface[i]);
+	return ret;
+}
+
+int config_read(const char *path, struct config *cfg)
+{
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		fprintf(stderr, "%s: %s\n", path, strerror(-ret));
+		return ret;
+	}
+	ret = config_parse(path, f, cfg);
+	fclose(f);
 	return ret;
 }

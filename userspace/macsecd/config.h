@@ -9,6 +9,7 @@
 
 #include <net/if.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uapi/linux/qkdpool.h>
@@ -50,6 +51,8 @@ struct config {
 
 /* Parse path into cfg; prints "FILE:LINE: reason" on error, returns -errno. */
 int config_read(const char *path, struct config *cfg);
+/* The same from an open stream, path naming it in messages (fuzzable). */
+int config_parse(const char *path, FILE *f, struct config *cfg);
 /* "500ms", "2s", "5m", "1h" or plain milliseconds. */
 int config_duration(const char *s, uint32_t *ms);
 

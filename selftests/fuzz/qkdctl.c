@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * qkdctl's command line, through its real main() (built here as
+ * qkdctl_main). An input is the arguments, separated by NUL bytes. qkdctl
+ * is a CLI: a usage error exits, which --wrap=exit turns into a jump back
+ * here, and what exit() would release (memory, descriptors) is released
+ * here instead. The fuzzer must not reach a live pool or daemon: it refuses
+ * to run where qkdpool is loaded, runs in an empty directory of its own and
+ * maps '/' to '_', so that every path an argument names stays inside it.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "qkdctl.h"
+
+#define ARGS_MAX	24
+#define FD_SPAN		32
+
+int qkdctl_main(int argc, char *argv[]);
+void __real_exit(int status) __attribute__((noreturn));
+
+static jmp_buf back;
+static bool in_main;
+static bool fd_was_open[FD_SPAN];
+
+/* A CLI leaves its memory to exit(): nothing to learn from leak reports. */
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+
+void __wrap_exit(int status)
+{
+	if (in_main)
+		longjmp(back, 1);
+	__real_exit(status);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char dir[] = "/tmp/qkdctl-fuzz.XXXXXX";
+
+	(void)argc;
+	(void)argv;
+	if (!access("/sys/module/qkdpool", F_OK)) {
+		fprintf(stderr, "qkdpool is loaded here: qkdctl would change the pool\n");
+		__real_exit(1);
+	}
+	if (!mkdtemp(dir) || chdir(dir) || rmdir(dir)) {
+		perror("qkdctl fuzzer: work directory");
+		__real_exit(1);
+	}
+	return 0;
+}
+
+/*
+ * Before a run: note which of the FD_SPAN descriptors from the lowest free
+ * one are open; after: close the others, which the run opened.
+ */
+static void fds(bool after)
+{
+	static int lo;
+	int fd;
+
+	if (!after) {
+		lo = dup(0);
+		close(lo);
+	}
+	for (fd = lo; fd < lo + FD_SPAN; fd++) {
+		if (!after)
+			fd_was_open[fd - lo] = fcntl(fd, F_GETFD) >= 0;
+		else if (!fd_was_open[fd - lo])
+			close(fd);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char *argv[ARGS_MAX + 2];
+	char *buf = malloc(size + 1), *p, *end;
+	int argc = 0;
+
+	if (!buf)
+		return 0;
+	fds(false);
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	for (p = buf; p < buf + size; p++)
+		if (*p == '/')
+			*p = '_';
+	argv[argc++] = "qkdctl";
+	for (p = buf, end = buf + size; p <= end && argc <= ARGS_MAX;
+	     p += strlen(p) + 1)
+		argv[argc++] = p;
+	argv[argc] = NULL;
+	optind = 0;
+	memset(&opts, 0, sizeof(opts));
+	usage_group = NULL;
+	in_main = true;
+	if (!setjmp(back))
+		qkdctl_main(argc, argv);
+	in_main = false;
+	fflush(stdout);
+	fds(true);
+	free(buf);
+	return 0;
+}

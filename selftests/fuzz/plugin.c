@@ -14,6 +14,14 @@
 #include "qkd_ppk_id.h"
 #include "qkd_streams.h"
 
+/*
+ * qkd_streams.c logs through charon's bus in the functions that take an
+ * IKE_SA (libcharon's DBG macros): never called here, so the target need
+ * not link libcharon, only satisfy the reference.
+ */
+struct daemon_t;
+struct daemon_t *charon;
+
 static char *line(char **p, char *end)
 {
 	char *s = *p, *nl = memchr(s, '\n', end - s);

@@ -49,7 +49,7 @@ suites=(
 	"vm:tls:selftests/tls/test.sh:900"
 	"vm:skip:selftests/skip/test.sh:900"
 	"host?:pkg:selftests/pkg/run.sh:2400"
-	"host:lint:selftests/lint.sh:600"
+	"host:lint:selftests/lint.sh:1200"
 )
 
 pass=0 fail=0 skip=0

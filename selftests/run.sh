@@ -35,7 +35,7 @@ suites=(
 	"vm:pool-fuzz:selftests/pool/fuzz.sh:900"
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"
 	"host:kmd-host:selftests/kmd/host.sh:300"
-	"vm:kmd:selftests/kmd/test.sh:900"
+	"vm:kmd:selftests/kmd/test.sh:1500"
 	"vm:strongswan:selftests/strongswan/test.sh:1200"
 	"vm:strongswan-reauth:selftests/strongswan/reauth.sh:1200"
 	"vm:strongswan-etsi014:selftests/strongswan/etsi014.sh:600"

@@ -98,6 +98,7 @@ ms_config()
 	{
 		echo "[global]"
 		echo "control-socket = $ms_dir/gw$n.sock"
+		echo "metrics = $ms_dir/gw$n.metrics"
 		echo "[macsec0]"
 		[ "$n" = 1 ] && echo "device = veth0"
 		echo "stream = $ms_stream"

@@ -228,7 +228,7 @@ int ak_start(struct kmd *k)
 		log_err("ak: TLS: %s", err);
 		return -EINVAL;
 	}
-	etsi014_hostport(k->cfg.ak_listen, host, sizeof(host), &port);
+	qkd_hostport(k->cfg.ak_listen, host, sizeof(host), &port);
 	a->srv = etsi014_server_new(k->base, a->tls, host, port, &ak_ops, k);
 	if (!a->srv)
 		return -EADDRNOTAVAIL;

@@ -24,6 +24,7 @@ struct kmd {
 	struct kx_peer *kx_peers;	/* the links' Kx ends, for kx.c */
 	struct ak *ak;			/* ETSI 014 for local applications */
 	struct event *status_timer;
+	struct event *metrics;		/* the metrics listener */
 };
 
 #endif /* KMD_KMD_H */

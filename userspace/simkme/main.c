@@ -272,7 +272,7 @@ static int run(struct event_base *base, struct simkme *k, SSL_CTX *tls,
 	char host[128];
 	int ret = 1;
 
-	if (etsi014_hostport(o->listen, host, sizeof(host), &port)) {
+	if (qkd_hostport(o->listen, host, sizeof(host), &port)) {
 		log_err("bad --listen '%s' (ADDR:PORT)", o->listen);
 		return 1;
 	}

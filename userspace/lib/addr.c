@@ -8,8 +8,7 @@
 
 #include "addr.h"
 
-int etsi014_hostport(const char *s, char *host, size_t size,
-		     unsigned int *port)
+int qkd_hostport(const char *s, char *host, size_t size, unsigned int *port)
 {
 	const char *colon = strrchr(s, ':'), *h = s;
 	size_t hlen;
@@ -38,8 +37,7 @@ int etsi014_hostport(const char *s, char *host, size_t size,
 	return 0;
 }
 
-int etsi014_sockaddr(const char *s, struct sockaddr_storage *ss,
-		     socklen_t *len)
+int qkd_sockaddr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct addrinfo hints = {
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
@@ -49,7 +47,7 @@ int etsi014_sockaddr(const char *s, struct sockaddr_storage *ss,
 	char host[128], port[8];
 	unsigned int p;
 
-	if (etsi014_hostport(s, host, sizeof(host), &p))
+	if (qkd_hostport(s, host, sizeof(host), &p))
 		return -EINVAL;
 	snprintf(port, sizeof(port), "%u", p);
 	if (getaddrinfo(host, port, &hints, &res))

@@ -4,7 +4,7 @@
 # Install the Debian packages a qkdpool target needs. Idempotent and fast
 # when everything is already there: apt runs only for what is missing.
 #
-#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 deb all
+#   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 deb bench all
 #
 # Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
 # checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
@@ -25,6 +25,8 @@ pkgs_strongswan=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
 pkgs_strongswan6=(build-essential pkg-config libgmp-dev libssl-dev dpkg-dev curl)
 # make deb: debhelper with its DKMS and sysusers helpers, and lintian.
 pkgs_deb=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian systemd)
+# make bench: the plots beside its tables (selftests/plot.sh).
+pkgs_bench=(gnuplot-nox)
 
 want=()
 for group in "${@:-all}"; do
@@ -35,9 +37,11 @@ for group in "${@:-all}"; do
 	strongswan) want+=("${pkgs_strongswan[@]}") ;;
 	strongswan6) want+=("${pkgs_strongswan6[@]}") ;;
 	deb) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_deb[@]}") ;;
+	bench) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_bench[@]}") ;;
 	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
-		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}" "${pkgs_deb[@]}") ;;
-	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb all)" >&2
+		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}" "${pkgs_deb[@]}"
+		    "${pkgs_bench[@]}") ;;
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb bench all)" >&2
 	   exit 2 ;;
 	esac
 done

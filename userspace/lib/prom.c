@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,27 +175,6 @@ void qkd_prom_free(struct qkd_prom *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0660) < 0 || listen(fd, 8) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 int qkd_prom_listen(const char *addr)
 {
 	struct sockaddr_storage ss;
@@ -205,7 +182,7 @@ int qkd_prom_listen(const char *addr)
 	int fd, ret, one = 1;
 
 	if (addr[0] == '/')
-		return listen_unix(addr);
+		return qkd_unix_listen(addr, 0660);
 	if (qkd_sockaddr(addr, &ss, &len))
 		return -EINVAL;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -97,11 +98,16 @@ FIXTURE(http) {
 
 FIXTURE_SETUP(http)
 {
+	struct stat st;
+
 	strcpy(self->dir, "/tmp/test_prom.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(self->path, sizeof(self->path), "%s/metrics.sock", self->dir);
 	self->lfd = qkd_prom_listen(self->path);
 	ASSERT_LE(0, self->lfd);
+	/* Made under a umask: its mode from the start, whatever ours is. */
+	ASSERT_EQ(0, stat(self->path, &st));
+	EXPECT_EQ(0660, st.st_mode & 0777);
 	self->scrapes = 42;
 }
 

@@ -19,10 +19,10 @@ TEST(prom_family_and_samples)
 	struct qkd_prom m = { 0 };
 
 	qkd_prom_family(&m, "qkd_x_total", "counter", "Things\\done\nso far");
-	qkd_prom_u64(&m, "qkd_x_total", 18446744073709551615ULL, NULL);
+	qkd_prom_u64(&m, "qkd_x_total", 18446744073709551615ULL, PROM_END);
 	qkd_prom_u64(&m, "qkd_x_total", 7, "stream", "a\"b\\c\nd",
-		     "owner", "local", NULL);
-	qkd_prom_f64(&m, "qkd_y_seconds", 0.25, "interface", "m0", NULL);
+		     "owner", "local", PROM_END);
+	qkd_prom_f64(&m, "qkd_y_seconds", 0.25, "interface", "m0", PROM_END);
 	ASSERT_FALSE(m.full);
 	EXPECT_STREQ("# HELP qkd_x_total Things\\\\done\\nso far\n"
 		     "# TYPE qkd_x_total counter\n"
@@ -71,7 +71,7 @@ TEST(prom_bounded)
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	for (i = 0; i < PROM_MAX_TEXT / 100 && !m.full; i++)
-		qkd_prom_u64(&m, name, i, NULL);
+		qkd_prom_u64(&m, name, i, PROM_END);
 	EXPECT_TRUE(m.full);
 	EXPECT_LE(m.len, (size_t)PROM_MAX_TEXT);
 	qkd_prom_free(&m);
@@ -87,7 +87,7 @@ TEST(prom_listen_bad_address)
 static void fill(struct qkd_prom *m, void *arg)
 {
 	qkd_prom_family(m, "qkd_t", "gauge", "A test");
-	qkd_prom_u64(m, "qkd_t", *(int *)arg, NULL);
+	qkd_prom_u64(m, "qkd_t", *(int *)arg, PROM_END);
 }
 
 FIXTURE(http) {

@@ -76,7 +76,7 @@ static void fill_streams(struct qkd_prom *m, struct kmd *k)
 			qkd_prom_u64(m, stream_families[i].name, v[j][i],
 				     "stream", st[j].name,
 				     stream_families[i].label,
-				     stream_families[i].value, NULL);
+				     stream_families[i].value, PROM_END);
 	}
 	free(v);
 free_dump:
@@ -139,13 +139,13 @@ static void fill_links(struct qkd_prom *m, struct kmd *k)
 	for (l = k->links; l; l = l->next)
 		qkd_prom_u64(m, "qkd_kmd_link_info", 1, "peer", l->cfg->id,
 			     "role", l->cfg->master ? "master" : "slave",
-			     "stream", l->cfg->stream, NULL);
+			     "stream", l->cfg->stream, PROM_END);
 	for (i = 0; i < L_N; i++) {
 		header(m, link_families, i);
 		for (l = k->links; l; l = l->next)
 			qkd_prom_u64(m, link_families[i].name,
 				     link_value(l, i), "peer", l->cfg->id,
-				     NULL);
+				     PROM_END);
 	}
 }
 

@@ -160,13 +160,13 @@ void qkd_prom_hist(struct qkd_prom *m, const char *name,
 	for (i = 0; i < PROM_BUCKETS; i++) {
 		n += h->bucket[i];
 		snprintf(le, sizeof(le), "%g", qkd_prom_le[i]);
-		qkd_prom_u64(m, series, n, label, value, "le", le, NULL);
+		qkd_prom_u64(m, series, n, label, value, "le", le, PROM_END);
 	}
-	qkd_prom_u64(m, series, h->count, label, value, "le", "+Inf", NULL);
+	qkd_prom_u64(m, series, h->count, label, value, "le", "+Inf", PROM_END);
 	snprintf(series, sizeof(series), "%s_sum", name);
-	qkd_prom_f64(m, series, h->sum, label, value, NULL);
+	qkd_prom_f64(m, series, h->sum, label, value, PROM_END);
 	snprintf(series, sizeof(series), "%s_count", name);
-	qkd_prom_u64(m, series, h->count, label, value, NULL);
+	qkd_prom_u64(m, series, h->count, label, value, PROM_END);
 }
 
 void qkd_prom_free(struct qkd_prom *m)

@@ -50,8 +50,10 @@ void qkd_prom_family(struct qkd_prom *m, const char *name, const char *type,
 		     const char *help);
 /*
  * One sample: name, value, then label name and value pairs ending in NULL,
- * e.g. qkd_prom_u64(m, "qkd_pool_keys_added_total", n, "stream", s, NULL).
+ * e.g. qkd_prom_u64(m, "qkd_pool_keys_added_total", n, "stream", s,
+ * PROM_END): a typed null pointer, as NULL may be a plain 0.
  */
+#define PROM_END	((const char *)NULL)
 void qkd_prom_u64(struct qkd_prom *m, const char *name, uint64_t v, ...)
 	__attribute__((sentinel));
 void qkd_prom_f64(struct qkd_prom *m, const char *name, double v, ...)

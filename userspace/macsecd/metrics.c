@@ -64,7 +64,7 @@ static void fill(struct qkd_prom *m, void *arg)
 		qkd_prom_u64(m, "qkd_macsec_info", 1, "interface",
 			     ifc->cfg.name, "role",
 			     ifc->leader ? "leader" : "follower", "stream",
-			     ifc->cfg.stream, NULL);
+			     ifc->cfg.stream, PROM_END);
 	}
 	for (i = 0; i < M_N; i++) {
 		qkd_prom_family(m, families[i].name, families[i].type,
@@ -72,7 +72,7 @@ static void fill(struct qkd_prom *m, void *arg)
 		for (j = 0; j < s->n; j++)
 			qkd_prom_u64(m, families[i].name,
 				     value(&s->ifaces[j], i), "interface",
-				     s->ifaces[j].cfg.name, NULL);
+				     s->ifaces[j].cfg.name, PROM_END);
 	}
 	qkd_prom_family(m, "qkd_macsec_rekey_duration_seconds", "histogram",
 			"Leader's rekey handshakes, PREPARE sent to DONE");

@@ -33,7 +33,7 @@ work=$top/build/kmd-bench
 pki=$work/pki
 rates=${KMD_BENCH_RATES:-2000 10000 50000 250000}
 window=${KMD_BENCH_WINDOW:-8}
-warmup=4
+warmup=${QKD_KMD_BENCH_WARMUP:-4}	# longer on a loaded machine
 
 for f in "$kmd" "$sim" "$keys" kmod/qkdpool.ko; do
 	[ -e "$f" ] || { echo "# SKIP kmd bench: $f not built"; exit 0; }

@@ -5,7 +5,7 @@
 # when everything is already there: apt runs only for what is missing.
 #
 #   scripts/deps.sh [GROUP...]      GROUP: build vm lint strongswan strongswan6 deb
-#                                          debugkernel fuzz all
+#                                          debugkernel fuzz bench all
 #
 # Also fetches Debian's linux-source-6.1 .deb (for kselftest_harness.h and
 # checkpatch.pl) into build/cache/ when the vm or lint group asks for it.
@@ -30,6 +30,8 @@ pkgs_debugkernel=(build-essential flex bison bc libelf-dev xz-utils)
 pkgs_deb=(debhelper dh-dkms dkms dpkg-dev fakeroot lintian systemd)
 # selftests/fuzz (clang with libFuzzer) and the pool-fuzz suite's trinity.
 pkgs_fuzz=(clang libclang-rt-14-dev trinity)
+# make bench: the plots beside its tables (selftests/plot.sh).
+pkgs_bench=(gnuplot-nox)
 
 want=()
 for group in "${@:-all}"; do
@@ -42,10 +44,11 @@ for group in "${@:-all}"; do
 	deb) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_deb[@]}") ;;
 	debugkernel) want+=("${pkgs_debugkernel[@]}") ;;
 	fuzz) want+=("${pkgs_build[@]}" "${pkgs_strongswan[@]}" "${pkgs_fuzz[@]}") ;;
+	bench) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_bench[@]}") ;;
 	all) want+=("${pkgs_build[@]}" "${pkgs_vm[@]}" "${pkgs_lint[@]}"
 		    "${pkgs_strongswan[@]}" "${pkgs_strongswan6[@]}" "${pkgs_deb[@]}"
-		    "${pkgs_fuzz[@]}") ;;
-	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb debugkernel fuzz all)" >&2
+		    "${pkgs_fuzz[@]}" "${pkgs_bench[@]}") ;;
+	*) echo "deps.sh: unknown group '$group' (build vm lint strongswan strongswan6 deb debugkernel fuzz bench all)" >&2
 	   exit 2 ;;
 	esac
 done

@@ -3,7 +3,10 @@
 #
 # `make bench`: run every benchmark that exists, each in one VM boot (its
 # ratios are measured within that one run) or, marked "host", on this
-# machine, and print their tables.
+# machine, and print their tables. The benchmarks also leave data files in
+# build/bench/, which selftests/plot.sh draws as PNGs beside them at the end
+# (ingest rate against KME rate, rekey latency distribution, take cost
+# against stream size).
 #
 # usage: selftests/bench.sh [NAME...]     (default: all benchmarks below)
 set -uo pipefail
@@ -25,6 +28,7 @@ benches=(
 )
 
 scripts/deps.sh all && make -s all || exit 1
+mkdir -p build/bench
 rc=0
 for entry in "${benches[@]}"; do
 	IFS=: read -r name cmd where <<<"$entry"
@@ -44,4 +48,5 @@ for entry in "${benches[@]}"; do
 	fi
 	echo
 done
+selftests/plot.sh build/bench || rc=1
 exit $rc

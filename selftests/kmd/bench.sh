@@ -15,7 +15,8 @@
 #    kept-alive connection) against one take from /dev/qkdpool.
 #
 # Absolute numbers depend on the machine (TCG in CI); the ratios are the
-# result. No assertion: this is not a test.
+# result. No assertion: this is not a test. The ingest rows also go to
+# build/bench/kmd-ingest.dat for selftests/plot.sh.
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +33,7 @@ work=$top/build/kmd-bench
 pki=$work/pki
 rates=${KMD_BENCH_RATES:-2000 10000 50000 250000}
 window=${KMD_BENCH_WINDOW:-8}
-warmup=4
+warmup=${QKD_KMD_BENCH_WARMUP:-4}	# longer on a loaded machine
 
 for f in "$kmd" "$sim" "$keys" kmod/qkdpool.ko; do
 	[ -e "$f" ] || { echo "# SKIP kmd bench: $f not built"; exit 0; }
@@ -212,8 +213,14 @@ echo "# KME pair end-to-end rate (enc_keys on A, then dec_keys on B): $pair keys
 echo "# ingest: KME rate vs keys/s added to node-a's pool (${window}s after ${warmup}s)"
 printf '# %8s %8s %12s %8s %10s %10s\n' "keys/s" "Mbit/s" "ingested/s" "ratio" \
 	"vs raw" "vs pair"
+out=$top/build/bench
+mkdir -p "$out"
+{
+	echo "# raw $raw pair $pair"
+	echo "# kme_keys_per_s mbit_per_s ingested_per_s ratio vs_raw vs_pair"
+} >"$out/kmd-ingest.dat"
 for rate in $rates; do
-	run_rate "$rate" | sed 's/^/# /'
+	run_rate "$rate" | tee -a "$out/kmd-ingest.dat" | sed 's/^/# /'
 	[ "$rate" = "${rates##* }" ] || stop_all
 done
 

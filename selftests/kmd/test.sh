@@ -70,6 +70,7 @@ write_conf()
 		echo "key = $pki/node-$me.key"
 		echo "ca = $pki/ca.pem"
 		echo "status_file = $work/$me.status.json"
+		echo "metrics = 127.0.0.1:9641"
 		echo "log_level = info"
 		[ "$role" = slave ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
 		echo "[peer node-$peer]"
@@ -184,6 +185,71 @@ test_km_status()
 	[[ "$t" == *" $target/$target "* ]]
 	! "$qkdctl" km status file "$work/none.json" 2>"$work/err" || false
 	grep -q 'km status: .*No such file' "$work/err"
+}
+
+# scrape NODE [PATH]: GET PATH (default /metrics) from the node's qkd-kmd.
+scrape() { $(ns "$1") curl -sS --max-time 10 "http://127.0.0.1:9641${2-/metrics}"; }
+# sample FILE SERIES: the value of one series ('name{labels}') in a scrape.
+sample() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
+
+# metrics_match NODE: a scrape agrees with `qkdctl -j pool show` on the
+# stream and with `qkdctl -j km status` on the link (the status file lags
+# by up to 1 s: polled).
+metrics_match()
+{
+	local me=$1 s p f m="$work/$1.metrics" j="$work/$1.pool.json" k
+	s=$(stream "$1")
+	p=$(other "$1")
+	k="$work/$1.km.json"
+
+	scrape "$me" >"$m" || return 1
+	$(ns "$me") "$qkdctl" -j pool show "$s" >"$j" || return 1
+	km_status "$me" -j >"$k" || return 1
+	for f in added taken expired rejected; do
+		[ "$(sample "$m" "qkd_pool_keys_${f}_total{stream=\"$s\"}")" = \
+		  "$(jq -r ".[0].$f" "$j")" ] || return 1
+	done
+	for f in local peer; do
+		[ "$(sample "$m" "qkd_pool_keys_available{stream=\"$s\",owner=\"$f\"}")" = \
+		  "$(jq -r ".[0].avail_$f" "$j")" ] || return 1
+	done
+	[ "$(sample "$m" "qkd_pool_keys_reserved{stream=\"$s\"}")" = "$(jq -r '.[0].reserved' "$j")" ] &&
+	[ "$(sample "$m" "qkd_pool_keys_max{stream=\"$s\"}")" = "$(jq -r '.[0].max_keys' "$j")" ] &&
+	[ "$(sample "$m" "qkd_kmd_keys_ingested_total{peer=\"node-$p\"}")" = "$(jq -r '.peers[0].keys_added' "$k")" ] &&
+	[ "$(sample "$m" "qkd_kmd_batches_total{peer=\"node-$p\"}")" = "$(jq -r '.peers[0].batches_done' "$k")" ] &&
+	[ "$(sample "$m" "qkd_kmd_batches_aborted_total{peer=\"node-$p\"}")" = "$(jq -r '.peers[0].batches_aborted' "$k")" ] &&
+	[ "$(sample "$m" "qkd_kmd_kx_connects_total{peer=\"node-$p\"}")" = "$(jq -r '.peers[0].kx.connects' "$k")" ] &&
+	[ "$(sample "$m" "qkd_kmd_kme_errors_total{peer=\"node-$p\"}")" = "$(jq -r '.peers[0].kme.errors' "$k")" ]
+}
+
+# Prometheus metrics: a full, idle link, scraped with curl, agrees with
+# qkdctl -j; the format has its HELP and TYPE lines; no key ID appears;
+# only /metrics is served.
+test_metrics()
+{
+	local me m f
+
+	wait_for 60 idle
+	for me in a b; do
+		wait_for 30 metrics_match "$me"
+		m="$work/$me.metrics"
+		[ "$(sample "$m" "qkd_kmd_kx_up{peer=\"node-$(other "$me")\"}")" = 1 ]
+		[ "$(sample "$m" "qkd_kmd_kme_up{peer=\"node-$(other "$me")\"}")" = 1 ]
+		[ "$(sample "$m" "qkd_kmd_fill_target_keys{peer=\"node-$(other "$me")\"}")" = $target ]
+		[ "$(sample "$m" "qkd_pool_keys_added_total{stream=\"$(stream "$me")\"}")" -ge $target ]
+		grep -qx '# TYPE qkd_pool_keys_added_total counter' "$m"
+		grep -qx '# TYPE qkd_kmd_kx_up gauge' "$m"
+		# every sample's family was announced
+		for f in $(grep -v '^#' "$m" | sed 's/[{ ].*//' | sort -u); do
+			grep -qx "# TYPE $f [a-z]*" "$m"
+		done
+		! grep -Eiq '[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}' "$m" || false
+	done
+	head -n 12 "$work/a.metrics"
+	[ "$($(ns a) curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9641/)" = 404 ]
+	[ "$($(ns a) curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9641/metrics)" = 405 ]
+	[ "$($(ns a) curl -s -D - -o /dev/null http://127.0.0.1:9641/metrics | tr -d '\r' |
+	     sed -n 's/^Content-Type: //p')" = 'text/plain; version=0.0.4; charset=utf-8' ]
 }
 
 test_same_keys()
@@ -576,6 +642,7 @@ test_rate()
 ktap_test "kmd: Kx connects, mutual TLS, roles agreed" test_connect
 ktap_test "kmd: both pools fill to the target" test_fill
 ktap_test "kmd: qkdctl km status shows links, KME health, fill" test_km_status
+ktap_test "kmd: Prometheus metrics match qkdctl -j, only GET /metrics" test_metrics
 ktap_test "kmd: same key IDs and material, mirrored ownership" test_same_keys
 ktap_test "kmd: fill target respected" test_target
 ktap_test "kmd: KME outage shows in status, delivery resumes" test_kme_down

@@ -43,10 +43,11 @@ stop_daemons()
 	ms_stop 2
 }
 
-# Rekey latency over $rekeys rekeys on demand: median and p99, in ms.
+# Rekey latency over $rekeys rekeys on demand: median and p99, in ms;
+# every rekey's (ms) in build/bench/macsec-rekey-latency.dat for plot.sh.
 latency()
 {
-	local i before
+	local i before out=$top/build/bench
 
 	for i in $(seq "$rekeys"); do
 		before=$(ms_field 1 rekeys)
@@ -54,10 +55,13 @@ latency()
 		wait_for 30 ms_is 1 rekeys -gt "$before"
 	done
 	grep -o 'latency_us=[0-9]*' "$ms_dir/gw1.log" | tail -n "$rekeys" |
-		cut -d= -f2 | sort -n |
-		awk '{ v[NR] = $1 } END {
-			m = v[int((NR + 1) / 2)]; p = v[int(NR * 0.99 + 0.999)]
-			printf "%.1f %.1f %d\n", m / 1000, p / 1000, NR }'
+		cut -d= -f2 | sort -n >"$ms_dir/latency_us"
+	mkdir -p "$out"
+	awk '{ printf "%.3f\n", $1 / 1000 }' "$ms_dir/latency_us" \
+		>"$out/macsec-rekey-latency.dat"
+	awk '{ v[NR] = $1 } END {
+		m = v[int((NR + 1) / 2)]; p = v[int(NR * 0.99 + 0.999)]
+		printf "%.1f %.1f %d\n", m / 1000, p / 1000, NR }' "$ms_dir/latency_us"
 }
 
 iperf_server()

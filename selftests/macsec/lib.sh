@@ -100,6 +100,7 @@ ms_config()
 	{
 		echo "[global]"
 		echo "control-socket = $ms_dir/gw$n.sock"
+		echo "metrics = $ms_dir/gw$n.metrics"
 		echo "[macsec0]"
 		[ "$n" = 1 ] && echo "device = veth0"
 		echo "stream = $ms_stream"
@@ -129,7 +130,8 @@ ms_start()
 	ip netns exec "$ns" "$macsecd" -d -c "$ms_dir/gw$n.conf" \
 		>> "$ms_dir/gw$n.log" 2>&1 &
 	echo $! > "$ms_dir/gw$n.pid"
-	wait_for 10 test -S "$ms_dir/gw$n.sock"
+	# long enough for a start on a loaded machine under TCG
+	wait_for 30 test -S "$ms_dir/gw$n.sock"
 	if [ "$n" = 1 ] && ! ip1 -4 addr show dev macsec0 | grep -q 10.1.0.1; then
 		ip1 addr add 10.1.0.1/24 dev macsec0
 	fi

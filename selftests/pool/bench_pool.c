@@ -6,7 +6,7 @@
  *
  *   read() 1 key/call, read() 64 keys/call, netlink take, ioctl take-by-ID,
  *   and keyctl(KEYCTL_READ) of a user key as the anchor; then take-next and
- *   take-by-ID per-op cost with 10^3 and 10^6 keys in the stream; take
+ *   take-by-ID per-op cost with 10^3 to 10^6 keys in the stream; take
  *   latency during expiry scans with 10^6 keys of mixed lifetimes and
  *   reserve/release cost with 10^4 reservations held; add+take with 10^4
  *   streams; and the kernel memory per stored key.
@@ -198,19 +198,22 @@ static double scale_one(unsigned int level, unsigned int takes, int kind)
 	return sum / takes;
 }
 
-/* Best of three, alternating sizes so that both see the same VM noise. */
-static void scale(unsigned int takes, double small[3], double big[3])
+/* Stream sizes of the per-op cost curve: SMALL .. BIG, a point a decade. */
+#define SIZES 4
+static const unsigned int sizes[SIZES] = { SMALL, 10000, 100000, BIG };
+
+/* Best of three, alternating sizes so that all see the same VM noise. */
+static void scale(unsigned int takes, double cost[SIZES][3])
 {
 	double r;
 
 	for (int rep = 0; rep < 3; rep++) {
 		for (int kind = 0; kind < 3; kind++) {
-			r = scale_one(SMALL, takes, kind);
-			if (!rep || r < small[kind])
-				small[kind] = r;
-			r = scale_one(BIG, takes, kind);
-			if (!rep || r < big[kind])
-				big[kind] = r;
+			for (int s = 0; s < SIZES; s++) {
+				r = scale_one(sizes[s], takes, kind);
+				if (!rep || r < cost[s][kind])
+					cost[s][kind] = r;
+			}
 		}
 	}
 }
@@ -389,7 +392,7 @@ int main(int argc, char **argv)
 		"take-next read() 1/call", "take-by-ID ioctl, add order",
 		"take-by-ID ioctl, scattered",
 	};
-	double nl = 0, r1 = 0, r64 = 0, id = 0, kr = 0, s3[3], s6[3];
+	double nl = 0, r1 = 0, r64 = 0, id = 0, kr = 0, cost[SIZES][3];
 	int fd, ret;
 
 	recs = calloc(1024, REC);
@@ -443,13 +446,14 @@ int main(int argc, char **argv)
 	if (kr > 0)
 		row("keyctl READ user key (anchor)", n, kr, nl);
 
-	scale(TAKES, s3, s6);
+	scale(TAKES, cost);
 	printf("\nper-op cost (ns) vs stream size (%d takes each):\n", TAKES);
-	printf("%-34s %10s %10s %8s\n", "operation", "10^3 keys",
-	       "10^6 keys", "ratio");
+	printf("%-34s %10s %10s %10s %10s %8s\n", "operation", "10^3 keys",
+	       "10^4 keys", "10^5 keys", "10^6 keys", "ratio");
 	for (int i = 0; i < 3; i++)
-		printf("%-34s %10.0f %10.0f %8.2f\n", what[i], s3[i], s6[i],
-		       s6[i] / s3[i]);
+		printf("%-34s %10.0f %10.0f %10.0f %10.0f %8.2f\n", what[i],
+		       cost[0][i], cost[1][i], cost[2][i], cost[3][i],
+		       cost[3][i] / cost[0][i]);
 
 	bench_expiry();
 	bench_streams();

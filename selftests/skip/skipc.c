@@ -89,7 +89,7 @@ static int dial(const char *endpoint)
 	socklen_t len;
 	int fd;
 
-	if (etsi014_sockaddr(endpoint, &ss, &len))
+	if (qkd_sockaddr(endpoint, &ss, &len))
 		return -1;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, len)) {

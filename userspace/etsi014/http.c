@@ -275,7 +275,7 @@ struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
 
 	if (!s)
 		return NULL;
-	if (etsi014_sockaddr(listen, &ss, &len)) {
+	if (qkd_sockaddr(listen, &ss, &len)) {
 		log_err("http: bad listen address '%s' (ADDR:PORT)", listen);
 		goto err_free;
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "addr.h"
 #include "config.h"
@@ -72,9 +73,21 @@ static int set_endpoint(const struct ctx *c, char *dst, size_t size,
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	if (etsi014_sockaddr(v, &ss, &len))
+	if (qkd_sockaddr(v, &ss, &len))
 		return fail(c, "'%s' is not ADDR:PORT (numeric)", v);
 	return set_str(c, dst, size, v);
+}
+
+/* Prometheus metrics: a TCP endpoint or a UNIX socket's absolute path. */
+static int set_metrics(const struct ctx *c, char *dst, size_t size,
+		       const char *v)
+{
+	if (v[0] == '/') {
+		if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return fail(c, "metrics socket path '%s' too long", v);
+		return set_str(c, dst, size, v);
+	}
+	return set_endpoint(c, dst, size, v);
 }
 
 static int node_key(struct ctx *c, const char *k, const char *v)
@@ -95,6 +108,8 @@ static int node_key(struct ctx *c, const char *k, const char *v)
 	if (!strcmp(k, "status_file"))
 		return set_str(c, cfg->status_file, sizeof(cfg->status_file),
 			       v);
+	if (!strcmp(k, "metrics"))
+		return set_metrics(c, cfg->metrics, sizeof(cfg->metrics), v);
 	if (!strcmp(k, "log_level")) {
 		cfg->log_level = qkd_log_level_parse(v);
 		return cfg->log_level < 0 ?

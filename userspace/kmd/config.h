@@ -40,6 +40,7 @@ struct kmd_config {
 	char kx_listen[128];
 	char cert[KMD_PATH_MAX], key[KMD_PATH_MAX], ca[KMD_PATH_MAX];
 	char status_file[KMD_PATH_MAX];
+	char metrics[KMD_PATH_MAX];	/* "" = none, ADDR:PORT or a path */
 	int log_level;
 	char ak_listen[128];		/* "" = no Ak server */
 	char skip_listen[128];		/* "" = no SKIP server */

@@ -26,6 +26,7 @@ struct kmd {
 	struct ak *ak;			/* ETSI 014 for local applications */
 	struct skip *skip;		/* SKIP for routers (skip.c) */
 	struct event *status_timer;
+	struct event *metrics;		/* the metrics listener */
 };
 
 #endif /* KMD_KMD_H */

@@ -386,7 +386,7 @@ int kx_listen(struct kmd *k)
 	if (!x)
 		return -ENOMEM;
 	x->kmd = k;
-	ret = etsi014_sockaddr(k->cfg.kx_listen, &ss, &len);
+	ret = qkd_sockaddr(k->cfg.kx_listen, &ss, &len);
 	if (ret)
 		goto err_free;
 	x->lev = evconnlistener_new_bind(k->base, accept_cb, x,
@@ -421,7 +421,7 @@ int kx_dial(struct kmd *k, struct kx_peer *p)
 	struct kx_conn *c;
 	socklen_t len;
 
-	if (etsi014_sockaddr(p->address, &ss, &len))
+	if (qkd_sockaddr(p->address, &ss, &len))
 		return -EINVAL;
 	c = conn_new(k, -1, true);
 	if (!c)

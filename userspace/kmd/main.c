@@ -22,6 +22,7 @@
 #include "link.h"
 #include "log.h"
 #include "skip.h"
+#include "metrics.h"
 #include "status.h"
 #include "store.h"
 #include "tls.h"
@@ -52,8 +53,9 @@ static const char usage_text[] =
 "\n"
 "Status: the JSON file named by [node] status_file, rewritten every second\n"
 "(links, KME health, stream fill, rates, counters): `qkdctl km status`\n"
-"shows it. SIGINT or SIGTERM stop the daemon; keys in delivery are\n"
-"settled with the neighbour after restart.\n"
+"shows it. With [node] metrics, Prometheus metrics on GET /metrics.\n"
+"SIGINT or SIGTERM stop the daemon; keys in delivery are settled with the\n"
+"neighbour after restart.\n"
 "Exit status: 0 after a signal, 1 on a runtime error, 2 on a bad\n"
 "configuration or usage.\n";
 
@@ -110,6 +112,8 @@ static void print_summary(const struct kmd_config *cfg)
 		       p->sae, p->peer_sae, p->key_size, p->fill_target);
 	if (cfg->ak_listen[0])
 		printf("ak: ETSI 014 on %s\n", cfg->ak_listen);
+	if (cfg->metrics[0])
+		printf("metrics on %s\n", cfg->metrics);
 }
 
 /*
@@ -202,7 +206,7 @@ static int run(struct kmd *k)
 	    evsignal_add(sterm, NULL))
 		goto out;
 	if (setup_tls(k) || setup_links(k) || kmd_status_start(k) ||
-	    ak_start(k) || skip_start(k))
+	    kmd_metrics_start(k) || ak_start(k) || skip_start(k))
 		goto out;
 	log_notice("node %s: running", k->cfg.node_id);
 	ret = event_base_dispatch(k->base) < 0;
@@ -220,6 +224,7 @@ static void teardown(struct kmd *k)
 
 	skip_stop(k);
 	ak_stop(k);
+	kmd_metrics_stop(k);
 	kmd_status_stop(k);
 	kx_listener_free(k->listener);
 	while ((l = k->links)) {

@@ -6,10 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "admin.h"
 #include "keyid.h"
 #include "log.h"
@@ -19,26 +18,7 @@
 
 int admin_open(const char *path)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	mode_t old;
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	old = umask(0077);
-	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	umask(old);
-	if (ret < 0 || listen(fd, 4) < 0) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
+	return qkd_unix_listen(path, 0600);
 }
 
 void admin_close(int fd, const char *path)

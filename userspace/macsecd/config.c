@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <linux/if_macsec.h>
 
+#include "addr.h"
 #include "config.h"
 #include "log.h"
 
@@ -190,6 +191,14 @@ static int global_option(struct config *cfg, const char *key, const char *val)
 	}
 	if (!strcmp(key, "control-socket"))
 		return copy_str(cfg->admin_socket, sizeof(cfg->admin_socket), val);
+	if (!strcmp(key, "metrics")) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if (*val != '/' && qkd_sockaddr(val, &ss, &len))
+			return -EINVAL;
+		return copy_str(cfg->metrics, sizeof(cfg->metrics), val);
+	}
 	return -ENOENT;
 }
 

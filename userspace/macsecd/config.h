@@ -45,6 +45,7 @@ struct iface_cfg {
 struct config {
 	int log_level;
 	char admin_socket[108];
+	char metrics[108];		/* "" = none, ADDR:PORT or a path */
 	unsigned int n_iface;
 	struct iface_cfg iface[CONFIG_IFACE_MAX];
 };

@@ -16,6 +16,7 @@
 #include "msec.h"
 #include "pace.h"
 #include "pool.h"
+#include "prom.h"
 #include "rekey.h"
 
 /*
@@ -107,6 +108,7 @@ struct iface {
 	uint64_t rekeys;
 	uint64_t failures;
 	uint64_t last_latency_us;
+	struct qkd_prom_hist latency;	/* leader: the handshakes' */
 	uint64_t key_mismatches;
 	uint64_t retire_timeouts;	/* RX SAs deleted without proof */
 	uint64_t proof_wait_max_ms;	/* longest wait a proof ended */

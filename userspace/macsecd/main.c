@@ -18,6 +18,7 @@
 #include "config.h"
 #include "iface.h"
 #include "log.h"
+#include "metrics.h"
 #include "secmem.h"
 
 #define VERSION		"0.1"
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 "daemon adopts them).\n"
 "\n"
 "Operator socket (control-socket in [global], default /run/qkd-macsecd.sock):\n"
-"`qkdctl macsec status|rekey [IFNAME]`.\n"
+"`qkdctl macsec status|rekey [IFNAME]`. Prometheus metrics: GET /metrics on\n"
+"metrics in [global] (off by default).\n"
 "\n"
 "Exit status: 0 on SIGTERM/SIGINT or after --check, 1 on a runtime error,\n"
 "2 on a usage or configuration error.\n"
@@ -77,6 +79,7 @@ struct daemon {
 	unsigned int n;
 	int sigfd;
 	int admin;
+	int metrics;
 	bool stop;
 	uint64_t drain_until_ms;
 };
@@ -138,6 +141,15 @@ static int start(struct daemon *d)
 			strerror(-d->admin));
 		return d->admin;
 	}
+	if (!d->cfg.metrics[0])
+		return 0;
+	d->metrics = qkd_prom_listen(d->cfg.metrics);
+	if (d->metrics < 0) {
+		log_err("metrics on %s: %s", d->cfg.metrics,
+			strerror(-d->metrics));
+		return d->metrics;
+	}
+	log_info("metrics on %s", d->cfg.metrics);
 	return 0;
 }
 
@@ -145,6 +157,7 @@ static void stop(struct daemon *d)
 {
 	unsigned int i;
 
+	qkd_prom_close(d->metrics, d->cfg.metrics);
 	admin_close(d->admin, d->cfg.admin_socket);
 	for (i = 0; i < d->n; i++) {
 		rekey_close(&d->ifaces[i]);
@@ -198,7 +211,7 @@ static uint64_t tick_ms(const struct daemon *d)
 
 static void run(struct daemon *d)
 {
-	struct pollfd pfd[CONFIG_IFACE_MAX + 2];
+	struct pollfd pfd[CONFIG_IFACE_MAX + 3];
 	uint64_t now, next_tick = 0;
 	unsigned int i;
 
@@ -207,8 +220,10 @@ static void run(struct daemon *d)
 			pfd[i] = (struct pollfd){ d->ifaces[i].ctrl.fd, POLLIN, 0 };
 		pfd[d->n] = (struct pollfd){ d->sigfd, POLLIN, 0 };
 		pfd[d->n + 1] = (struct pollfd){ d->admin, POLLIN, 0 };
+		/* poll() ignores a negative fd: no metrics configured */
+		pfd[d->n + 2] = (struct pollfd){ d->metrics, POLLIN, 0 };
 		now = now_ms();
-		poll(pfd, d->n + 2, next_tick > now ? next_tick - now : 0);
+		poll(pfd, d->n + 3, next_tick > now ? next_tick - now : 0);
 		now = now_ms();
 		for (i = 0; i < d->n; i++)
 			if (pfd[i].revents & POLLIN)
@@ -217,6 +232,8 @@ static void run(struct daemon *d)
 			on_signal(d);
 		if (pfd[d->n + 1].revents & POLLIN)
 			admin_serve(d->admin, d->ifaces, d->n);
+		if (pfd[d->n + 2].revents & POLLIN)
+			metrics_serve(d->metrics, d->ifaces, d->n);
 		if (now >= next_tick) {
 			for (i = 0; i < d->n; i++)
 				rekey_tick(&d->ifaces[i], now);
@@ -229,7 +246,7 @@ static void run(struct daemon *d)
 
 int main(int argc, char *argv[])
 {
-	static struct daemon d = { .sigfd = -1, .admin = -1 };
+	static struct daemon d = { .sigfd = -1, .admin = -1, .metrics = -1 };
 	const char *path = DEFAULT_CONFIG;
 	bool use_syslog = false, debug = false, check = false;
 	int c, ret;

@@ -413,6 +413,7 @@ static enum outcome leader_done(struct iface *ifc, const struct ctrl_msg *m,
 	ifc->done_gen = ifc->p_gen;
 	ifc->rekeys++;
 	ifc->last_latency_us = now_us_mono() - ifc->p_started_us;
+	qkd_prom_observe(&ifc->latency, ifc->last_latency_us / 1e6);
 	sa_retire_mark(ifc, ifc->p_an, now);
 	log_info("%s: rekeyed: generation %u, AN %u, key %s, latency_us=%llu",
 		 ifc->cfg.name, ifc->p_gen, ifc->p_an,

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "addr.h"
 
-int etsi014_hostport(const char *s, char *host, size_t size,
-		     unsigned int *port)
+int qkd_hostport(const char *s, char *host, size_t size, unsigned int *port)
 {
 	const char *colon = strrchr(s, ':'), *h = s;
 	size_t hlen;
@@ -38,8 +40,7 @@ int etsi014_hostport(const char *s, char *host, size_t size,
 	return 0;
 }
 
-int etsi014_sockaddr(const char *s, struct sockaddr_storage *ss,
-		     socklen_t *len)
+int qkd_sockaddr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 {
 	struct addrinfo hints = {
 		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
@@ -49,7 +50,7 @@ int etsi014_sockaddr(const char *s, struct sockaddr_storage *ss,
 	char host[128], port[8];
 	unsigned int p;
 
-	if (etsi014_hostport(s, host, sizeof(host), &p))
+	if (qkd_hostport(s, host, sizeof(host), &p))
 		return -EINVAL;
 	snprintf(port, sizeof(port), "%u", p);
 	if (getaddrinfo(host, port, &hints, &res))
@@ -58,4 +59,28 @@ int etsi014_sockaddr(const char *s, struct sockaddr_storage *ss,
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+int qkd_unix_listen(const char *path, mode_t mode)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	old = umask(~mode & 0777);
+	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (ret < 0 || listen(fd, 8) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus metrics over HTTP: see prom.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "prom.h"
+
+#define REQ_MAX		2048
+
+const double qkd_prom_le[PROM_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+};
+
+void qkd_prom_observe(struct qkd_prom_hist *h, double seconds)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROM_BUCKETS; i++) {
+		if (seconds <= qkd_prom_le[i]) {
+			h->bucket[i]++;
+			break;
+		}
+	}
+	h->count++;
+	h->sum += seconds;
+}
+
+static void put(struct qkd_prom *m, const char *s, size_t n)
+{
+	size_t size = m->size ? m->size : 65536;
+	char *p;
+
+	if (m->full)
+		return;
+	while (m->len + n + 1 > size)
+		size *= 2;
+	if (size > PROM_MAX_TEXT) {
+		m->full = true;
+		return;
+	}
+	if (size != m->size) {
+		p = realloc(m->buf, size);
+		if (!p) {
+			m->full = true;
+			return;
+		}
+		m->buf = p;
+		m->size = size;
+	}
+	memcpy(m->buf + m->len, s, n);
+	m->len += n;
+	m->buf[m->len] = '\0';
+}
+
+static void puts_(struct qkd_prom *m, const char *s)
+{
+	put(m, s, strlen(s));
+}
+
+static void printf_(struct qkd_prom *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void printf_(struct qkd_prom *m, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	put(m, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* HELP text escapes backslash and newline; label values also '"'. */
+static void escaped(struct qkd_prom *m, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			puts_(m, "\\\\");
+		else if (*s == '\n')
+			puts_(m, "\\n");
+		else if (*s == '"' && quote)
+			puts_(m, "\\\"");
+		else
+			put(m, s, 1);
+	}
+}
+
+void qkd_prom_family(struct qkd_prom *m, const char *name, const char *type,
+		     const char *help)
+{
+	puts_(m, "# HELP ");
+	puts_(m, name);
+	puts_(m, " ");
+	escaped(m, help, false);
+	puts_(m, "\n# TYPE ");
+	puts_(m, name);
+	puts_(m, " ");
+	puts_(m, type);
+	puts_(m, "\n");
+}
+
+static void labels(struct qkd_prom *m, const char *name, va_list ap)
+{
+	const char *k, *v, *sep = "{";
+
+	puts_(m, name);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		puts_(m, sep);
+		puts_(m, k);
+		puts_(m, "=\"");
+		escaped(m, v, true);
+		puts_(m, "\"");
+		sep = ",";
+	}
+	if (*sep == ',')
+		puts_(m, "}");
+}
+
+void qkd_prom_u64(struct qkd_prom *m, const char *name, uint64_t v, ...)
+{
+	va_list ap;
+
+	va_start(ap, v);
+	labels(m, name, ap);
+	va_end(ap);
+	printf_(m, " %llu\n", (unsigned long long)v);
+}
+
+void qkd_prom_f64(struct qkd_prom *m, const char *name, double v, ...)
+{
+	va_list ap;
+
+	va_start(ap, v);
+	labels(m, name, ap);
+	va_end(ap);
+	printf_(m, " %.17g\n", v);
+}
+
+void qkd_prom_hist(struct qkd_prom *m, const char *name,
+		   const struct qkd_prom_hist *h, const char *label,
+		   const char *value)
+{
+	char series[128], le[32];
+	uint64_t n = 0;
+	unsigned int i;
+
+	snprintf(series, sizeof(series), "%s_bucket", name);
+	for (i = 0; i < PROM_BUCKETS; i++) {
+		n += h->bucket[i];
+		snprintf(le, sizeof(le), "%g", qkd_prom_le[i]);
+		qkd_prom_u64(m, series, n, label, value, "le", le, PROM_END);
+	}
+	qkd_prom_u64(m, series, h->count, label, value, "le", "+Inf", PROM_END);
+	snprintf(series, sizeof(series), "%s_sum", name);
+	qkd_prom_f64(m, series, h->sum, label, value, PROM_END);
+	snprintf(series, sizeof(series), "%s_count", name);
+	qkd_prom_u64(m, series, h->count, label, value, PROM_END);
+}
+
+void qkd_prom_free(struct qkd_prom *m)
+{
+	free(m->buf);
+	memset(m, 0, sizeof(*m));
+}
+
+int qkd_prom_listen(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, ret, one = 1;
+
+	if (addr[0] == '/')
+		return qkd_unix_listen(addr, 0660);
+	if (qkd_sockaddr(addr, &ss, &len))
+		return -EINVAL;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 8) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+void qkd_prom_close(int fd, const char *addr)
+{
+	if (fd < 0)
+		return;
+	close(fd);
+	if (addr[0] == '/')
+		unlink(addr);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for events on fd until the deadline: true if they came. */
+static bool wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t left = deadline - now_ms();
+
+	return left > 0 && poll(&pfd, 1, left) == 1 && pfd.revents & events;
+}
+
+/* The request, up to its empty line; false if it is late or too long. */
+static bool read_request(int fd, char *req, int64_t deadline)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < REQ_MAX - 1) {
+		if (!wait_fd(fd, POLLIN, deadline))
+			return false;
+		n = recv(fd, req + len, REQ_MAX - 1 - len, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return false;
+		len += n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
+			return true;
+	}
+	return false;
+}
+
+static bool send_all(int fd, const char *p, size_t len, int64_t deadline)
+{
+	ssize_t n;
+
+	while (len) {
+		if (!wait_fd(fd, POLLOUT, deadline))
+			return false;
+		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+static void answer(int fd, const char *status, const char *body, size_t len,
+		   int64_t deadline)
+{
+	char head[256];
+	int n;
+
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.0 %s\r\n"
+		     "Content-Type: %s\r\n"
+		     "Content-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n", status,
+		     strcmp(status, "200 OK") ? "text/plain; charset=utf-8" :
+		     "text/plain; version=0.0.4; charset=utf-8", len);
+	if (send_all(fd, head, n, deadline))
+		send_all(fd, body, len, deadline);
+}
+
+/* "GET /metrics HTTP/1.x" (a query string is ignored), or why not. */
+static const char *route(char *req)
+{
+	char *method = strtok(req, " "), *target = strtok(NULL, " ?\r\n");
+
+	if (!method || !target)
+		return "400 Bad Request";
+	if (strcmp(target, "/metrics"))
+		return "404 Not Found";
+	if (strcmp(method, "GET"))
+		return "405 Method Not Allowed";
+	return NULL;
+}
+
+void qkd_prom_serve(int fd, qkd_prom_fill_t fill, void *arg)
+{
+	struct qkd_prom m = { 0 };
+	char req[REQ_MAX];
+	const char *err;
+	int64_t deadline;
+	int c;
+
+	c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	deadline = now_ms() + PROM_IO_MS;
+	if (!read_request(c, req, deadline))
+		goto out;
+	err = route(req);
+	deadline = now_ms() + PROM_IO_MS;
+	if (err) {
+		answer(c, err, "", 0, deadline);
+		goto out;
+	}
+	fill(&m, arg);
+	if (m.full)
+		answer(c, "500 Internal Server Error", "metrics too large\n",
+		       18, deadline);
+	else
+		answer(c, "200 OK", m.buf ? m.buf : "", m.len, deadline);
+	qkd_prom_free(&m);
+out:
+	close(c);
+}

@@ -13,6 +13,21 @@ struct link;
 struct kx_listener;
 struct kx_peer;
 struct ak;
+struct kmd;
+struct kx_msg;
+struct relay;
+
+/*
+ * The layer above the links (relay.c), called back by link.c through
+ * these, so that link.c never calls it by name.
+ */
+struct kmd_upper_ops {
+	void (*link_up)(struct kmd *k, struct link *l);
+	void (*link_down)(struct kmd *k, struct link *l);
+	/* A relay frame (type >= KX_RELAY_FIRST); as kx_peer_ops.recv. */
+	int (*recv)(struct kmd *k, struct link *l, const struct kx_msg *m,
+		    const char **why);
+};
 
 struct kmd {
 	struct event_base *base;
@@ -23,6 +38,8 @@ struct kmd {
 	struct link *links;		/* one per [peer] */
 	struct kx_peer *kx_peers;	/* the links' Kx ends, for kx.c */
 	struct ak *ak;			/* ETSI 014 for local applications */
+	const struct kmd_upper_ops *upper;	/* NULL: no relay */
+	struct relay *relay;		/* key relay: relay.c */
 	struct event *status_timer;
 };
 

@@ -128,6 +128,29 @@ int kx_send(struct kx_conn *c, const struct kx_msg *m)
 	return 0;
 }
 
+int kx_send_raw(struct kx_conn *c, uint8_t type, const uint8_t *payload,
+		size_t len)
+{
+	size_t n = kx_frame_encode(type, c->tx_seq + 1, payload, len,
+				   c->frame, sizeof(c->frame));
+	int ret = 0;
+
+	if (!n)
+		ret = -EMSGSIZE;
+	else if (bufferevent_write(c->bev, c->frame, n))
+		ret = -ENOBUFS;
+	/* A RELAY frame holds a pad's output: keep no copy of it here. */
+	explicit_bzero(c->frame, n);
+	if (ret) {
+		log_err("kx %s: cannot send %s", c->where, kx_type_name(type));
+		return ret;
+	}
+	c->tx_seq++;
+	log_debug("kx %s: sent %s seq %u", c->where, kx_type_name(type),
+		  c->tx_seq);
+	return 0;
+}
+
 static void send_hello(struct kx_conn *c)
 {
 	struct kx_msg *m = &c->msg;

@@ -54,8 +54,6 @@ struct link {
 	struct event *fill_timer;
 	unsigned int ticks;
 
-	struct qkd_pool *ak_pool;	/* ak.c: the stream for applications */
-
 	/* Counters, for status. */
 	uint64_t keys_added, keys_dropped, batches_done, batches_aborted;
 	uint64_t kx_connects, kme_errors;	/* kx.rejects: bad frames */

@@ -17,6 +17,9 @@
 # Key material stays in files under $work, compared with cmp and removed:
 # the test never prints it.
 set -u
+# A failing test says which command failed (tests run under set -e).
+set -E
+trap 'echo "failed: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -34,7 +37,7 @@ pki=$work/pki
 link_target=200
 far_target=40
 kme_rate=2000
-tests=11
+tests=12
 
 nodes=0 edges="" fars=""
 
@@ -62,27 +65,18 @@ start_daemon()
 	echo $! >"$work/$name.pid"
 }
 
-# neighbours I: the nodes joined to node I by a link.
-neighbours()
+# other_ends I PAIRS: the nodes paired with node I in PAIRS ("1-2 2-3").
+other_ends()
 {
 	local e
 
-	for e in $edges; do
+	for e in $2; do
 		[ "${e%-*}" = "$1" ] && echo "${e#*-}"
 		[ "${e#*-}" = "$1" ] && echo "${e%-*}"
 	done
 }
-
-# far_of I: the far node of node I, if it has one.
-far_of()
-{
-	local f
-
-	for f in $fars; do
-		[ "${f%-*}" = "$1" ] && echo "${f#*-}"
-		[ "${f#*-}" = "$1" ] && echo "${f%-*}"
-	done
-}
+neighbours() { other_ends "$1" "$edges"; }
+far_of() { other_ends "$1" "$fars"; }
 
 lo() { (($1 < $2)) && echo "$1" || echo "$2"; }
 hi() { (($1 > $2)) && echo "$1" || echo "$2"; }
@@ -99,6 +93,7 @@ write_conf()
 		echo "status_file = $work/$i.status.json"
 		echo "log_level = info"
 		printf '[relay]\ntimeout = 5\ndry = 4\n'
+		[ -n "$(far_of "$i")" ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
 		for j in $(neighbours "$i"); do
 			echo "[peer node-$j]"
 			if ((i < j)); then
@@ -120,6 +115,8 @@ write_conf()
 			echo "[far node-$f]"
 			echo "fill_target = $far_target"
 			echo "max_keys = 1000"
+			echo "app_sae_id = app-$i"
+			echo "peer_app_sae_id = app-$f"
 		done
 	} >"$work/$i.conf"
 }
@@ -148,7 +145,7 @@ topology()
 	mkdir -p "$work"
 	# shellcheck disable=SC2046
 	selftests/kmd/certs.sh "$pki" $(for i in $(seq "$nodes"); do
-		echo "node-$i sae-$i"; done) >/dev/null
+		echo "node-$i sae-$i app-$i"; done) >/dev/null
 	# Each namespace has its own pool: the module stays loaded.
 	lsmod | grep -q '^qkdpool ' || insmod "$ko" || return 1
 	for i in $(seq "$nodes"); do
@@ -195,13 +192,14 @@ teardown()
 	local f i
 
 	for f in "$work"/*.pid; do
-		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+		if [ -f "$f" ]; then
+			kill -9 "$(cat "$f")" 2>/dev/null || true
+		fi
 	done
 	sleep 0.3
 	for i in $(seq 9); do
-		ip netns del "$(ns "$i")" 2>/dev/null
+		ip netns del "$(ns "$i")" 2>/dev/null || true
 	done
-	return 0
 }
 trap 'teardown; sleep 1; rmmod qkdpool 2>/dev/null' EXIT
 
@@ -301,6 +299,41 @@ test_line3_same()
 	cross 3 1
 	wait_for 120 idle 1 3
 	settled 1 3
+}
+
+# ak I APP METHOD PATH [BODY]: node I's Ak (ETSI 014) as application APP;
+# prints "HTTP-CODE BODY".
+ak()
+{
+	local i=$1 args=(-sS --cacert "$pki/ca.pem" --cert "$pki/$2.pem"
+			 --key "$pki/$2.key" -w ' %{http_code}' -X "$3")
+
+	[ $# -ge 5 ] && args+=(-H 'Content-Type: application/json' -d "$5")
+	in_ns "$i" curl "${args[@]}" "https://127.0.0.1:9443/api/v1/keys/$4" |
+		awk '{ c = $NF; $NF = ""; print c, $0 }'
+}
+
+# ETSI 014 on relayed keys: enc_keys by app-1 at node-1 for app-3, then
+# dec_keys by app-3 at node-3 with the IDs: the same keys.
+test_line3_etsi014()
+{
+	local r body
+
+	wait_for 120 idle 1 3
+	r=$(ak 1 app-1 GET 'app-3/enc_keys?number=2')
+	[ "${r%% *}" = 200 ]
+	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/enc.json"
+	body=$(echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
+	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	[ "${r%% *}" = 200 ]
+	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/dec.json"
+	echo "enc_keys at node-1: $(jq length "$work/enc.json") keys; dec_keys at node-3: $(jq length "$work/dec.json")"
+	[ "$(jq length "$work/enc.json")" = 2 ]
+	cmp -s "$work/enc.json" "$work/dec.json"
+	rm -f "$work/enc.json" "$work/dec.json"
+	# Taken once: the same IDs again are refused.
+	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	[ "${r%% *}" = 400 ]
 }
 
 km() { "$qkdctl" "$@" km status file "$work/$2.status.json"; }
@@ -411,6 +444,8 @@ ktap_test "relay: line of 3, far stream fills, half owned at each end" \
 	test_line3_fill
 ktap_test "relay: line of 3, same key IDs and material at both ends" \
 	test_line3_same
+ktap_test "relay: ETSI 014 enc_keys at node-1, dec_keys at node-3" \
+	test_line3_etsi014
 ktap_test "relay: qkdctl km shows routes, far streams, counters" \
 	test_line3_km
 nodes=5 edges="1-2 2-3 3-4 4-5" fars="1-5"

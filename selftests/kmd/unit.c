@@ -195,19 +195,26 @@ TEST(config_good)
 	kmd_config_free(&cfg);
 }
 
-static int bad_conf(const char *replace, const char *with)
+/* conf with replace changed into with: the parser's verdict. */
+static int edited_conf(const char *conf, const char *replace,
+		       const char *with)
 {
 	struct kmd_config cfg;
 	char text[1024];
-	const char *at = strstr(good_conf, replace);
+	const char *at = strstr(conf, replace);
 	int ret;
 
-	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good_conf),
-		 good_conf, with, at + strlen(replace));
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - conf), conf, with,
+		 at + strlen(replace));
 	ret = kmd_config_parse("t", text, &cfg);
 	if (!ret)
 		kmd_config_free(&cfg);
 	return ret;
+}
+
+static int bad_conf(const char *replace, const char *with)
+{
+	return edited_conf(good_conf, replace, with);
 }
 
 TEST(config_errors)
@@ -252,20 +259,9 @@ TEST(config_far)
 	kmd_config_free(&cfg);
 }
 
-/* far_conf with replace changed into with: the parser's verdict. */
 static int bad_far(const char *replace, const char *with)
 {
-	struct kmd_config cfg;
-	char text[1024];
-	const char *at = strstr(far_conf, replace);
-	int ret;
-
-	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - far_conf),
-		 far_conf, with, at + strlen(replace));
-	ret = kmd_config_parse("t", text, &cfg);
-	if (!ret)
-		kmd_config_free(&cfg);
-	return ret;
+	return edited_conf(far_conf, replace, with);
 }
 
 TEST(config_far_errors)

@@ -735,18 +735,21 @@ static void on_e2e(struct relay *r, struct link *l, const struct relay_msg *m)
 	fwd = *m;
 	fwd.from = m->to;
 	fwd.to = m->to + dir;
-	if (m->type == KX_RELAY_ABORT) {
+	if (m->type != KX_RELAY_ABORT || dir < 0) {
 		fwd.nids = 0;
-		if (dir > 0) {
-			/* Forward, an abort stops where the relay never got. */
-			if (!h)
-				return;
-			fwd.nids = h->n;
-			memcpy(fwd.ids, h->ids, sizeof(fwd.ids));
-			hop_free(r, h);
-		}
+		send_msg(r, &fwd);
+		return;
 	}
-	send_msg(r, &fwd);
+	/* Forward, an abort stops where the relay never got. */
+	if (!h)
+		return;
+	fwd.nids = h->n;
+	memcpy(fwd.ids, h->ids, sizeof(fwd.ids));
+	/* Not out: the record sends it when the link is back. */
+	if (send_msg(r, &fwd))
+		h->lost = true;
+	else
+		hop_free(r, h);
 }
 
 static uint64_t now_s(void)

@@ -61,7 +61,9 @@ start_daemon()
 {
 	local name=$1 node=$2
 	shift 2
-	in_ns "$node" env "$@" >/dev/null 2>>"$work/$name.log" &
+	# ip execs env, which execs CMD: $! is CMD's PID.
+	ip netns exec "$(ns "$node")" env "$@" >/dev/null \
+		2>>"$work/$name.log" &
 	echo $! >"$work/$name.pid"
 }
 
@@ -71,8 +73,10 @@ other_ends()
 	local e
 
 	for e in $2; do
-		[ "${e%-*}" = "$1" ] && echo "${e#*-}"
-		[ "${e#*-}" = "$1" ] && echo "${e%-*}"
+		case $e in
+		"$1"-*) echo "${e#*-}" ;;
+		*-"$1") echo "${e%-*}" ;;
+		esac
 	done
 }
 neighbours() { other_ends "$1" "$edges"; }

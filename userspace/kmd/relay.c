@@ -863,29 +863,40 @@ static int on_lsa(struct relay *r, struct link *l, const struct kx_msg *km,
 	return 0;
 }
 
+/* Who a relay frame names as this hop's ends must be who they are. */
+static const char *check_hop(const struct relay *r, const struct link *l,
+			     const struct relay_msg *m)
+{
+	if (strcmp(m->route[m->to], self(r)))
+		return "relay frame for another node";
+	if (strcmp(m->route[m->from], l->cfg->id))
+		return "relay frame from another node than its route says";
+	return NULL;
+}
+
 static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
 		      const char **why)
 {
 	struct relay *r = k->relay;
 	struct relay_msg m;
-	int ret = 0;
+	int ret = -EPROTO;
 
 	if (km->type == KX_LSA)
 		return on_lsa(r, l, km, why);
 	if (relay_msg_decode(km->type, km->raw, km->raw_len, &m, why))
-		ret = -EPROTO;
-	else if (strcmp(m.route[m.to], self(r)))
-		*why = "relay frame for another node", ret = -EPROTO;
-	else if (strcmp(m.route[m.from], l->cfg->id))
-		*why = "relay frame from another node than its route says",
-		ret = -EPROTO;
-	else if (m.type == KX_RELAY)
+		goto out;
+	*why = check_hop(r, l, &m);
+	if (*why)
+		goto out;
+	ret = 0;
+	if (m.type == KX_RELAY)
 		on_relay(r, l, &m);
 	else if (m.type == KX_RELAY_REQUEST)
 		log_info("peer %s: RELAY_REQUEST ignored (not implemented)",
 			 l->cfg->id);
 	else
 		on_e2e(r, l, &m);
+out:
 	OPENSSL_cleanse(&m, sizeof(m));
 	return ret;
 }

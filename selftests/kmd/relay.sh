@@ -33,11 +33,12 @@ keys=$top/selftests/kmd/kmd-keys
 qkdctl=$top/userspace/qkdctl/qkdctl
 ko=$top/kmod/qkdpool.ko
 work=$top/build/kmd-test/relay
-pki=$work/pki
+# One PKI for every topology: key generation is slow in the VM.
+pki=$top/build/kmd-test/relay-pki
 link_target=200
 far_target=40
 kme_rate=2000
-tests=12
+tests=13
 
 nodes=0 edges="" fars=""
 
@@ -96,7 +97,7 @@ write_conf()
 		echo "ca = $pki/ca.pem"
 		echo "status_file = $work/$i.status.json"
 		echo "log_level = info"
-		printf '[relay]\ntimeout = 5\ndry = 4\n'
+		printf '[relay]\ntimeout = 20\ndry = 4\n'
 		[ -n "$(far_of "$i")" ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
 		for j in $(neighbours "$i"); do
 			echo "[peer node-$j]"
@@ -145,11 +146,13 @@ topology()
 	local i e a b
 
 	teardown
-	rm -rf "$work"
+	rm -rf "$work" "$pki"/seed-*
 	mkdir -p "$work"
-	# shellcheck disable=SC2046
-	selftests/kmd/certs.sh "$pki" $(for i in $(seq "$nodes"); do
-		echo "node-$i sae-$i app-$i"; done) >/dev/null
+	if [ ! -e "$pki/app-6.pem" ]; then
+		# shellcheck disable=SC2046
+		selftests/kmd/certs.sh "$pki" $(for i in $(seq 6); do
+			echo "node-$i sae-$i app-$i"; done) >/dev/null
+	fi
 	# Each namespace has its own pool: the module stays loaded.
 	lsmod | grep -q '^qkdpool ' || insmod "$ko" || return 1
 	for i in $(seq "$nodes"); do
@@ -340,7 +343,8 @@ test_line3_etsi014()
 	[ "${r%% *}" = 400 ]
 }
 
-km() { "$qkdctl" "$@" km status file "$work/$2.status.json"; }
+# km I [-j]: qkdctl km status of node I.
+km() { "$qkdctl" ${2-} km status file "$work/$1.status.json"; }
 
 test_line3_km()
 {
@@ -411,7 +415,7 @@ test_no_route()
 	[ "$(pool_keys 1 9)" = 0 ]
 	[ "$(far 1 9 .route_state)" = unreachable ]
 	[ "$(st 1 .relay.counters.no_route)" -gt 0 ]
-	km status 1 | tee "$work/1.km"
+	km 1 | tee "$work/1.km"
 	grep -qE '^node-9 .* unreachable' "$work/1.km"
 }
 
@@ -438,8 +442,54 @@ test_ring_cut()
 	fi
 	echo "$(date +%T) rerouted: $(st 1 '.relay.routes[] | select(.node == "node-4") | .path | join(" ")')"
 	settled 1 4
+	# The link comes back: hop records settle what the cut stranded.
+	ip -n "$(ns 2)" link set to3 up
+	ip -n "$(ns 5)" link set to6 up
+	wait_for 120 links_up
+	echo "$(date +%T) links up again"
 }
 
+# links_idle: every link stream at its target, no batch in delivery.
+links_idle()
+{
+	local e a b i
+
+	for e in $edges; do
+		a=${e%-*} b=${e#*-}
+		[ "$(pool_keys "$a" "$b")" = $link_target ] || return 1
+		[ "$(pool_keys "$b" "$a")" = $link_target ] || return 1
+	done
+	for i in $(seq "$nodes"); do
+		jq -e '[.peers[].batches] | all(. == 0)' \
+			"$work/$i.status.json" >/dev/null 2>&1 || return 1
+	done
+}
+
+# Every link stream mirrored: what relays spent is gone at both ends, no
+# link key is left at one end only (the key managers stopped when idle).
+test_links_mirrored()
+{
+	local e a b i
+
+	wait_for 120 idle 1 4
+	wait_for 120 links_idle
+	for i in $(seq "$nodes"); do
+		kill "$(pidof_ "kmd-$i")"
+	done
+	for i in $(seq "$nodes"); do
+		wait_for 10 gone "$(pidof_ "kmd-$i")"
+	done
+	for e in $edges; do
+		a=${e%-*} b=${e#*-}
+		cross "$a" "$b"
+		cross "$b" "$a"
+		echo "link $e left: $(pool_keys "$a" "$b") and $(pool_keys "$b" "$a") keys"
+		[ "$(pool_keys "$a" "$b")" = 0 ]
+		[ "$(pool_keys "$b" "$a")" = 0 ]
+	done
+}
+
+rm -rf "$pki"
 nodes=3 edges="1-2 2-3" fars="1-3"
 declare -A faults=() extra_far=()
 ktap_test "relay: line of 3 nodes started" topology
@@ -463,6 +513,8 @@ ktap_test "relay: kill -9 of an intermediate KM mid-relay: both ends agree" \
 	test_kill_intermediate
 nodes=6 edges="1-2 2-3 3-4 4-5 5-6 1-6" fars="1-4" faults=() extra_far=()
 ktap_test "relay: ring of 6, link cut: reroute, both ends agree" test_ring_cut
+ktap_test "relay: link streams mirrored: no link key at one end only" \
+	test_links_mirrored
 ktap_test "relay: no key manager crashed" \
 	bash -c "! grep -l 'qkd-kmd: crashed' $work/kmd-*.log"
 for f in kmd-1 kmd-2 kmd-3; do

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# certs.sh DIR: a throw-away PKI for the key manager tests, made fresh at
-# test time (private keys are never committed):
+# certs.sh DIR [NAME...]: a throw-away PKI for the key manager tests, made
+# fresh at test time (private keys are never committed):
 #
 #   ca.pem                the test CA
 #   NAME.pem NAME.key     for NAME in kme-a kme-b (KME servers, SAN
 #                         127.0.0.1), sae-a sae-b sae-x (SAE clients),
 #                         node-a node-b (KM nodes: Kx server and client),
-#                         app-a app-b (applications of the Ak API)
+#                         app-a app-b (applications of the Ak API), and
+#                         each extra NAME (selftests/kmd/relay.sh)
 #   rogue-ca.pem, rogue.pem rogue.key   a certificate from another CA
 set -euo pipefail
 
@@ -41,7 +42,7 @@ mkcert()
 }
 
 mkca ca "qkdpool test CA"
-for n in kme-a kme-b sae-a sae-b sae-x node-a node-b app-a app-b; do
+for n in kme-a kme-b sae-a sae-b sae-x node-a node-b app-a app-b "${@:2}"; do
 	mkcert ca "$n"
 done
 mkca rogue-ca "rogue CA"

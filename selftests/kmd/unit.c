@@ -46,7 +46,7 @@ TEST(frame_roundtrip_every_type)
 	size_t len;
 	int t;
 
-	for (t = KX_HELLO; t < __KX_TYPE_MAX; t++) {
+	for (t = KX_HELLO; t < KX_RELAY_FIRST; t++) {
 		memset(&in, 0, sizeof(in));
 		in.type = t;
 		in.role = KX_ROLE_SLAVE;
@@ -198,19 +198,26 @@ TEST(config_good)
 	kmd_config_free(&cfg);
 }
 
-static int bad_conf(const char *replace, const char *with)
+/* conf with replace changed into with: the parser's verdict. */
+static int edited_conf(const char *conf, const char *replace,
+		       const char *with)
 {
 	struct kmd_config cfg;
 	char text[1024];
-	const char *at = strstr(good_conf, replace);
+	const char *at = strstr(conf, replace);
 	int ret;
 
-	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good_conf),
-		 good_conf, with, at + strlen(replace));
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - conf), conf, with,
+		 at + strlen(replace));
 	ret = kmd_config_parse("t", text, &cfg);
 	if (!ret)
 		kmd_config_free(&cfg);
 	return ret;
+}
+
+static int bad_conf(const char *replace, const char *with)
+{
+	return edited_conf(good_conf, replace, with);
 }
 
 TEST(config_errors)
@@ -227,6 +234,75 @@ TEST(config_errors)
 	EXPECT_EQ(-EINVAL, bad_conf("lifetime = 60", "key_size = 129"));
 	EXPECT_EQ(-EINVAL, bad_conf("role = master", "role = slave"));	/* no kx_listen */
 	EXPECT_EQ(-EINVAL, bad_conf("[peer node-b]", "[peer node-b]\n[peer node-b]"));
+}
+
+static const char far_conf[] =
+	"[node]\nid = node-a\ncert = a.pem\nkey = a.key\nca = ca.pem\n"
+	"[relay]\ntimeout = 4\ndry = 8\n"
+	"[peer node-b]\nrole = master\naddress = 10.0.0.2:7001\n"
+	"kme_url = https://127.0.0.1:8443\nsae_id = sae-a\n"
+	"peer_sae_id = sae-b\nrelay_reserve = 10\n"
+	"[far node-e]\nfill_target = 64\nroute = node-b  node-c node-e\n";
+
+TEST(config_far)
+{
+	struct kmd_config cfg;
+
+	ASSERT_EQ(0, kmd_config_parse("t", far_conf, &cfg));
+	EXPECT_EQ(4000, cfg.relay_timeout_ms);
+	EXPECT_EQ(8, cfg.relay_dry);
+	EXPECT_EQ(10, cfg.peers->relay_reserve);
+	EXPECT_EQ(0, cfg.peers->no_relay);
+	ASSERT_NE(NULL, cfg.fars);
+	EXPECT_STREQ("node-e", cfg.fars->id);
+	EXPECT_STREQ("node-e", cfg.fars->stream);
+	EXPECT_EQ(64, cfg.fars->fill_target);
+	EXPECT_EQ(3, cfg.fars->route_count);
+	EXPECT_STREQ("node-c", cfg.fars->route[1]);
+	kmd_config_free(&cfg);
+}
+
+static int bad_far(const char *replace, const char *with)
+{
+	return edited_conf(far_conf, replace, with);
+}
+
+TEST(config_far_errors)
+{
+	EXPECT_EQ(0, bad_far("relay_reserve = 10", "relay = no"));
+	EXPECT_EQ(-EINVAL, bad_far("relay_reserve = 10", "relay = maybe"));
+	EXPECT_EQ(-EINVAL, bad_far("[far node-e]", "[far node-b]"));
+	EXPECT_EQ(-EINVAL, bad_far("[far node-e]", "[far node-a]"));
+	EXPECT_EQ(-EINVAL, bad_far("[far node-e]", "[far node e]"));
+	EXPECT_EQ(-EINVAL, bad_far("node-c node-e", "node-c"));
+	EXPECT_EQ(-EINVAL, bad_far("node-c node-e", "node/c node-e"));
+	EXPECT_EQ(-EINVAL, bad_far("fill_target = 64", "kme_url = x"));
+	EXPECT_EQ(-EINVAL, bad_far("dry = 8", "dry = 0"));
+	EXPECT_EQ(-EINVAL, bad_far("timeout = 4", "hops = 4"));
+}
+
+/* Relay frames pass the framing undecoded, for relay.c to decode. */
+TEST(frame_relay_types_pass_raw)
+{
+	static const uint8_t payload[] = { 1, 2, 3, 4, 5 };
+	static struct kx_msg m;
+	const char *why = NULL;
+	size_t len;
+	int t;
+
+	for (t = KX_RELAY_FIRST; t < __KX_TYPE_MAX; t++) {
+		len = kx_frame_encode(t, 7, payload, sizeof(payload), frame,
+				      sizeof(frame));
+		ASSERT_EQ(KX_HDR_LEN + sizeof(payload), len);
+		ASSERT_EQ(0, decode(frame, len, &m, &why));
+		EXPECT_EQ(t, m.type);
+		ASSERT_EQ(sizeof(payload), m.raw_len);
+		EXPECT_EQ(0, memcmp(payload, m.raw, sizeof(payload)));
+	}
+	EXPECT_EQ(0, kx_frame_encode(__KX_TYPE_MAX, 1, payload, 1, frame,
+				     sizeof(frame)));
+	EXPECT_EQ(0, kx_frame_encode(KX_LSA, 1, payload, KX_PAYLOAD_MAX + 1,
+				     frame, sizeof(frame)));
 }
 
 TEST(json_keys)

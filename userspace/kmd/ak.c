@@ -6,33 +6,41 @@
 
 #include "ak.h"
 #include "keyid.h"
-#include "link.h"
 #include "log.h"
+#include "pool.h"
 #include "server.h"
 #include "tls.h"
 
 #define AK_MAX_PER_REQUEST 128
 
+/* A stream applications may use: of a link ([peer]) or a far node ([far]). */
+struct ak_stream {
+	struct ak_stream *next;
+	const struct kmd_peer_cfg *cfg;
+	struct qkd_pool *pool;
+};
+
 struct ak {
 	struct etsi014_server *srv;
+	struct ak_stream *streams;
 	SSL_CTX *tls;
 	/* Reservations of the request being served, to undo on failure. */
 	uint8_t held[ETSI014_KEYS_MAX][QKD_KEY_ID_LEN];
 };
 
-/* The link whose applications are caller and other, into *out. */
-static int find_link(struct kmd *k, const char *caller, const char *other,
-		     struct link **out, struct etsi014_error *e)
+/* The stream whose applications are caller and other, into *out. */
+static int find_stream(struct kmd *k, const char *caller, const char *other,
+		     struct ak_stream **out, struct etsi014_error *e)
 {
 	bool known = false;
-	struct link *l;
+	struct ak_stream *s;
 
-	for (l = k->links; l; l = l->next) {
-		if (strcmp(l->cfg->app_sae, caller))
+	for (s = k->ak->streams; s; s = s->next) {
+		if (strcmp(s->cfg->app_sae, caller))
 			continue;
 		known = true;
-		if (!strcmp(l->cfg->peer_app_sae, other) && l->ak_pool) {
-			*out = l;
+		if (!strcmp(s->cfg->peer_app_sae, other) && s->pool) {
+			*out = s;
 			return 0;
 		}
 	}
@@ -52,28 +60,28 @@ static int status(void *ctx, const char *caller, const char *slave_sae,
 {
 	struct kmd *k = ctx;
 	struct qkd_stream_info info;
-	struct link *l;
+	struct ak_stream *s;
 	int ret;
 
-	ret = find_link(k, caller, slave_sae, &l, e);
+	ret = find_stream(k, caller, slave_sae, &s, e);
 	if (ret)
 		return ret;
-	ret = qkd_pool_info(l->ak_pool, &info);
+	ret = qkd_pool_info(s->pool, &info);
 	if (ret) {
 		etsi014_error_set(e, 503, "server error", "stream unavailable");
 		return ret;
 	}
 	snprintf(st->source_kme, sizeof(st->source_kme), "%s",
 		 k->cfg.node_id);
-	snprintf(st->target_kme, sizeof(st->target_kme), "%s", l->cfg->id);
+	snprintf(st->target_kme, sizeof(st->target_kme), "%s", s->cfg->id);
 	snprintf(st->master_sae, sizeof(st->master_sae), "%s", caller);
 	snprintf(st->slave_sae, sizeof(st->slave_sae), "%s", slave_sae);
-	st->key_size = l->cfg->key_size;
+	st->key_size = s->cfg->key_size;
 	st->stored_key_count = info.avail_local;
 	st->max_key_count = info.max_keys;
 	st->max_key_per_request = AK_MAX_PER_REQUEST;
-	st->max_key_size = l->cfg->key_size;
-	st->min_key_size = l->cfg->key_size;
+	st->max_key_size = s->cfg->key_size;
+	st->min_key_size = s->cfg->key_size;
 	st->max_sae_id_count = 0;
 	return 0;
 }
@@ -117,25 +125,25 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 {
 	struct kmd *k = ctx;
 	struct qkd_key_record rec;
-	struct link *l;
+	struct ak_stream *s;
 	uint32_t i;
 	int ret;
 
-	ret = find_link(k, caller, slave_sae, &l, e);
+	ret = find_stream(k, caller, slave_sae, &s, e);
 	if (ret)
 		return ret;
 	if (req->n_additional_sae || !req->number ||
 	    req->number > AK_MAX_PER_REQUEST ||
-	    (req->size && req->size != l->cfg->key_size)) {
+	    (req->size && req->size != s->cfg->key_size)) {
 		etsi014_error_set(e, 400, "bad request format",
 				  "number 1..%u, size %u, no additional SAEs",
-				  AK_MAX_PER_REQUEST, l->cfg->key_size);
+				  AK_MAX_PER_REQUEST, s->cfg->key_size);
 		return -EINVAL;
 	}
 	for (i = 0; i < req->number; i++) {
-		ret = qkd_pool_reserve_next(l->ak_pool, &rec);
+		ret = qkd_pool_reserve_next(s->pool, &rec);
 		if (ret) {
-			unhold(k->ak, l->ak_pool, keys, i);
+			unhold(k->ak, s->pool, keys, i);
 			etsi014_error_set(e, 503, "insufficient keys available",
 					  "%u requested, %u stored", req->number,
 					  i);
@@ -143,7 +151,7 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 		}
 		hold(k->ak, i, &rec, keys);
 	}
-	commit_all(k->ak, l->ak_pool, i);
+	commit_all(k->ak, s->pool, i);
 	*n = i;
 	return 0;
 }
@@ -175,17 +183,17 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 	char text[QKD_KEYID_STR_SIZE];
 	struct kmd *k = ctx;
 	struct qkd_key_record rec;
-	struct link *l;
+	struct ak_stream *s;
 	size_t i;
 	int ret;
 
-	ret = find_link(k, caller, master_sae, &l, e);
+	ret = find_stream(k, caller, master_sae, &s, e);
 	if (ret)
 		return ret;
 	for (i = 0; i < req->n; i++) {
-		ret = qkd_pool_reserve_id(l->ak_pool, req->ids[i], &rec);
+		ret = qkd_pool_reserve_id(s->pool, req->ids[i], &rec);
 		if (ret) {
-			unhold(k->ak, l->ak_pool, keys, i);
+			unhold(k->ak, s->pool, keys, i);
 			etsi014_error_set(e, 400, "key not found", "%s: %s",
 					  dec_refusal(ret),
 					  qkd_keyid_format(req->ids[i], text));
@@ -193,7 +201,7 @@ static int dec_keys(void *ctx, const char *caller, const char *master_sae,
 		}
 		hold(k->ak, i, &rec, keys);
 	}
-	commit_all(k->ak, l->ak_pool, i);
+	commit_all(k->ak, s->pool, i);
 	*n = i;
 	return 0;
 }
@@ -204,18 +212,23 @@ static const struct etsi014_server_ops ak_ops = {
 	.dec_keys = dec_keys,
 };
 
-static int open_pools(struct kmd *k)
+static int open_pools(struct kmd *k, const struct kmd_peer_cfg *c)
 {
-	struct link *l;
+	struct ak_stream *s;
 	int ret;
 
-	for (l = k->links; l; l = l->next) {
-		if (!l->cfg->app_sae[0])
+	for (; c; c = c->next) {
+		if (!c->app_sae[0])
 			continue;
-		ret = qkd_pool_open(l->cfg->stream, true, &l->ak_pool);
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		s->cfg = c;
+		s->next = k->ak->streams;
+		k->ak->streams = s;
+		ret = qkd_pool_open(c->stream, true, &s->pool);
 		if (ret) {
-			log_err("ak: stream %s: %s", l->cfg->stream,
-				strerror(-ret));
+			log_err("ak: stream %s: %s", c->stream, strerror(-ret));
 			return ret;
 		}
 	}
@@ -234,7 +247,7 @@ int ak_start(struct kmd *k)
 	if (!a)
 		return -ENOMEM;
 	k->ak = a;
-	ret = open_pools(k);
+	ret = open_pools(k, k->cfg.peers) ?: open_pools(k, k->cfg.fars);
 	if (ret)
 		return ret;
 	a->tls = etsi014_tls_ctx(true, k->cfg.cert, k->cfg.key, k->cfg.ca,
@@ -253,15 +266,16 @@ int ak_start(struct kmd *k)
 
 void ak_stop(struct kmd *k)
 {
-	struct link *l;
+	struct ak_stream *s;
 
-	for (l = k->links; l; l = l->next) {
-		if (l->ak_pool)
-			qkd_pool_close(l->ak_pool);
-		l->ak_pool = NULL;
-	}
 	if (!k->ak)
 		return;
+	while ((s = k->ak->streams)) {
+		k->ak->streams = s->next;
+		if (s->pool)
+			qkd_pool_close(s->pool);
+		free(s);
+	}
 	etsi014_server_free(k->ak->srv);
 	SSL_CTX_free(k->ak->tls);
 	explicit_bzero(k->ak, sizeof(*k->ak));

@@ -16,7 +16,7 @@
 struct ctx {
 	struct kmd_config *cfg;
 	struct kmd_peer_cfg *peer;	/* current [peer] section */
-	enum { S_NONE, S_NODE, S_AK, S_SKIP, S_PEER } section;
+	enum { S_NONE, S_NODE, S_AK, S_SKIP, S_PEER, S_RELAY, S_FAR } section;
 	const char *name;
 	int line;
 };
@@ -164,6 +164,84 @@ static int peer_key(struct ctx *c, const char *k, const char *v)
 	return fail(c, "unknown key '%s' in [peer]", k);
 }
 
+/* [peer] keys: the stream's, and the link's use by key relay. */
+static int link_key(struct ctx *c, const char *k, const char *v)
+{
+	struct kmd_peer_cfg *p = c->peer;
+
+	if (!strcmp(k, "relay")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return fail(c, "relay must be yes or no, not '%s'", v);
+		p->no_relay = !strcmp(v, "no");
+		return 0;
+	}
+	if (!strcmp(k, "relay_reserve"))
+		return set_u32(c, &p->relay_reserve, v, 0,
+			       QKD_STREAM_KEYS_LIMIT);
+	return peer_key(c, k, v);
+}
+
+static bool id_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+static bool node_id_ok(const char *id)
+{
+	size_t i, len = strlen(id);
+
+	for (i = 0; i < len; i++)
+		if (!id_char(id[i]))
+			return false;
+	return len && len < KMD_ID_MAX;
+}
+
+/* route = NODE... : the nodes after us, the far node last. */
+static int far_route(struct ctx *c, char *v)
+{
+	struct kmd_peer_cfg *p = c->peer;
+	char *save = NULL, *tok;
+
+	p->route_count = 0;
+	for (tok = strtok_r(v, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (p->route_count == KMD_ROUTE_HOPS)
+			return fail(c, "a route has at most %s nodes", "15");
+		if (!node_id_ok(tok))
+			return fail(c, "'%s' is not a node ID", tok);
+		strcpy(p->route[p->route_count++], tok);
+	}
+	if (!p->route_count || strcmp(p->route[p->route_count - 1], p->id))
+		return fail(c, "the route must end at the far node %s", p->id);
+	return 0;
+}
+
+static int far_key(struct ctx *c, const char *k, char *v)
+{
+	if (!strcmp(k, "route"))
+		return far_route(c, v);
+	if (!strcmp(k, "stream") || !strcmp(k, "key_size") ||
+	    !strcmp(k, "fill_target") || !strcmp(k, "max_keys") ||
+	    !strcmp(k, "lifetime") || !strcmp(k, "app_sae_id") ||
+	    !strcmp(k, "peer_app_sae_id"))
+		return peer_key(c, k, v);
+	return fail(c, "unknown key '%s' in [far]", k);
+}
+
+static int relay_key(struct ctx *c, const char *k, const char *v)
+{
+	struct kmd_config *cfg = c->cfg;
+
+	if (!strcmp(k, "timeout"))
+		return set_u32(c, &cfg->relay_timeout_ms, v, 1, 3600) ?:
+		       (cfg->relay_timeout_ms *= 1000, 0);
+	if (!strcmp(k, "dry"))
+		return set_u32(c, &cfg->relay_dry, v, 1,
+			       QKD_STREAM_KEYS_LIMIT);
+	return fail(c, "unknown key '%s' in [relay]", k);
+}
+
 static int ak_key(struct ctx *c, const char *k, const char *v)
 {
 	if (!strcmp(k, "listen"))
@@ -188,13 +266,24 @@ static int skip_key(struct ctx *c, const char *k, const char *v)
 	return fail(c, "unknown key '%s' in [skip]", k);
 }
 
-static int new_peer(struct ctx *c, const char *id)
+static bool node_listed(const struct kmd_peer_cfg *p, const char *id)
+{
+	for (; p; p = p->next)
+		if (!strcmp(p->id, id))
+			return true;
+	return false;
+}
+
+/* A [peer] (far false) or a [far] section. */
+static int new_peer(struct ctx *c, const char *id, bool far)
 {
 	struct kmd_peer_cfg *p, **tail;
 
-	for (p = c->cfg->peers; p; p = p->next)
-		if (!strcmp(p->id, id))
-			return fail(c, "peer '%s' configured twice", id);
+	if (node_listed(c->cfg->peers, id) || node_listed(c->cfg->fars, id))
+		return fail(c, "node '%s' configured twice (as [peer] or [far])",
+			    id);
+	if (far && !node_id_ok(id))
+		return fail(c, "'%s' is not a node ID", id);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		fail(c, "%s", "out of memory");
@@ -204,7 +293,8 @@ static int new_peer(struct ctx *c, const char *id)
 	p->fill_target = 1024;
 	p->batch = 64;
 	p->max_keys = 65536;
-	for (tail = &c->cfg->peers; *tail; tail = &(*tail)->next)
+	for (tail = far ? &c->cfg->fars : &c->cfg->peers; *tail;
+	     tail = &(*tail)->next)
 		;
 	*tail = p;
 	c->peer = p;
@@ -231,9 +321,17 @@ static int section(struct ctx *c, char *s)
 		c->section = S_SKIP;
 		return 0;
 	}
+	if (!strcmp(s, "relay")) {
+		c->section = S_RELAY;
+		return 0;
+	}
 	if (!strncmp(s, "peer ", 5)) {
 		c->section = S_PEER;
-		return new_peer(c, trim(s + 5));
+		return new_peer(c, trim(s + 5), false);
+	}
+	if (!strncmp(s, "far ", 4)) {
+		c->section = S_FAR;
+		return new_peer(c, trim(s + 4), true);
 	}
 	return fail(c, "unknown section [%s]", s);
 }
@@ -261,7 +359,11 @@ static int process_line(struct ctx *c, char *line)
 	case S_SKIP:
 		return skip_key(c, k, v);
 	case S_PEER:
-		return peer_key(c, k, v);
+		return link_key(c, k, v);
+	case S_RELAY:
+		return relay_key(c, k, v);
+	case S_FAR:
+		return far_key(c, k, v);
 	default:
 		return fail(c, "'%s' outside a section", k);
 	}
@@ -303,6 +405,15 @@ static int check_config(struct ctx *c)
 		return fail(c, "%s", "[skip]: psk_file is required");
 	if (!cfg->skip_system[0])
 		strcpy(cfg->skip_system, cfg->node_id);
+	for (p = cfg->fars; p; p = p->next) {
+		if (!p->stream[0])
+			snprintf(p->stream, sizeof(p->stream), "%s", p->id);
+		if (!strcmp(p->id, cfg->node_id))
+			return fail(c, "[far %s]: that is this node", p->id);
+		if (p->fill_target > p->max_keys)
+			return fail(c, "[far %s]: fill_target exceeds max_keys",
+				    p->id);
+	}
 	for (p = cfg->peers; p; p = p->next) {
 		for (q = p->next; q && p->skip_system[0]; q = q->next)
 			if (!strcmp(p->skip_system, q->skip_system))
@@ -329,6 +440,8 @@ int kmd_config_parse(const char *name, const char *text,
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = LOG_NOTICE;
+	cfg->relay_timeout_ms = 10000;
+	cfg->relay_dry = 16;
 	while (*p) {
 		c.line++;
 		nl = strchr(p, '\n');
@@ -381,6 +494,10 @@ void kmd_config_free(struct kmd_config *cfg)
 
 	while ((p = cfg->peers)) {
 		cfg->peers = p->next;
+		free(p);
+	}
+	while ((p = cfg->fars)) {
+		cfg->fars = p->next;
 		free(p);
 	}
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * qkd-kmd's configuration file (INI style, qkd-kmd.conf(5)): one [node]
- * section, optional [ak] and [skip] sections and one [peer NODE-ID]
- * section per neighbour key manager.
+ * section, optional [ak] and [skip] sections, one [peer NODE-ID] section per
+ * neighbour key manager, and for key relay an optional [relay] section
+ * and one [far NODE-ID] section per far node to keep a stream with.
  */
 #ifndef KMD_CONFIG_H
 #define KMD_CONFIG_H
@@ -13,6 +14,7 @@
 
 #define KMD_ID_MAX	64
 #define KMD_PATH_MAX	256
+#define KMD_ROUTE_HOPS	15	/* nodes after us on a static route */
 
 struct kmd_peer_cfg {
 	char id[KMD_ID_MAX];		/* the peer's node ID (its cert CN) */
@@ -32,6 +34,12 @@ struct kmd_peer_cfg {
 	char app_sae[KMD_ID_MAX];	/* Ak: local application's SAE ID */
 	char peer_app_sae[KMD_ID_MAX];	/* Ak: the peer application's */
 	char skip_system[KMD_ID_MAX];	/* SKIP: the remoteSystemID it serves */
+	/* [peer]: key relay over the link. */
+	bool no_relay;			/* relay = no */
+	uint32_t relay_reserve;		/* link keys never spent on relays */
+	/* [far]: a static route, the nodes after us (0: learned). */
+	unsigned int route_count;
+	char route[KMD_ROUTE_HOPS][KMD_ID_MAX];
 	struct kmd_peer_cfg *next;
 };
 
@@ -47,6 +55,10 @@ struct kmd_config {
 	char skip_psk_file[KMD_PATH_MAX];
 	char skip_system[KMD_ID_MAX];	/* localSystemID; default node_id */
 	struct kmd_peer_cfg *peers;
+	/* Key relay: [far] sections (no KME, no address) and [relay]. */
+	struct kmd_peer_cfg *fars;
+	uint32_t relay_timeout_ms;
+	uint32_t relay_dry;		/* keys below which a link is dry */
 };
 
 /*

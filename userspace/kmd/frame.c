@@ -5,11 +5,15 @@
 #include <string.h>
 
 #include "frame.h"
+#include "wire.h"
 
 static const char *const type_names[__KX_TYPE_MAX] = {
 	[KX_HELLO] = "HELLO", [KX_OFFER] = "OFFER", [KX_READY] = "READY",
 	[KX_ADDED] = "ADDED", [KX_DONE] = "DONE", [KX_ABORT] = "ABORT",
-	[KX_ERROR] = "ERROR",
+	[KX_ERROR] = "ERROR", [KX_LSA] = "LSA", [KX_RELAY] = "RELAY",
+	[KX_RELAY_COMPLETE] = "RELAY_COMPLETE",
+	[KX_RELAY_ADDED] = "RELAY_ADDED", [KX_RELAY_DONE] = "RELAY_DONE",
+	[KX_RELAY_ABORT] = "RELAY_ABORT", [KX_RELAY_REQUEST] = "RELAY_REQUEST",
 };
 
 const char *kx_type_name(uint8_t type)
@@ -17,31 +21,22 @@ const char *kx_type_name(uint8_t type)
 	return type && type < __KX_TYPE_MAX ? type_names[type] : "unknown";
 }
 
-static uint32_t get_be(const uint8_t *p, int bytes)
-{
-	uint32_t v = 0;
-
-	while (bytes--)
-		v = (v << 8) | *p++;
-	return v;
-}
-
-static uint8_t *put_be(uint8_t *p, uint64_t v, int bytes)
-{
-	int i;
-
-	for (i = bytes - 1; i >= 0; i--)
-		*p++ = v >> (8 * i);
-	return p;
-}
-
 int kx_hdr_decode(const uint8_t *buf, struct kx_hdr *h, const char **why)
 {
-	h->version = buf[0];
-	h->type = buf[1];
-	h->flags = get_be(buf + 2, 2);
-	h->seq = get_be(buf + 4, 4);
-	h->len = get_be(buf + 8, 4);
+	struct wire_rd r;
+	uint64_t v[5];
+
+	wire_rd_init(&r, buf, KX_HDR_LEN);
+	wire_get_be(&r, &v[0], 1);
+	wire_get_be(&r, &v[1], 1);
+	wire_get_be(&r, &v[2], 2);
+	wire_get_be(&r, &v[3], 4);
+	wire_get_be(&r, &v[4], 4);
+	h->version = v[0];
+	h->type = v[1];
+	h->flags = v[2];
+	h->seq = v[3];
+	h->len = v[4];
 	if (h->version != KX_VERSION)
 		*why = "unsupported version";
 	else if (!h->type || h->type >= __KX_TYPE_MAX)
@@ -55,191 +50,193 @@ int kx_hdr_decode(const uint8_t *buf, struct kx_hdr *h, const char **why)
 	return -EINVAL;
 }
 
-/* A cursor over a payload: every read checks what is left. */
-struct cur {
-	const uint8_t *p;
-	size_t left;
-	const char *why;
-};
-
-static int read_bytes(struct cur *c, void *out, size_t n)
-{
-	if (c->left < n) {
-		c->why = "payload truncated";
-		return -EINVAL;
-	}
-	memcpy(out, c->p, n);
-	c->p += n;
-	c->left -= n;
-	return 0;
-}
-
-static int read_be(struct cur *c, uint64_t *v, int bytes)
-{
-	uint8_t b[8];
-	int i;
-
-	if (read_bytes(c, b, bytes))
-		return -EINVAL;
-	*v = 0;
-	for (i = 0; i < bytes; i++)
-		*v = (*v << 8) | b[i];
-	return 0;
-}
-
-static int read_text(struct cur *c, char *out)
-{
-	uint64_t len;
-	size_t i;
-
-	if (read_be(c, &len, 1))
-		return -EINVAL;
-	if (len > KX_TEXT_MAX) {
-		c->why = "text too long";
-		return -EINVAL;
-	}
-	if (read_bytes(c, out, len))
-		return -EINVAL;
-	out[len] = '\0';
-	for (i = 0; i < len; i++)
-		if (out[i] < 0x20 || out[i] > 0x7e) {
-			c->why = "text is not printable ASCII";
-			return -EINVAL;
-		}
-	return 0;
-}
-
-static int read_ids(struct cur *c, struct kx_msg *m)
+static void get_ids(struct wire_rd *r, struct kx_msg *m)
 {
 	uint64_t n;
 
-	if (read_be(c, &n, 2))
-		return -EINVAL;
+	if (wire_get_be(r, &n, 2))
+		return;
 	if (!n || n > KX_IDS_MAX) {
-		c->why = "key ID count out of range";
-		return -EINVAL;
+		wire_fail(r, "key ID count out of range");
+		return;
 	}
 	m->count = n;
-	return read_bytes(c, m->ids, n * QKD_KEY_ID_LEN);
+	wire_get(r, m->ids, n * QKD_KEY_ID_LEN);
 }
 
-static int decode_body(struct cur *c, struct kx_msg *m)
+static void get_hello(struct wire_rd *r, struct kx_msg *m)
 {
 	uint64_t v;
 
+	if (wire_get_be(r, &v, 1) || wire_get_text(r, m->text, KX_TEXT_MAX))
+		return;
+	m->role = v;
+	if (v != KX_ROLE_MASTER && v != KX_ROLE_SLAVE)
+		wire_fail(r, "bad role");
+	else if (!m->text[0])
+		wire_fail(r, "empty node ID");
+}
+
+static void get_offer(struct wire_rd *r, struct kx_msg *m)
+{
+	uint64_t v;
+
+	if (wire_get_be(r, &m->batch, 8) || wire_get_be(r, &v, 1))
+		return;
+	m->owner = v;
+	if (wire_get_be(r, &v, 1))
+		return;
+	if (v) {
+		/* Reserved: a later version may give it a meaning. */
+		wire_fail(r, "reserved byte set");
+		return;
+	}
+	if (wire_get_be(r, &v, 2))
+		return;
+	m->key_bytes = v;
+	if (m->owner != KX_OWNER_MASTER && m->owner != KX_OWNER_SLAVE)
+		wire_fail(r, "bad owner");
+	else if (v < QKD_KEY_MIN_LEN || v > QKD_KEY_MAX_LEN)
+		wire_fail(r, "key size out of range");
+	else
+		get_ids(r, m);
+}
+
+static void get_body(struct wire_rd *r, struct kx_msg *m)
+{
 	switch (m->type) {
 	case KX_HELLO:
-		if (read_be(c, &v, 1) || read_text(c, m->text))
-			return -EINVAL;
-		m->role = v;
-		if (v != KX_ROLE_MASTER && v != KX_ROLE_SLAVE)
-			c->why = "bad role";
-		else if (!m->text[0])
-			c->why = "empty node ID";
-		return c->why ? -EINVAL : 0;
+		get_hello(r, m);
+		return;
 	case KX_OFFER:
-		if (read_be(c, &m->batch, 8) || read_be(c, &v, 1))
-			return -EINVAL;
-		m->owner = v;
-		if (read_be(c, &v, 1))
-			return -EINVAL;
-		if (v) {
-			/* Reserved: a later version may give it a meaning. */
-			c->why = "reserved byte set";
-			return -EINVAL;
-		}
-		if (read_be(c, &v, 2))
-			return -EINVAL;
-		m->key_bytes = v;
-		if (m->owner != KX_OWNER_MASTER && m->owner != KX_OWNER_SLAVE)
-			c->why = "bad owner";
-		else if (v < QKD_KEY_MIN_LEN || v > QKD_KEY_MAX_LEN)
-			c->why = "key size out of range";
-		return c->why ? -EINVAL : read_ids(c, m);
+		get_offer(r, m);
+		return;
 	case KX_READY:
 	case KX_DONE:
-		return read_be(c, &m->batch, 8);
+		wire_get_be(r, &m->batch, 8);
+		return;
 	case KX_ADDED:
-		return read_be(c, &m->batch, 8) ?: read_ids(c, m);
 	case KX_ABORT:
-		return read_be(c, &m->batch, 8) ?: read_ids(c, m) ?:
-		       read_text(c, m->text);
+		if (wire_get_be(r, &m->batch, 8))
+			return;
+		get_ids(r, m);
+		if (m->type == KX_ABORT)
+			wire_get_text(r, m->text, KX_TEXT_MAX);
+		return;
 	case KX_ERROR:
-		return read_text(c, m->text);
+		wire_get_text(r, m->text, KX_TEXT_MAX);
+		return;
 	}
-	c->why = "unknown message type";
-	return -EINVAL;
+	if (m->type >= KX_RELAY_FIRST && m->type < __KX_TYPE_MAX) {
+		/* relay.c decodes it: here it is only passed on. */
+		m->raw = r->p;
+		m->raw_len = r->left;
+		wire_get(r, NULL, r->left);
+		return;
+	}
+	wire_fail(r, "unknown message type");
 }
 
 int kx_msg_decode(const struct kx_hdr *h, const uint8_t *p,
 		  struct kx_msg *m, const char **why)
 {
-	struct cur c = { p, h->len, NULL };
+	struct wire_rd r;
 
 	memset(m, 0, offsetof(struct kx_msg, ids));
 	m->text[0] = '\0';
+	m->raw = NULL;
+	m->raw_len = 0;
 	m->type = h->type;
-	if (decode_body(&c, m) == 0 && !c.left)
+	wire_rd_init(&r, p, h->len);
+	get_body(&r, m);
+	if (!wire_end(&r))
 		return 0;
-	*why = c.why ? c.why : "trailing bytes after the payload";
+	*why = r.why;
 	return -EINVAL;
 }
 
-static uint8_t *put_text(uint8_t *p, const char *s)
+static void put_ids(struct wire_wr *w, const struct kx_msg *m)
+{
+	wire_put_be(w, m->count, 2);
+	wire_put(w, m->ids, (size_t)m->count * QKD_KEY_ID_LEN);
+}
+
+static void put_text(struct wire_wr *w, const char *s)
 {
 	size_t len = strnlen(s, KX_TEXT_MAX);
 
-	*p++ = len;
-	memcpy(p, s, len);
-	return p + len;
+	wire_put_be(w, len, 1);
+	wire_put(w, s, len);
 }
 
-static uint8_t *put_ids(uint8_t *p, const struct kx_msg *m)
+static void put_hdr(uint8_t *out, uint8_t type, uint32_t seq, size_t len)
 {
-	p = put_be(p, m->count, 2);
-	memcpy(p, m->ids, (size_t)m->count * QKD_KEY_ID_LEN);
-	return p + (size_t)m->count * QKD_KEY_ID_LEN;
+	struct wire_wr w;
+
+	wire_wr_init(&w, out, KX_HDR_LEN);
+	wire_put_be(&w, KX_VERSION, 1);
+	wire_put_be(&w, type, 1);
+	wire_put_be(&w, 0, 2);
+	wire_put_be(&w, seq, 4);
+	wire_put_be(&w, len, 4);
 }
 
 size_t kx_msg_encode(const struct kx_msg *m, uint32_t seq, uint8_t *out,
 		     size_t size)
 {
-	uint8_t *p = out + KX_HDR_LEN;
+	struct wire_wr w;
+	size_t len;
 
 	if (size < KX_HDR_LEN + KX_PAYLOAD_MAX || m->count > KX_IDS_MAX)
 		return 0;
+	if (m->type >= KX_RELAY_FIRST && m->type < __KX_TYPE_MAX)
+		return kx_frame_encode(m->type, seq, m->raw, m->raw_len, out,
+				       size);
+	wire_wr_init(&w, out + KX_HDR_LEN, KX_PAYLOAD_MAX);
 	switch (m->type) {
 	case KX_HELLO:
-		*p++ = m->role;
-		p = put_text(p, m->text);
+		wire_put_be(&w, m->role, 1);
+		put_text(&w, m->text);
 		break;
 	case KX_OFFER:
-		p = put_be(p, m->batch, 8);
-		*p++ = m->owner;
-		*p++ = 0;
-		p = put_be(p, m->key_bytes, 2);
-		p = put_ids(p, m);
+		wire_put_be(&w, m->batch, 8);
+		wire_put_be(&w, m->owner, 1);
+		wire_put_be(&w, 0, 1);
+		wire_put_be(&w, m->key_bytes, 2);
+		put_ids(&w, m);
 		break;
 	case KX_READY:
 	case KX_DONE:
-		p = put_be(p, m->batch, 8);
+		wire_put_be(&w, m->batch, 8);
 		break;
 	case KX_ADDED:
-		p = put_ids(put_be(p, m->batch, 8), m);
-		break;
 	case KX_ABORT:
-		p = put_text(put_ids(put_be(p, m->batch, 8), m), m->text);
+		wire_put_be(&w, m->batch, 8);
+		put_ids(&w, m);
+		if (m->type == KX_ABORT)
+			put_text(&w, m->text);
 		break;
 	case KX_ERROR:
-		p = put_text(p, m->text);
+		put_text(&w, m->text);
 		break;
 	default:
 		return 0;
 	}
-	out[0] = KX_VERSION;
-	out[1] = m->type;
-	put_be(out + 2, 0, 2);
-	put_be(out + 4, seq, 4);
-	put_be(out + 8, p - out - KX_HDR_LEN, 4);
-	return p - out;
+	if (w.overflow)
+		return 0;
+	len = KX_PAYLOAD_MAX - w.left;
+	put_hdr(out, m->type, seq, len);
+	return KX_HDR_LEN + len;
+}
+
+size_t kx_frame_encode(uint8_t type, uint32_t seq, const uint8_t *payload,
+		       size_t len, uint8_t *out, size_t size)
+{
+	if (len > KX_PAYLOAD_MAX || size < KX_HDR_LEN + len ||
+	    !type || type >= __KX_TYPE_MAX)
+		return 0;
+	put_hdr(out, type, seq, len);
+	if (len)
+		memcpy(out + KX_HDR_LEN, payload, len);
+	return KX_HDR_LEN + len;
 }

@@ -35,8 +35,22 @@ enum kx_type {
 	KX_DONE,	/* u64 batch */
 	KX_ABORT,	/* u64 batch, ids, u8 len, reason */
 	KX_ERROR,	/* u8 len, reason; the sender then closes */
+	/*
+	 * Key relay (relay_msg.h, route.h): frame.c passes their payloads
+	 * on undecoded (kx_msg.raw); relay.c decodes them strictly.
+	 */
+	KX_LSA,			/* route.h */
+	KX_RELAY,		/* source -> destination, hop by hop */
+	KX_RELAY_COMPLETE,	/* destination -> source */
+	KX_RELAY_ADDED,		/* source -> destination */
+	KX_RELAY_DONE,		/* destination -> source */
+	KX_RELAY_ABORT,		/* either way */
+	KX_RELAY_REQUEST,	/* requester -> the far node that will source */
 	__KX_TYPE_MAX
 };
+
+/* The first type of key relay: link.c hands these up to relay.c. */
+#define KX_RELAY_FIRST	KX_LSA
 
 /* HELLO role: the sender's role on the QKD link. */
 enum kx_role { KX_ROLE_MASTER = 1, KX_ROLE_SLAVE = 2 };
@@ -54,6 +68,9 @@ struct kx_msg {
 	uint16_t count;
 	uint8_t ids[KX_IDS_MAX][QKD_KEY_ID_LEN];
 	char text[KX_TEXT_MAX + 1];	/* HELLO node ID, ABORT/ERROR reason */
+	/* Relay types: the payload as received, valid during the callback. */
+	const uint8_t *raw;
+	uint32_t raw_len;
 };
 
 struct kx_hdr {
@@ -73,6 +90,13 @@ int kx_msg_decode(const struct kx_hdr *h, const uint8_t *p,
  * the message is invalid or does not fit. */
 size_t kx_msg_encode(const struct kx_msg *m, uint32_t seq, uint8_t *out,
 		     size_t size);
+
+/*
+ * Encode a frame around a payload encoded elsewhere (the relay types):
+ * returns the frame length, or 0 if the payload does not fit.
+ */
+size_t kx_frame_encode(uint8_t type, uint32_t seq, const uint8_t *payload,
+		       size_t len, uint8_t *out, size_t size);
 
 const char *kx_type_name(uint8_t type);
 

@@ -19,6 +19,8 @@
 
 /* A connection that says nothing valid for this long is dropped. */
 #define KX_HELLO_TIMEOUT_S 10
+/* A peer that acknowledges nothing for this long is gone. */
+#define KX_DEAD_S 6
 
 struct kx_listener {
 	struct kmd *kmd;
@@ -124,6 +126,29 @@ int kx_send(struct kx_conn *c, const struct kx_msg *m)
 		return ret;
 	}
 	log_debug("kx %s: sent %s seq %u", c->where, kx_type_name(m->type),
+		  c->tx_seq);
+	return 0;
+}
+
+int kx_send_raw(struct kx_conn *c, uint8_t type, const uint8_t *payload,
+		size_t len)
+{
+	size_t n = kx_frame_encode(type, c->tx_seq + 1, payload, len,
+				   c->frame, sizeof(c->frame));
+	int ret = 0;
+
+	if (!n)
+		ret = -EMSGSIZE;
+	else if (bufferevent_write(c->bev, c->frame, n))
+		ret = -ENOBUFS;
+	/* A RELAY frame holds a pad's output: keep no copy of it here. */
+	explicit_bzero(c->frame, n);
+	if (ret) {
+		log_err("kx %s: cannot send %s", c->where, kx_type_name(type));
+		return ret;
+	}
+	c->tx_seq++;
+	log_debug("kx %s: sent %s seq %u", c->where, kx_type_name(type),
 		  c->tx_seq);
 	return 0;
 }
@@ -261,12 +286,34 @@ static struct kx_peer *peer_by_cn(struct kmd *k, const char *cn)
 	return NULL;
 }
 
+/*
+ * Small frames answer each other: no Nagle delay between them. A link
+ * whose path died (a cable cut sends no FIN) must go down within seconds,
+ * so that relays route around it: keepalives while idle, a bound on
+ * unacknowledged data while not.
+ */
+static void sock_options(evutil_socket_t fd)
+{
+	static const struct { int level, name, value; } opts[] = {
+		{ IPPROTO_TCP, TCP_NODELAY, 1 },
+		{ SOL_SOCKET, SO_KEEPALIVE, 1 },
+		{ IPPROTO_TCP, TCP_KEEPIDLE, KX_DEAD_S / 2 },
+		{ IPPROTO_TCP, TCP_KEEPINTVL, 1 },
+		{ IPPROTO_TCP, TCP_KEEPCNT, KX_DEAD_S / 2 },
+		{ IPPROTO_TCP, TCP_USER_TIMEOUT, KX_DEAD_S * 1000 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		setsockopt(fd, opts[i].level, opts[i].name, &opts[i].value,
+			   sizeof(opts[i].value));
+}
+
 /* TLS is up: name the peer by its certificate and say HELLO. */
 static void on_connected(struct kx_conn *c)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	struct kx_peer *p;
-	int one = 1;
 
 	if (etsi014_tls_peer_cn(ssl, c->cn, sizeof(c->cn))) {
 		conn_close(c, "peer certificate without a usable CN", false);
@@ -295,9 +342,7 @@ static void on_connected(struct kx_conn *c)
 		snprintf(c->where, sizeof(c->where), "%s", c->cn);
 	}
 	log_info("kx %s: TLS up, peer authenticated", c->where);
-	/* Small frames answer each other: no Nagle delay between them. */
-	setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY,
-		   &one, sizeof(one));
+	sock_options(bufferevent_getfd(c->bev));
 	send_hello(c);
 }
 

@@ -14,6 +14,7 @@
 #define KMD_KX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "frame.h"
@@ -60,5 +61,8 @@ int kx_dial(struct kmd *k, struct kx_peer *p);
 
 /* Queue a frame. Returns 0, or -EMSGSIZE / -ENOBUFS (frame not queued). */
 int kx_send(struct kx_conn *c, const struct kx_msg *m);
+/* Queue a frame around a payload encoded by the caller (relay types). */
+int kx_send_raw(struct kx_conn *c, uint8_t type, const uint8_t *payload,
+		size_t len);
 
 #endif /* KMD_KX_H */

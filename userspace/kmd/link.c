@@ -588,10 +588,14 @@ static int kx_recv(struct kx_peer *p, const struct kx_msg *m,
 		return on_done(l, m);
 	case KX_ABORT:
 		return on_abort(l, m);
-	default:
+	case KX_HELLO:
 		*why = "HELLO repeated";
 		return -EPROTO;
 	}
+	if (m->type >= KX_RELAY_FIRST && l->kmd->upper)
+		return l->kmd->upper->recv(l->kmd, l, m, why);
+	*why = "key relay is not enabled on this node";
+	return -EPROTO;
 }
 
 static void kx_up(struct kx_peer *p)
@@ -614,6 +618,8 @@ static void kx_up(struct kx_peer *p)
 			abort_batch(b, "Kx connection lost before ADDED");
 	}
 	link_fill(l);
+	if (l->kmd->upper)
+		l->kmd->upper->link_up(l->kmd, l);
 }
 
 static void kx_down(struct kx_peer *p, const char *why)
@@ -642,6 +648,8 @@ static void kx_down(struct kx_peer *p, const char *why)
 		l->dial_backoff_ms = backoff(l->dial_backoff_ms);
 		timer_ms(l->redial, l->dial_backoff_ms);
 	}
+	if (l->kmd->upper)
+		l->kmd->upper->link_down(l->kmd, l);
 }
 
 static void redial_cb(evutil_socket_t fd, short what, void *arg)

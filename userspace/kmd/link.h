@@ -54,7 +54,6 @@ struct link {
 	struct event *fill_timer;
 	unsigned int ticks;
 
-	struct qkd_pool *ak_pool;	/* ak.c: the stream for applications */
 	struct qkd_pool *skip_pool;	/* skip.c: the stream for routers */
 
 	/* Counters, for status. */

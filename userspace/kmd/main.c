@@ -21,8 +21,9 @@
 #include "kx.h"
 #include "link.h"
 #include "log.h"
-#include "skip.h"
 #include "metrics.h"
+#include "relay.h"
+#include "skip.h"
 #include "status.h"
 #include "store.h"
 #include "tls.h"
@@ -110,6 +111,10 @@ static void print_summary(const struct kmd_config *cfg)
 		       "%u-bit keys, fill %u\n", p->id,
 		       p->master ? "master" : "slave", p->stream, p->kme_url,
 		       p->sae, p->peer_sae, p->key_size, p->fill_target);
+	for (p = cfg->fars; p; p = p->next)
+		printf("far %s: stream %s, %u-bit keys, fill %u, route %s\n",
+		       p->id, p->stream, p->key_size, p->fill_target,
+		       p->route_count ? "static" : "learned");
 	if (cfg->ak_listen[0])
 		printf("ak: ETSI 014 on %s\n", cfg->ak_listen);
 	if (cfg->metrics[0])
@@ -205,8 +210,9 @@ static int run(struct kmd *k)
 	if (!sint || !sterm || evsignal_add(sint, NULL) ||
 	    evsignal_add(sterm, NULL))
 		goto out;
-	if (setup_tls(k) || setup_links(k) || kmd_status_start(k) ||
-	    kmd_metrics_start(k) || ak_start(k) || skip_start(k))
+	if (setup_tls(k) || setup_links(k) || relay_start(k) ||
+	    kmd_status_start(k) || kmd_metrics_start(k) || ak_start(k) ||
+	    skip_start(k))
 		goto out;
 	log_notice("node %s: running", k->cfg.node_id);
 	ret = event_base_dispatch(k->base) < 0;
@@ -226,6 +232,7 @@ static void teardown(struct kmd *k)
 	ak_stop(k);
 	kmd_metrics_stop(k);
 	kmd_status_stop(k);
+	relay_stop(k);
 	kx_listener_free(k->listener);
 	while ((l = k->links)) {
 		k->links = l->next;

@@ -37,20 +37,8 @@
 #include "relay_otp.h"
 #include "route.h"
 
-/* Kx frame types of key relay; phase 2 moves them into enum kx_type. */
-enum relay_type {
-	KX_LSA = 8,		/* route.h */
-	KX_RELAY,		/* source -> destination, hop by hop */
-	KX_RELAY_COMPLETE,	/* destination -> source */
-	KX_RELAY_ADDED,		/* source -> destination */
-	KX_RELAY_DONE,		/* destination -> source */
-	KX_RELAY_ABORT,		/* either way */
-	KX_RELAY_REQUEST,	/* requester -> the far node that will source */
-	__KX_RELAY_TYPE_MAX
-};
-
-_Static_assert((int)KX_LSA == (int)__KX_TYPE_MAX,
-	       "relay frame types follow Kx's");
+/* The relay frame types are in enum kx_type (frame.h), KX_LSA up. */
+#define __KX_RELAY_TYPE_MAX	__KX_TYPE_MAX
 
 enum relay_abort_reason {
 	RELAY_ABORT_NO_ROUTE = 1,	/* no path to the next node */

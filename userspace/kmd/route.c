@@ -216,6 +216,14 @@ int route_db_get(const struct route_db *db, const char *origin,
 	return 0;
 }
 
+int route_db_at(const struct route_db *db, unsigned int i, uint64_t now,
+		struct lsa *out)
+{
+	if (i >= db->count)
+		return -ENOENT;
+	return route_db_get(db, db->o[i].lsa.origin, now, out);
+}
+
 unsigned int route_db_count(const struct route_db *db)
 {
 	return db->count;

@@ -91,6 +91,9 @@ int route_db_expire(struct route_db *db, uint64_t now);
 /* The LSA of origin as stored, its age brought up to now: 0 or -ENOENT. */
 int route_db_get(const struct route_db *db, const char *origin,
 		 uint64_t now, struct lsa *out);
+/* The i-th stored LSA (0 .. route_db_count() - 1), as route_db_get(). */
+int route_db_at(const struct route_db *db, unsigned int i, uint64_t now,
+		struct lsa *out);
 /* Origins in the database, ours included. */
 unsigned int route_db_count(const struct route_db *db);
 

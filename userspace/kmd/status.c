@@ -10,6 +10,7 @@
 
 #include "link.h"
 #include "log.h"
+#include "relay.h"
 #include "status.h"
 #include "store.h"
 
@@ -99,9 +100,10 @@ static int write_status(struct kmd *k)
 	peers = json_array();
 	for (l = k->links; l; l = l->next)
 		json_array_append_new(peers, link_json(l));
-	root = json_pack("{s:s,s:I,s:I,s:o}", "node", k->cfg.node_id,
+	root = json_pack("{s:s,s:I,s:I,s:o,s:o}", "node", k->cfg.node_id,
 			 "pid", (json_int_t)getpid(),
-			 "time", (json_int_t)time(NULL), "peers", peers);
+			 "time", (json_int_t)time(NULL), "peers", peers,
+			 "relay", relay_status_json(k));
 	if (!root)
 		return -ENOMEM;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);

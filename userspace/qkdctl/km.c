@@ -25,8 +25,12 @@ static void usage(FILE *f)
 "Shows qkd-kmd's links from its status file PATH (the [node] status_file\n"
 "of qkd-kmd.conf; default %s): per neighbour the\n"
 "Kx connection, the KME's health, the pool stream's fill against its\n"
-"target, the ingest rate (keys/s over 5 s) and the delivery counters.\n"
-"-j prints the file's JSON. See qkd-kmd(8).\n", DEFAULT_STATUS);
+"target, the ingest rate (keys/s over 5 s) and the delivery counters;\n"
+"then key relay: the route to each node learned (its state: ok, dry or\n"
+"unreachable, the least key stock on it, the path), each far stream\n"
+"(fill, relays in flight, keys delivered and aborted, its route's state)\n"
+"and the relay counters. -j prints the file's JSON. See qkd-kmd(8).\n",
+		DEFAULT_STATUS);
 }
 
 /* A member of o, or of o's member sub when sub is not NULL. */
@@ -65,6 +69,61 @@ static void print_peer(json_t *p)
 		       str(p, "kme", "error"));
 }
 
+static void print_path(json_t *path)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(path, i, n) {
+		printf("%s%s", i ? " " : "", json_string_value(n));
+	}
+	putchar('\n');
+}
+
+static void print_far(json_t *f)
+{
+	printf("%-12s %-12s %6lld/%-6lld %6lld %6lld %8lld %9lld %7lld %s\n",
+	       str(f, "node", NULL), str(f, "stream", NULL),
+	       num(f, "pool", "keys"), num(f, "pool", "fill_target"),
+	       num(f, "pool", "avail_local"), num(f, "pool", "avail_peer"),
+	       num(f, "inflight", "sent") + num(f, "inflight", "added") +
+	       num(f, "inflight", "completed"), num(f, "delivered", NULL),
+	       num(f, "aborted", NULL), str(f, "route_state", NULL));
+}
+
+static void print_relay(json_t *relay)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(relay))
+		return;
+	printf("\n%-12s %-12s %10s %s\n", "ROUTE", "STATE", "BOTTLENECK",
+	       "PATH");
+	json_array_foreach(json_object_get(relay, "routes"), i, v) {
+		printf("%-12s %-12s %10lld ", str(v, "node", NULL),
+		       str(v, "state", NULL), num(v, "bottleneck", NULL));
+		print_path(json_object_get(v, "path"));
+	}
+	if (json_array_size(json_object_get(relay, "far"))) {
+		printf("%-12s %-12s %13s %6s %6s %8s %9s %7s %s\n", "FAR",
+		       "STREAM", "KEYS/TARGET", "LOCAL", "PEER", "INFLIGHT",
+		       "DELIVERED", "ABORTED", "ROUTE");
+		json_array_foreach(json_object_get(relay, "far"), i, v) {
+			print_far(v);
+		}
+	}
+	v = json_object_get(relay, "counters");
+	printf("relay: relayed %lld, delivered %lld, aborted %lld, "
+	       "MAC failures %lld, link keys missing %lld, no route %lld; "
+	       "link keys spent %lld sent, %lld received\n",
+	       num(v, "relayed", NULL), num(v, "delivered", NULL),
+	       num(v, "aborted", NULL), num(v, "mac_failures", NULL),
+	       num(v, "missing_link_keys", NULL), num(v, "no_route", NULL),
+	       num(v, "link_keys_sent", NULL),
+	       num(v, "link_keys_received", NULL));
+}
+
 static void print_text(json_t *root)
 {
 	json_t *p;
@@ -79,6 +138,7 @@ static void print_text(json_t *root)
 	json_array_foreach(json_object_get(root, "peers"), i, p) {
 		print_peer(p);
 	}
+	print_relay(json_object_get(root, "relay"));
 }
 
 static int status(const char *path)

@@ -21,7 +21,7 @@ static const struct {
 } subcommands[] = {
 	{ "pool", pool_main, "the kernel key pool: streams, keys, events" },
 	{ "macsec", macsec_main, "qkd-macsecd: MACsec rekeying status, rekey now" },
-	{ "km", km_main, "qkd-kmd: links, KME health, stream fill, rates" },
+	{ "km", km_main, "qkd-kmd: links, KME health, stream fill, rates, key relay" },
 };
 
 static void usage(FILE *f)

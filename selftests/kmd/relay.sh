@@ -1,0 +1,525 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Key relay between qkd-kmd nodes (docs/kx-protocol.md §7); run as root in
+# the VM (selftests/qemu/vm-run.sh selftests/kmd/relay.sh).
+#
+# Every node is a network namespace with its own key pool, its qkd-kmd,
+# and one qkd-simkme per QKD link it has. A link i-j (i < j) is a veth pair
+# (10.i.j.1 at node i, 10.i.j.2 at node j); node i is its master and dials
+# node j's Kx port; the two KMEs of the link share a seed. Only the two
+# end nodes of a far stream have a [far] section for each other:
+#
+#   line of 3:  1 - 2 - 3                 far 1 <-> 3
+#   line of 5:  1 - 2 - 3 - 4 - 5         far 1 <-> 5, node 2 tampers
+#   ring of 6:  1 - 2 - 3 - 4 - 5 - 6 - 1 far 1 <-> 4, link 2-3 cut
+#
+# Key material stays in files under $work, compared with cmp and removed:
+# the test never prints it.
+set -u
+# A failing test says which command failed (tests run under set -e).
+set -E
+trap 'echo "failed: line $LINENO: $BASH_COMMAND" >&2' ERR
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+# shellcheck source=selftests/lib/ktap.sh
+. selftests/lib/ktap.sh
+
+kmd=$top/userspace/kmd/qkd-kmd
+kmd_faults=$top/selftests/kmd/qkd-kmd-faults
+sim=$top/userspace/simkme/qkd-simkme
+keys=$top/selftests/kmd/kmd-keys
+qkdctl=$top/userspace/qkdctl/qkdctl
+ko=$top/kmod/qkdpool.ko
+work=$top/build/kmd-test/relay
+# One PKI for every topology: key generation is slow in the VM.
+pki=$top/build/kmd-test/relay-pki
+link_target=200
+far_target=40
+kme_rate=2000
+tests=13
+
+nodes=0 edges="" fars=""
+
+ns() { echo "qkd-r$1-$$"; }
+in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+pidof_() { cat "$work/$1.pid"; }
+gone() { [ ! -e "/proc/$1" ] || grep -q ') Z ' "/proc/$1/stat"; }
+
+ktap_plan $tests
+for f in "$kmd" "$kmd_faults" "$sim" "$keys" "$qkdctl" "$ko"; do
+	if [ ! -f "$f" ]; then
+		for _ in $(seq $tests); do
+			ktap_skip "relay" "$f not built"
+		done
+		exit 0
+	fi
+done
+
+# start_daemon NAME NODE [ENV=VALUE...] CMD...: PID in $work/NAME.pid.
+start_daemon()
+{
+	local name=$1 node=$2
+	shift 2
+	# ip execs env, which execs CMD: $! is CMD's PID.
+	ip netns exec "$(ns "$node")" env "$@" >/dev/null \
+		2>>"$work/$name.log" &
+	echo $! >"$work/$name.pid"
+}
+
+# other_ends I PAIRS: the nodes paired with node I in PAIRS ("1-2 2-3").
+other_ends()
+{
+	local e
+
+	for e in $2; do
+		case $e in
+		"$1"-*) echo "${e#*-}" ;;
+		*-"$1") echo "${e%-*}" ;;
+		esac
+	done
+}
+neighbours() { other_ends "$1" "$edges"; }
+far_of() { other_ends "$1" "$fars"; }
+
+lo() { (($1 < $2)) && echo "$1" || echo "$2"; }
+hi() { (($1 > $2)) && echo "$1" || echo "$2"; }
+
+write_conf()
+{
+	local i=$1 j f
+
+	{
+		printf '[node]\nid = node-%s\nkx_listen = 0.0.0.0:7001\n' "$i"
+		echo "cert = $pki/node-$i.pem"
+		echo "key = $pki/node-$i.key"
+		echo "ca = $pki/ca.pem"
+		echo "status_file = $work/$i.status.json"
+		echo "log_level = info"
+		printf '[relay]\ntimeout = 20\ndry = 4\n'
+		[ -n "$(far_of "$i")" ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
+		for j in $(neighbours "$i"); do
+			echo "[peer node-$j]"
+			if ((i < j)); then
+				echo "role = master"
+				echo "address = 10.$i.$j.2:7001"
+			else
+				echo "role = slave"
+			fi
+			echo "kme_url = https://127.0.0.1:$((8000 + j))"
+			echo "sae_id = sae-$i"
+			echo "peer_sae_id = sae-$j"
+			echo "kme_cert = $pki/sae-$i.pem"
+			echo "kme_key = $pki/sae-$i.key"
+			echo "fill_target = $link_target"
+			echo "batch = 32"
+			echo "max_keys = 2000"
+		done
+		for f in $(far_of "$i") ${extra_far[$i]-}; do
+			echo "[far node-$f]"
+			echo "fill_target = $far_target"
+			echo "max_keys = 1000"
+			echo "app_sae_id = app-$i"
+			echo "peer_app_sae_id = app-$f"
+		done
+	} >"$work/$i.conf"
+}
+
+# start_kmd I: node I's key manager (the fault build where asked for).
+start_kmd()
+{
+	local bin=$kmd env=()
+
+	if [ -n "${faults[$1]-}" ]; then
+		bin=$kmd_faults
+		env=("QKD_KMD_FAULT=${faults[$1]}")
+	fi
+	start_daemon "kmd-$1" "$1" "${env[@]}" "$bin" -c "$work/$1.conf"
+}
+
+# topology: a fresh state with $nodes nodes, the links $edges ("1-2 2-3"),
+# a KME pair per link and the far streams $fars ("1-3"). The caller sets
+# them outside the tests, which run in subshells.
+topology()
+{
+	local i e a b
+
+	teardown
+	rm -rf "$work" "$pki"/seed-*
+	mkdir -p "$work"
+	if [ ! -e "$pki/app-6.pem" ]; then
+		# shellcheck disable=SC2046
+		selftests/kmd/certs.sh "$pki" $(for i in $(seq 6); do
+			echo "node-$i sae-$i app-$i"; done) >/dev/null
+	fi
+	# Each namespace has its own pool: the module stays loaded.
+	lsmod | grep -q '^qkdpool ' || insmod "$ko" || return 1
+	for i in $(seq "$nodes"); do
+		ip netns add "$(ns "$i")"
+		ip -n "$(ns "$i")" link set lo up
+	done
+	for e in $edges; do
+		a=${e%-*} b=${e#*-}
+		ip -n "$(ns "$a")" link add "to$b" type veth peer name "to$a" \
+			netns "$(ns "$b")"
+		ip -n "$(ns "$a")" addr add "10.$a.$b.1/24" dev "to$b"
+		ip -n "$(ns "$b")" addr add "10.$a.$b.2/24" dev "to$a"
+		ip -n "$(ns "$a")" link set "to$b" up
+		ip -n "$(ns "$b")" link set "to$a" up
+		head -c 32 /dev/urandom >"$pki/seed-$a-$b"
+	done
+	epoch=$(date +%s)
+	for e in $edges; do
+		a=${e%-*} b=${e#*-}
+		start_kme "$a" "$b"
+		start_kme "$b" "$a"
+	done
+	for i in $(seq "$nodes"); do
+		write_conf "$i"
+		start_kmd "$i"
+	done
+}
+
+# start_kme I J: node I's KME of the link to node J.
+start_kme()
+{
+	local i=$1 j=$2
+
+	start_daemon "kme-$i-$j" "$i" "$sim" \
+		--listen "127.0.0.1:$((8000 + j))" \
+		--cert "$pki/kme-a.pem" --key "$pki/kme-a.key" \
+		--ca "$pki/ca.pem" --sae "sae-$i" --peer-sae "sae-$j" \
+		--seed-file "$pki/seed-$(lo "$i" "$j")-$(hi "$i" "$j")" \
+		--epoch "$epoch" --rate $kme_rate
+}
+
+teardown()
+{
+	local f i
+
+	for f in "$work"/*.pid; do
+		if [ -f "$f" ]; then
+			kill -9 "$(cat "$f")" 2>/dev/null || true
+		fi
+	done
+	sleep 0.3
+	for i in $(seq 9); do
+		ip netns del "$(ns "$i")" 2>/dev/null || true
+	done
+}
+trap 'teardown; sleep 1; rmmod qkdpool 2>/dev/null' EXIT
+
+# st I JQ-FILTER: from node I's status file.
+st() { jq -r "$2" "$work/$1.status.json" 2>/dev/null; }
+# far I J JQ: node I's far stream to node J, as its status says.
+far() { st "$1" ".relay.far[] | select(.node == \"node-$2\") | $3"; }
+links_up()
+{
+	local i
+
+	for i in $(seq "$nodes"); do
+		jq -e '[.peers[].kx.state] | all(. == "up")' \
+			"$work/$i.status.json" >/dev/null 2>&1 || return 1
+	done
+}
+route_is() { [ "$(st "$1" ".relay.routes[] | select(.node == \"node-$2\") | .path | join(\" \")")" = "$3" ]; }
+info() { in_ns "$1" "$keys" info "node-$2"; }
+pool_keys() { info "$1" "$2" | awk '{ print $1 + $2 + $3 }'; }
+filled()
+{
+	[ "$(pool_keys "$1" "$2")" = $far_target ] &&
+		[ "$(pool_keys "$2" "$1")" = $far_target ]
+}
+# idle I J: both ends full and no relay between them in flight.
+idle()
+{
+	filled "$1" "$2" &&
+		[ "$(far "$1" "$2" '.inflight | add')" = 0 ] &&
+		[ "$(far "$2" "$1" '.inflight | add')" = 0 ]
+}
+
+# cross I J: take node I's local-owned keys of the far stream, then the
+# same IDs (peer-owned there) at node J; IDs and material must match.
+cross()
+{
+	local i=$1 j=$2 n
+
+	in_ns "$i" "$keys" drain "node-$j" >"$work/$i.local"
+	cut -d' ' -f1 "$work/$i.local" |
+		in_ns "$j" "$keys" take "node-$i" >"$work/$j.peer"
+	n=$(wc -l <"$work/$i.local")
+	echo "node-$i owned $n keys of the far stream; node-$j had the same"
+	[ "$n" -gt 0 ]
+	! grep -q ' error$' "$work/$j.peer" || false
+	cmp -s "$work/$i.local" "$work/$j.peer"
+	rm -f "$work/$i.local" "$work/$j.peer"
+}
+
+# settled I J: stop both ends' key managers once idle, use every key of
+# the far stream from both sides, and find both pools empty: no key was
+# at one end only. The key managers start again.
+settled()
+{
+	local i=$1 j=$2
+
+	wait_for 120 idle "$i" "$j"
+	kill "$(pidof_ "kmd-$i")" "$(pidof_ "kmd-$j")"
+	wait_for 10 gone "$(pidof_ "kmd-$i")"
+	wait_for 10 gone "$(pidof_ "kmd-$j")"
+	cross "$i" "$j"
+	cross "$j" "$i"
+	echo "left: node-$i $(info "$i" "$j"), node-$j $(info "$j" "$i")"
+	[ "$(pool_keys "$i" "$j")" = 0 ]
+	[ "$(pool_keys "$j" "$i")" = 0 ]
+	start_kmd "$i"
+	start_kmd "$j"
+}
+
+test_line3_routes()
+{
+	wait_for 90 links_up
+	echo "$(date +%T) all links up"
+	wait_for 30 route_is 1 3 "node-1 node-2 node-3"
+	wait_for 30 route_is 3 1 "node-3 node-2 node-1"
+	[ "$(st 2 .relay.lsdb)" = 3 ]
+}
+
+test_line3_fill()
+{
+	wait_for 120 idle 1 3
+	echo "$(date +%T) far stream full: node-1 $(info 1 3), node-3 $(info 3 1)"
+	# Each end owns half: the other end relays its half to it.
+	[ "$(info 1 3 | cut -d' ' -f1)" = $((far_target / 2)) ]
+	[ "$(info 3 1 | cut -d' ' -f1)" = $((far_target / 2)) ]
+	# Every relay crossed node-2, each hop spending 2 link keys (32-byte
+	# keys: one for the pad or K, one for the MAC key).
+	echo "node-2: relayed $(st 2 .relay.counters.relayed), link keys sent $(st 2 .relay.counters.link_keys_sent), received $(st 2 .relay.counters.link_keys_received)"
+	[ "$(st 2 .relay.counters.relayed)" -ge $far_target ]
+	[ "$(st 2 .relay.counters.link_keys_sent)" = $((2 * $(st 2 .relay.counters.relayed))) ]
+	[ "$(st 2 .relay.counters.mac_failures)" = 0 ]
+}
+
+test_line3_same()
+{
+	cross 1 3
+	cross 3 1
+	wait_for 120 idle 1 3
+	settled 1 3
+}
+
+# ak I APP METHOD PATH [BODY]: node I's Ak (ETSI 014) as application APP;
+# prints "HTTP-CODE BODY".
+ak()
+{
+	local i=$1 args=(-sS --cacert "$pki/ca.pem" --cert "$pki/$2.pem"
+			 --key "$pki/$2.key" -w ' %{http_code}' -X "$3")
+
+	[ $# -ge 5 ] && args+=(-H 'Content-Type: application/json' -d "$5")
+	in_ns "$i" curl "${args[@]}" "https://127.0.0.1:9443/api/v1/keys/$4" |
+		awk '{ c = $NF; $NF = ""; print c, $0 }'
+}
+
+# ETSI 014 on relayed keys: enc_keys by app-1 at node-1 for app-3, then
+# dec_keys by app-3 at node-3 with the IDs: the same keys.
+test_line3_etsi014()
+{
+	local r body
+
+	wait_for 120 idle 1 3
+	r=$(ak 1 app-1 GET 'app-3/enc_keys?number=2')
+	[ "${r%% *}" = 200 ]
+	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/enc.json"
+	body=$(echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
+	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	[ "${r%% *}" = 200 ]
+	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/dec.json"
+	echo "enc_keys at node-1: $(jq length "$work/enc.json") keys; dec_keys at node-3: $(jq length "$work/dec.json")"
+	[ "$(jq length "$work/enc.json")" = 2 ]
+	cmp -s "$work/enc.json" "$work/dec.json"
+	rm -f "$work/enc.json" "$work/dec.json"
+	# Taken once: the same IDs again are refused.
+	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	[ "${r%% *}" = 400 ]
+}
+
+# km I [-j]: qkdctl km status of node I.
+km() { "$qkdctl" ${2-} km status file "$work/$1.status.json"; }
+
+test_line3_km()
+{
+	wait_for 120 idle 1 3
+	sleep 1.5
+	"$qkdctl" km status file "$work/1.status.json" | tee "$work/1.km"
+	grep -q '^node-3 .* ok .*node-1 node-2 node-3' "$work/1.km"
+	grep -qE '^FAR ' "$work/1.km"
+	grep -qE "^node-3 +node-3 +$far_target/$far_target " "$work/1.km"
+	grep -q 'relayed .* delivered .* aborted .* MAC failures 0' "$work/1.km"
+	"$qkdctl" -j km status file "$work/2.status.json" |
+		jq -e '.relay.counters.relayed > 0 and
+		       (.relay.routes | length) == 2'
+}
+
+test_line5()
+{
+	topology
+	wait_for 120 links_up
+	wait_for 60 route_is 1 5 "node-1 node-2 node-3 node-4 node-5"
+	wait_for 180 idle 1 5
+	echo "$(date +%T) far stream 1-5 full"
+	cross 1 5
+	cross 5 1
+	wait_for 180 idle 1 5
+}
+
+# node-2 tampered with the first 3 RELAY frames it sent, to node-3 (relays
+# from node-1) or to node-1 (from node-5): their receivers caught them.
+test_tamper()
+{
+	local m1 m3
+
+	m1=$(st 1 .relay.counters.mac_failures)
+	m3=$(st 3 .relay.counters.mac_failures)
+	echo "MAC failures: node-1 $m1, node-3 $m3; far aborted: node-1 $(far 1 5 .aborted), node-5 $(far 5 1 .aborted)"
+	[ $((m1 + m3)) = 3 ]
+	[ "$(grep -c 'aborted at node-[13]: MAC failure' "$work"/kmd-[13].log |
+		awk -F: '{ n += $NF } END { print n }')" = 3 ]
+	settled 1 5
+}
+
+test_kill_intermediate()
+{
+	local round
+
+	for round in 1 2 3; do
+		wait_for 180 idle 1 5
+		# Use keys at both ends: both start relaying, and node-3 dies
+		# while relays cross it.
+		in_ns 1 "$keys" drain node-5 | cut -d' ' -f1 |
+			in_ns 5 "$keys" take node-1 >/dev/null
+		in_ns 5 "$keys" drain node-1 | cut -d' ' -f1 |
+			in_ns 1 "$keys" take node-5 >/dev/null
+		sleep "0.$((round * 2))"
+		kill -9 "$(pidof_ kmd-3)"
+		wait_for 10 gone "$(pidof_ kmd-3)"
+		echo "$(date +%T) kmd-3 killed (round $round): inflight node-1 $(far 1 5 '.inflight | add'), node-5 $(far 5 1 '.inflight | add')"
+		sleep 1
+		start_kmd 3
+	done
+	settled 1 5
+	echo "aborted: node-1 $(far 1 5 .aborted), node-5 $(far 5 1 .aborted)"
+}
+
+test_no_route()
+{
+	[ "$(pool_keys 1 9)" = 0 ]
+	[ "$(far 1 9 .route_state)" = unreachable ]
+	[ "$(st 1 .relay.counters.no_route)" -gt 0 ]
+	km 1 | tee "$work/1.km"
+	grep -qE '^node-9 .* unreachable' "$work/1.km"
+}
+
+ring_route() { route_is 1 4 "$1"; }
+
+test_ring_cut()
+{
+	local via
+
+	topology
+	wait_for 120 links_up
+	wait_for 120 idle 1 4
+	via=$(st 1 '.relay.routes[] | select(.node == "node-4") | .path | join(" ")')
+	echo "$(date +%T) ring full, route $via"
+	# Cut a link of the route in use while both ends relay.
+	in_ns 1 "$keys" drain node-4 | cut -d' ' -f1 |
+		in_ns 4 "$keys" take node-1 >/dev/null
+	if [ "$via" = "node-1 node-2 node-3 node-4" ]; then
+		ip -n "$(ns 2)" link set to3 down
+		wait_for 30 ring_route "node-1 node-6 node-5 node-4"
+	else
+		ip -n "$(ns 5)" link set to6 down
+		wait_for 30 ring_route "node-1 node-2 node-3 node-4"
+	fi
+	echo "$(date +%T) rerouted: $(st 1 '.relay.routes[] | select(.node == "node-4") | .path | join(" ")')"
+	settled 1 4
+	# The link comes back: hop records settle what the cut stranded.
+	ip -n "$(ns 2)" link set to3 up
+	ip -n "$(ns 5)" link set to6 up
+	wait_for 120 links_up
+	echo "$(date +%T) links up again"
+}
+
+# links_idle: every link stream at its target, no batch in delivery.
+links_idle()
+{
+	local e a b i
+
+	for e in $edges; do
+		a=${e%-*} b=${e#*-}
+		[ "$(pool_keys "$a" "$b")" = $link_target ] || return 1
+		[ "$(pool_keys "$b" "$a")" = $link_target ] || return 1
+	done
+	for i in $(seq "$nodes"); do
+		jq -e '[.peers[].batches] | all(. == 0)' \
+			"$work/$i.status.json" >/dev/null 2>&1 || return 1
+	done
+}
+
+# Every link stream mirrored: what relays spent is gone at both ends, no
+# link key is left at one end only (the key managers stopped when idle).
+test_links_mirrored()
+{
+	local e a b i
+
+	wait_for 120 idle 1 4
+	wait_for 120 links_idle
+	for i in $(seq "$nodes"); do
+		kill "$(pidof_ "kmd-$i")"
+	done
+	for i in $(seq "$nodes"); do
+		wait_for 10 gone "$(pidof_ "kmd-$i")"
+	done
+	for e in $edges; do
+		a=${e%-*} b=${e#*-}
+		cross "$a" "$b"
+		cross "$b" "$a"
+		echo "link $e left: $(pool_keys "$a" "$b") and $(pool_keys "$b" "$a") keys"
+		[ "$(pool_keys "$a" "$b")" = 0 ]
+		[ "$(pool_keys "$b" "$a")" = 0 ]
+	done
+}
+
+rm -rf "$pki"
+nodes=3 edges="1-2 2-3" fars="1-3"
+declare -A faults=() extra_far=()
+ktap_test "relay: line of 3 nodes started" topology
+ktap_test "relay: line of 3, routes learned by LSA" test_line3_routes
+ktap_test "relay: line of 3, far stream fills, half owned at each end" \
+	test_line3_fill
+ktap_test "relay: line of 3, same key IDs and material at both ends" \
+	test_line3_same
+ktap_test "relay: ETSI 014 enc_keys at node-1, dec_keys at node-3" \
+	test_line3_etsi014
+ktap_test "relay: qkdctl km shows routes, far streams, counters" \
+	test_line3_km
+nodes=5 edges="1-2 2-3 3-4 4-5" fars="1-5"
+faults=([2]="tamper-relay:3") extra_far=([1]=9)
+ktap_test "relay: line of 5, far stream fills, same keys at both ends" \
+	test_line5
+ktap_test "relay: tampered RELAY frames: MAC failures counted, nothing delivered" \
+	test_tamper
+ktap_test "relay: no route: clear error, nothing added" test_no_route
+ktap_test "relay: kill -9 of an intermediate KM mid-relay: both ends agree" \
+	test_kill_intermediate
+nodes=6 edges="1-2 2-3 3-4 4-5 5-6 1-6" fars="1-4" faults=() extra_far=()
+ktap_test "relay: ring of 6, link cut: reroute, both ends agree" test_ring_cut
+ktap_test "relay: link streams mirrored: no link key at one end only" \
+	test_links_mirrored
+ktap_test "relay: no key manager crashed" \
+	bash -c "! grep -l 'qkd-kmd: crashed' $work/kmd-*.log"
+for f in kmd-1 kmd-2 kmd-3; do
+	[ -f "$work/$f.log" ] || continue
+	echo "# --- $f.log (last lines)"
+	tail -n 6 "$work/$f.log" | sed 's/^/# /'
+done
+ktap_finish

@@ -1,0 +1,1149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Key relay: see relay.h and docs/kx-protocol.md §7 for the protocol, the
+ * order of its steps and why each failure leaves no key at one end only.
+ *
+ * State lives in three places. A *far* is a [far] section: its stream and
+ * the relays of which we are an end (struct rl: the source while waiting
+ * for COMPLETE or DONE, the destination while holding K before ADDED). A
+ * *hop record* (struct hop) remembers, at a node that sent a RELAY hop,
+ * the link keys the hop spent, so that a connection lost under the frame
+ * can be settled forward on reconnect. Everything else (COMPLETE, ADDED,
+ * DONE, ABORT) is source-routed and needs no state in between.
+ *
+ * K (the relayed key) lives in struct rl and on the stack only, and is
+ * wiped (OPENSSL_cleanse) as soon as it is in the pool or given up on.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "keyid.h"
+#include "kx.h"
+#include "link.h"
+#include "log.h"
+#include "relay.h"
+#include "relay_msg.h"
+#include "relay_otp.h"
+#include "route.h"
+#include "store.h"
+
+#define TICK_MS		200
+#define FAR_INFLIGHT	4	/* relays sourced at once per far stream */
+#define RESEND_MIN_MS	2000	/* RELAY_ADDED again until DONE or ABORT */
+#define RESEND_MAX_MS	30000
+#define RESERVE_MS	5000	/* a reservation outliving us is released */
+#define LSA_MIN_MS	1000	/* between two originations */
+
+enum rl_state {
+	RL_SENT,	/* source: RELAY sent, K in memory, awaiting COMPLETE */
+	RL_ADDED,	/* source: K added peer-owned, awaiting DONE */
+	RL_COMPLETED,	/* destination: K in memory, awaiting ADDED */
+};
+
+struct far;
+
+struct rl {
+	struct rl *next;
+	struct far *far;
+	uint64_t id;
+	enum rl_state state;
+	struct route_path path;		/* [0] the source */
+	uint8_t key_id[QKD_KEY_ID_LEN];
+	uint16_t key_bytes;
+	uint8_t k[QKD_KEY_MAX_LEN];	/* K, in RL_SENT and RL_COMPLETED */
+	uint8_t nhop0;			/* source: the first hop's link keys */
+	uint8_t hop0[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
+	uint64_t deadline_ms;
+	unsigned int resend_ms;
+};
+
+struct far {
+	struct far *next;
+	struct relay *r;
+	const struct kmd_peer_cfg *cfg;
+	struct rl *rls;
+	int route_err;			/* of the last path choice */
+	struct route_path path;		/* the last path chosen */
+	uint64_t delivered, aborted;
+};
+
+struct hop {
+	struct hop *next;
+	uint64_t id;
+	struct route_path path;
+	uint8_t key_id[QKD_KEY_ID_LEN];
+	uint8_t pos;			/* we sent hop pos -> pos + 1 */
+	uint8_t n;
+	uint8_t ids[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
+	bool lost;			/* its link went down under it */
+	uint64_t expires_ms;
+};
+
+struct relay {
+	struct kmd *kmd;
+	struct route_db *db;
+	struct far *fars;
+	struct hop *hops;
+	struct event *tick;
+	uint64_t lsa_ms;		/* our last origination */
+	struct route_link adv[ROUTE_LINKS_MAX];	/* what it said */
+	unsigned int adv_count;
+	/* Counters, for status. */
+	uint64_t relayed;		/* RELAY hops passed on as a trusted node */
+	uint64_t delivered;		/* keys added to far streams here */
+	uint64_t aborted;		/* aborts this node started */
+	uint64_t mac_failures, missing_keys;
+	uint64_t no_route;		/* relays not started: no path */
+	uint64_t link_keys_sent, link_keys_rcvd;	/* spent as sender, receiver */
+	uint64_t lsa_rcvd, lsa_sent;
+};
+
+#ifdef KMD_FAULTS
+/*
+ * Test builds only (selftests/kmd/Makefile): QKD_KMD_FAULT=tamper-relay:N
+ * flips a bit of the tag of the next N RELAY frames this node sends, as a
+ * man in the middle would, so that the suite can see the MAC catch it.
+ */
+static bool fault_tamper(void)
+{
+	static int left = -1;
+	const char *v;
+
+	if (left < 0) {
+		v = getenv("QKD_KMD_FAULT");
+		left = v && !strncmp(v, "tamper-relay:", 13) ? atoi(v + 13) : 0;
+	}
+	if (!left)
+		return false;
+	left--;
+	return true;
+}
+#endif
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *self(const struct relay *r)
+{
+	return r->kmd->cfg.node_id;
+}
+
+static struct link *link_to(const struct relay *r, const char *id)
+{
+	struct link *l;
+
+	for (l = r->kmd->links; l; l = l->next)
+		if (!strcmp(l->cfg->id, id))
+			return l;
+	return NULL;
+}
+
+static bool link_usable(const struct link *l)
+{
+	return l && l->up && l->kx.conn && !l->cfg->no_relay;
+}
+
+static struct far *far_of(const struct relay *r, const char *id)
+{
+	struct far *f;
+
+	for (f = r->fars; f; f = f->next)
+		if (!strcmp(f->cfg->id, id))
+			return f;
+	return NULL;
+}
+
+static struct rl *rl_find(const struct far *f, uint64_t id)
+{
+	struct rl *rl;
+
+	for (rl = f ? f->rls : NULL; rl; rl = rl->next)
+		if (rl->id == id)
+			return rl;
+	return NULL;
+}
+
+static struct rl *rl_new(struct far *f, uint64_t id, enum rl_state state)
+{
+	struct rl *rl = calloc(1, sizeof(*rl));
+
+	if (!rl)
+		return NULL;
+	rl->far = f;
+	rl->id = id;
+	rl->state = state;
+	rl->next = f->rls;
+	f->rls = rl;
+	return rl;
+}
+
+static void rl_free(struct rl *rl)
+{
+	struct rl **pp;
+
+	for (pp = &rl->far->rls; *pp; pp = &(*pp)->next)
+		if (*pp == rl) {
+			*pp = rl->next;
+			break;
+		}
+	OPENSSL_cleanse(rl, sizeof(*rl));
+	free(rl);
+}
+
+static void path_of(const struct relay_msg *m, struct route_path *p)
+{
+	p->nodes = m->nodes;
+	memcpy(p->node, m->route, sizeof(p->node));
+}
+
+/* An end-to-end frame of relay id on path p, sent from position from. */
+static void envelope(struct relay_msg *m, uint8_t type, uint64_t id,
+		     const struct route_path *p, int from, int dir,
+		     const uint8_t key_id[QKD_KEY_ID_LEN])
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->relay = id;
+	m->nodes = p->nodes;
+	memcpy(m->route, p->node, sizeof(m->route));
+	m->from = from;
+	m->to = from + dir;
+	memcpy(m->key_id, key_id, QKD_KEY_ID_LEN);
+}
+
+/* Encode m and write it to route[to]. 0, or -ENOTCONN / -errno. */
+static int send_msg(struct relay *r, const struct relay_msg *m)
+{
+	struct link *l = link_to(r, m->route[m->to]);
+	uint8_t buf[RELAY_MSG_MAX];
+	int len, ret;
+
+	if (!l || !l->up || !l->kx.conn)
+		return -ENOTCONN;
+	len = relay_msg_encode(m, buf, sizeof(buf));
+	ret = len < 0 ? len : kx_send_raw(l->kx.conn, m->type, buf, len);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (ret)
+		log_debug("relay %016" PRIx64 ": cannot send %s to %s: %s",
+			  m->relay, relay_type_name(m->type), m->route[m->to],
+			  strerror(-ret));
+	return ret;
+}
+
+/* ABORT from position pos along path p, toward dir (keys: for the next). */
+static void send_abort(struct relay *r, uint64_t id,
+		       const struct route_path *p, int pos, int dir,
+		       const uint8_t key_id[QKD_KEY_ID_LEN], uint8_t reason,
+		       const uint8_t (*ids)[QKD_KEY_ID_LEN], unsigned int nids)
+{
+	struct relay_msg m;
+
+	if ((dir < 0 && pos == 0) || (dir > 0 && pos == p->nodes - 1))
+		return;
+	envelope(&m, KX_RELAY_ABORT, id, p, pos, dir, key_id);
+	m.reason = reason;
+	m.nids = nids;
+	if (nids)
+		memcpy(m.ids, ids, (size_t)nids * QKD_KEY_ID_LEN);
+	snprintf(m.text, sizeof(m.text), "%s at %s", relay_abort_name(reason),
+		 self(r));
+	send_msg(r, &m);
+}
+
+static void hop_free(struct relay *r, struct hop *h)
+{
+	struct hop **pp;
+
+	for (pp = &r->hops; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	free(h);
+}
+
+static struct hop *hop_find(const struct relay *r, uint64_t id)
+{
+	struct hop *h;
+
+	for (h = r->hops; h; h = h->next)
+		if (h->id == id)
+			return h;
+	return NULL;
+}
+
+static void hop_record(struct relay *r, const struct relay_msg *m, bool lost)
+{
+	struct hop *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		log_err("relay %016" PRIx64 ": out of memory for its hop record",
+			m->relay);
+		return;
+	}
+	h->id = m->relay;
+	path_of(m, &h->path);
+	memcpy(h->key_id, m->key_id, QKD_KEY_ID_LEN);
+	h->pos = m->from;
+	h->n = m->npad + m->nmac;
+	memcpy(h->ids, m->ids, sizeof(h->ids));
+	h->lost = lost;
+	h->expires_ms = now_ms() + 2 * r->kmd->cfg.relay_timeout_ms;
+	h->next = r->hops;
+	r->hops = h;
+}
+
+static unsigned int link_bytes(const struct link *l)
+{
+	return l->cfg->key_size / 8;
+}
+
+/* Local-owned keys of l's stream that relays may spend. */
+static uint32_t link_stock(const struct relay *r, const struct link *l)
+{
+	struct qkd_stream_stats st = { 0 };
+
+	if (store_count(r->kmd->genl, l->cfg->stream, &st) < 0 ||
+	    st.avail_local <= l->cfg->relay_reserve)
+		return 0;
+	return st.avail_local - l->cfg->relay_reserve;
+}
+
+/*
+ * Send the hop m->from -> m->to of a RELAY whose envelope, key ID and key
+ * size m holds (§7.3): reserve the hop's link keys, seal, commit them,
+ * write. k is K; at the source (from 0) it receives K, the first link's
+ * material. Returns 0, or the abort reason (then nothing was spent, but
+ * for a frame lost with its connection: the hop record settles that).
+ */
+static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
+{
+	struct link *l = link_to(r, m->route[m->to]);
+	struct qkd_key_record recs[RELAY_HOP_KEYS_MAX];
+	struct qkd_genl *g = r->kmd->genl;
+	uint8_t aad[RELAY_AAD_MAX];
+	struct relay_hop_keys hk;
+	unsigned int i, n = 0, need;
+	int len, reason = RELAY_ABORT_PROTOCOL, err;
+
+	if (!link_usable(l))
+		return RELAY_ABORT_LINK_DOWN;
+	if (relay_otp_cost(m->key_bytes, link_bytes(l), &m->npad, &m->nmac))
+		return RELAY_ABORT_PROTOCOL;
+	need = m->npad + m->nmac;
+	if (link_stock(r, l) < need)
+		return RELAY_ABORT_DRY;
+	for (n = 0; n < need; n++)
+		if (qkd_genl_key_reserve(g, l->cfg->stream, NULL, RESERVE_MS,
+					 &recs[n], NULL)) {
+			reason = RELAY_ABORT_DRY;
+			goto err_release;
+		}
+	for (i = 0; i < n; i++)
+		memcpy(m->ids[i], recs[i].id, QKD_KEY_ID_LEN);
+	if (relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes))
+		goto err_release;
+	len = relay_msg_aad(m, aad, sizeof(aad));
+	err = len < 0 ? len : m->from ?
+	      relay_otp_seal(&hk, aad, len, k, m->key_bytes, m->ct, m->tag) :
+	      relay_otp_seal(&hk, aad, len, NULL, m->key_bytes, NULL, m->tag);
+	if (!err && !m->from)
+		memcpy(k, hk.pad, m->key_bytes);
+	relay_hop_keys_wipe(&hk);
+	if (err)
+		goto err_release;
+#ifdef KMD_FAULTS
+	if (fault_tamper())
+		m->tag[0] ^= 1;
+#endif
+	/*
+	 * Commit before the frame is out: a crash after sending must not
+	 * bring a used pad back into the pool (§7.3).
+	 */
+	for (i = 0; i < n; i++)
+		if (qkd_genl_key_commit(g, l->cfg->stream, m->ids[i]))
+			log_err("relay %016" PRIx64 ": stream %s: cannot commit a link key",
+				m->relay, l->cfg->stream);
+	OPENSSL_cleanse(recs, sizeof(recs));
+	r->link_keys_sent += n;
+	err = send_msg(r, m);
+	hop_record(r, m, err != 0);
+	return err ? RELAY_ABORT_LINK_DOWN : 0;
+
+err_release:
+	for (i = 0; i < n; i++)
+		qkd_genl_key_release(g, l->cfg->stream, recs[i].id);
+	OPENSSL_cleanse(recs, sizeof(recs));
+	if (!m->from)
+		OPENSSL_cleanse(k, QKD_KEY_MAX_LEN);
+	return reason;
+}
+
+static int add_key(struct rl *rl, uint32_t owner)
+{
+	struct far *f = rl->far;
+	struct qkd_key_record rec = { 0 };
+	int ret;
+
+	memcpy(rec.id, rl->key_id, QKD_KEY_ID_LEN);
+	rec.material_len = rl->key_bytes;
+	memcpy(rec.material, rl->k, rl->key_bytes);
+	ret = store_add(f->r->kmd->genl, f->cfg->stream, &rec, 1, owner,
+			f->cfg->lifetime_ms);
+	OPENSSL_cleanse(&rec, sizeof(rec));
+	OPENSSL_cleanse(rl->k, sizeof(rl->k));
+	return ret;
+}
+
+static uint32_t dry_need(const struct relay *r)
+{
+	return r->kmd->cfg.relay_dry;
+}
+
+/* Source: RELAY_ADDED along the current best path (§7.4). */
+static void send_added(struct relay *r, struct rl *rl)
+{
+	struct route_path p;
+	struct relay_msg m;
+
+	if (!route_path(r->db, rl->far->cfg->id, 0, &p))
+		rl->path = p;
+	envelope(&m, KX_RELAY_ADDED, rl->id, &rl->path, 0, 1, rl->key_id);
+	send_msg(r, &m);
+}
+
+/* A random relay ID and a fresh version 4 UUID for K (as ETSI 014's). */
+static int random_ids(uint64_t *id, uint8_t key_id[QKD_KEY_ID_LEN])
+{
+	if (getrandom(id, sizeof(*id), 0) != sizeof(*id) ||
+	    getrandom(key_id, QKD_KEY_ID_LEN, 0) != QKD_KEY_ID_LEN)
+		return -EIO;
+	key_id[6] = (key_id[6] & 0x0f) | 0x40;
+	key_id[8] = (key_id[8] & 0x3f) | 0x80;
+	return 0;
+}
+
+/* Source: relay one key to the far node. false if none could start. */
+static bool far_start(struct far *f)
+{
+	struct relay *r = f->r;
+	struct route_path p;
+	struct relay_msg m;
+	struct rl *rl;
+	uint64_t id;
+	int reason;
+
+	f->route_err = route_path(r->db, f->cfg->id, dry_need(r), &p);
+	if (f->route_err) {
+		r->no_route++;
+		return false;
+	}
+	f->path = p;
+	memset(&m, 0, sizeof(m));
+	if (random_ids(&id, m.key_id))
+		return false;
+	rl = rl_new(f, id, RL_SENT);
+	if (!rl)
+		return false;
+	rl->path = p;
+	rl->key_bytes = f->cfg->key_size / 8;
+	memcpy(rl->key_id, m.key_id, QKD_KEY_ID_LEN);
+	envelope(&m, KX_RELAY, id, &p, 0, 1, rl->key_id);
+	m.key_bytes = rl->key_bytes;
+	reason = hop_send(r, &m, rl->k);
+	OPENSSL_cleanse(m.tag, sizeof(m.tag));
+	if (reason) {
+		log_info("far %s: relay %016" PRIx64 " not started: %s",
+			 f->cfg->id, id, relay_abort_name(reason));
+		if (reason == RELAY_ABORT_DRY)
+			f->route_err = -EAGAIN;
+		rl_free(rl);
+		return false;
+	}
+	rl->nhop0 = m.npad + m.nmac;
+	memcpy(rl->hop0, m.ids, sizeof(rl->hop0));
+	rl->deadline_ms = now_ms() + r->kmd->cfg.relay_timeout_ms;
+	log_debug("far %s: relay %016" PRIx64 " sent over %u hops", f->cfg->id,
+		  id, p.nodes - 1);
+	return true;
+}
+
+/* Keep the far node's half of the stream filled (§7.6). */
+static void far_fill(struct far *f)
+{
+	struct qkd_stream_stats st;
+	unsigned int busy = 0, sent = 0;
+	struct rl *rl;
+
+	for (rl = f->rls; rl; rl = rl->next) {
+		busy += rl->state != RL_COMPLETED;
+		sent += rl->state == RL_SENT;
+	}
+	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
+		return;
+	while (busy < FAR_INFLIGHT &&
+	       st.avail_peer + sent < f->cfg->fill_target / 2) {
+		if (!far_start(f))
+			return;
+		busy++;
+		sent++;
+	}
+}
+
+/* The destination: K arrived intact; confirm before anyone adds it. */
+static void at_destination(struct relay *r, const struct relay_msg *m,
+			   const uint8_t *k)
+{
+	struct far *f = far_of(r, m->route[0]);
+	struct route_path p;
+	struct relay_msg c;
+	struct rl *rl = NULL;
+
+	path_of(m, &p);
+	if (f && m->key_bytes == f->cfg->key_size / 8 && !rl_find(f, m->relay))
+		rl = rl_new(f, m->relay, RL_COMPLETED);
+	if (!rl) {
+		log_warn("relay %016" PRIx64 " from %s: %s", m->relay,
+			 m->route[0], !f ? "no [far] section for it" :
+			 "key size or relay ID does not fit");
+		r->aborted++;
+		send_abort(r, m->relay, &p, m->to, -1, m->key_id,
+			   f ? RELAY_ABORT_PROTOCOL : RELAY_ABORT_UNKNOWN,
+			   NULL, 0);
+		return;
+	}
+	rl->path = p;
+	memcpy(rl->key_id, m->key_id, QKD_KEY_ID_LEN);
+	rl->key_bytes = m->key_bytes;
+	memcpy(rl->k, k, m->key_bytes);
+	rl->deadline_ms = now_ms() + r->kmd->cfg.relay_timeout_ms;
+	envelope(&c, KX_RELAY_COMPLETE, m->relay, &rl->path, m->to, -1,
+		 m->key_id);
+	send_msg(r, &c);
+}
+
+/* A RELAY hop for us (§7.3): spend its link keys, open, pass K on. */
+static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
+{
+	struct qkd_key_record recs[RELAY_HOP_KEYS_MAX];
+	unsigned int i, n = m->npad + m->nmac, got = 0;
+	uint8_t k[QKD_KEY_MAX_LEN], aad[RELAY_AAD_MAX];
+	struct relay_hop_keys hk;
+	struct route_path p;
+	struct relay_msg fwd;
+	int len, err, reason;
+
+	/*
+	 * Taken (wiped) before anything is checked, whatever follows: a
+	 * link key named in a RELAY is destroyed at both ends.
+	 */
+	for (i = 0; i < n; i++)
+		if (!qkd_genl_key_take(r->kmd->genl, l->cfg->stream, m->ids[i],
+				       &recs[got]))
+			got++;
+	r->link_keys_rcvd += got;
+	if (got < n) {
+		r->missing_keys++;
+		reason = RELAY_ABORT_NO_LINK_KEY;
+		goto abort;
+	}
+	err = relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes);
+	OPENSSL_cleanse(recs, sizeof(recs));
+	reason = RELAY_ABORT_PROTOCOL;
+	if (err)
+		goto abort;
+	len = relay_msg_aad(m, aad, sizeof(aad));
+	err = len < 0 ? len :
+	      relay_otp_open(&hk, aad, len, m->from ? m->ct : NULL,
+			     m->key_bytes, m->tag, k);
+	relay_hop_keys_wipe(&hk);
+	if (err == -EBADMSG) {
+		r->mac_failures++;
+		reason = RELAY_ABORT_BAD_MAC;
+	}
+	if (err)
+		goto abort;
+	if (m->to == m->nodes - 1) {
+		at_destination(r, m, k);
+		OPENSSL_cleanse(k, sizeof(k));
+		return;
+	}
+	fwd = *m;
+	fwd.from = m->to;
+	fwd.to = m->to + 1;
+	reason = hop_send(r, &fwd, k);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(&fwd, sizeof(fwd));
+	if (!reason) {
+		r->relayed++;
+		return;
+	}
+abort:
+	OPENSSL_cleanse(recs, sizeof(recs));
+	OPENSSL_cleanse(k, sizeof(k));
+	log_warn("relay %016" PRIx64 " %s -> %s: aborted at %s: %s", m->relay,
+		 m->route[0], m->route[m->nodes - 1], self(r),
+		 relay_abort_name(reason));
+	r->aborted++;
+	path_of(m, &p);
+	send_abort(r, m->relay, &p, m->to, -1, m->key_id, reason, NULL, 0);
+}
+
+/* End of a relay at its source (§7.4). */
+static void at_source(struct relay *r, const struct relay_msg *m)
+{
+	struct far *f = far_of(r, m->route[m->nodes - 1]);
+	struct rl *rl = rl_find(f, m->relay);
+	struct route_path p;
+
+	path_of(m, &p);
+	if (m->type == KX_RELAY_COMPLETE) {
+		if (rl && rl->state == RL_ADDED) {
+			send_added(r, rl);
+			return;
+		}
+		if (!rl || rl->state != RL_SENT) {
+			send_abort(r, m->relay, &p, 0, 1, m->key_id,
+				   RELAY_ABORT_UNKNOWN, NULL, 0);
+			return;
+		}
+		if (add_key(rl, QKD_OWNER_PEER)) {
+			log_warn("far %s: relay %016" PRIx64 ": pool add failed",
+				 f->cfg->id, rl->id);
+			r->aborted++;
+			f->aborted++;
+			send_abort(r, m->relay, &p, 0, 1, m->key_id,
+				   RELAY_ABORT_POOL, NULL, 0);
+			rl_free(rl);
+			return;
+		}
+		rl->state = RL_ADDED;
+		rl->resend_ms = RESEND_MIN_MS;
+		rl->deadline_ms = now_ms() + rl->resend_ms;
+		send_added(r, rl);
+		return;
+	}
+	if (m->type == KX_RELAY_DONE) {
+		if (rl && rl->state == RL_ADDED) {
+			f->delivered++;
+			r->delivered++;
+			rl_free(rl);
+			far_fill(f);
+		}
+		return;
+	}
+	/* ABORT: K goes, wherever it is here (idempotent). */
+	if (f && (!rl || rl->state == RL_ADDED))
+		store_drop(r->kmd->genl, f->cfg->stream,
+			   (const uint8_t (*)[QKD_KEY_ID_LEN])m->key_id, 1);
+	if (rl) {
+		log_info("far %s: relay %016" PRIx64 " aborted: %s", f->cfg->id,
+			 rl->id, m->text);
+		f->aborted++;
+		rl_free(rl);
+	}
+}
+
+static bool in_pool_local(struct far *f, const uint8_t *key_id)
+{
+	return f && store_probe_local(f->r->kmd->genl, f->cfg->stream,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])key_id, 1) > 0;
+}
+
+/* End of a relay at its destination (§7.4): the owner adds last. */
+static void at_dest_end(struct relay *r, const struct relay_msg *m)
+{
+	struct far *f = far_of(r, m->route[0]);
+	struct rl *rl = rl_find(f, m->relay);
+	struct route_path p;
+	struct relay_msg d;
+	int pos = m->nodes - 1;
+
+	path_of(m, &p);
+	if (rl && rl->state == RL_COMPLETED && m->type == KX_RELAY_ADDED) {
+		if (add_key(rl, QKD_OWNER_LOCAL)) {
+			log_warn("far %s: relay %016" PRIx64 ": pool add failed",
+				 f->cfg->id, rl->id);
+			r->aborted++;
+			f->aborted++;
+			send_abort(r, m->relay, &p, pos, -1, m->key_id,
+				   RELAY_ABORT_POOL, NULL, 0);
+			rl_free(rl);
+			return;
+		}
+		f->delivered++;
+		r->delivered++;
+		rl_free(rl);
+	} else if (rl && m->type == KX_RELAY_ABORT) {
+		log_info("far %s: relay %016" PRIx64 " aborted: %s", f->cfg->id,
+			 rl->id, m->text);
+		f->aborted++;
+		rl_free(rl);
+		return;
+	} else if (!in_pool_local(f, m->key_id)) {
+		/* A restart, or late after our own abort: not here. */
+		if (m->type == KX_RELAY_ADDED)
+			send_abort(r, m->relay, &p, pos, -1, m->key_id,
+				   RELAY_ABORT_UNKNOWN, NULL, 0);
+		return;
+	}
+	envelope(&d, KX_RELAY_DONE, m->relay, &p, pos, -1, m->key_id);
+	send_msg(r, &d);
+}
+
+/* COMPLETE, ADDED, DONE, ABORT: ours to settle, or to pass on. */
+static void on_e2e(struct relay *r, struct link *l, const struct relay_msg *m)
+{
+	int dir = m->to > m->from ? 1 : -1;
+	struct relay_msg fwd;
+	struct hop *h;
+	int dropped;
+
+	if (m->type == KX_RELAY_ABORT && m->nids) {
+		dropped = store_drop(r->kmd->genl, l->cfg->stream,
+				     (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids,
+				     m->nids);
+		if (dropped > 0)
+			log_info("relay %016" PRIx64 ": %d link keys to %s dropped",
+				 m->relay, dropped, l->cfg->id);
+	}
+	h = hop_find(r, m->relay);
+	if (dir < 0 && h && (m->type == KX_RELAY_COMPLETE ||
+			     m->type == KX_RELAY_ABORT)) {
+		hop_free(r, h);
+		h = NULL;
+	}
+	if (dir > 0 && m->to == m->nodes - 1) {
+		at_dest_end(r, m);
+		return;
+	}
+	if (dir < 0 && m->to == 0) {
+		at_source(r, m);
+		return;
+	}
+	fwd = *m;
+	fwd.from = m->to;
+	fwd.to = m->to + dir;
+	if (m->type != KX_RELAY_ABORT || dir < 0) {
+		fwd.nids = 0;
+		send_msg(r, &fwd);
+		return;
+	}
+	/* Forward, an abort stops where the relay never got. */
+	if (!h)
+		return;
+	fwd.nids = h->n;
+	memcpy(fwd.ids, h->ids, sizeof(fwd.ids));
+	/* Not out: the record sends it when the link is back. */
+	if (send_msg(r, &fwd))
+		h->lost = true;
+	else
+		hop_free(r, h);
+}
+
+static uint64_t now_s(void)
+{
+	return now_ms() / 1000;
+}
+
+static void lsa_send(struct relay *r, struct link *l, const struct lsa *lsa)
+{
+	uint8_t buf[ROUTE_LSA_MAX];
+	int len = route_lsa_encode(lsa, buf, sizeof(buf));
+
+	if (len < 0 || !l->up || !l->kx.conn)
+		return;
+	if (!kx_send_raw(l->kx.conn, KX_LSA, buf, len))
+		r->lsa_sent++;
+}
+
+/* To every neighbour but the one it came from (§7.7). */
+static void lsa_flood(struct relay *r, const struct lsa *lsa,
+		      const struct link *from)
+{
+	struct link *l;
+
+	for (l = r->kmd->links; l; l = l->next)
+		if (l != from)
+			lsa_send(r, l, lsa);
+}
+
+/* Our links as an LSA says them. Returns how many. */
+static unsigned int own_links(struct relay *r, struct route_link *out)
+{
+	unsigned int n = 0;
+	struct link *l;
+
+	for (l = r->kmd->links; l && n < ROUTE_LINKS_MAX; l = l->next, n++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		snprintf(out[n].peer, sizeof(out[n].peer), "%s", l->cfg->id);
+		out[n].state = link_usable(l) ? ROUTE_LINK_UP : ROUTE_LINK_DOWN;
+		out[n].stock = link_stock(r, l);
+		out[n].rate = l->keys_per_s > UINT32_MAX ? UINT32_MAX :
+			      l->keys_per_s;
+	}
+	return n;
+}
+
+/* Worth a new LSA: a state, a side of the dry line, a quarter of stock. */
+static bool links_changed(const struct relay *r, const struct route_link *a,
+			  unsigned int n)
+{
+	uint32_t dry = dry_need(r), was, is;
+	unsigned int i;
+
+	if (n != r->adv_count)
+		return true;
+	for (i = 0; i < n; i++) {
+		was = r->adv[i].stock;
+		is = a[i].stock;
+		if (strcmp(a[i].peer, r->adv[i].peer) ||
+		    a[i].state != r->adv[i].state || (was < dry) != (is < dry) ||
+		    (is > was ? is - was : was - is) > was / 4)
+			return true;
+	}
+	return false;
+}
+
+static void lsa_originate(struct relay *r, bool force)
+{
+	struct route_link links[ROUTE_LINKS_MAX];
+	uint64_t now = now_ms();
+	unsigned int n = own_links(r, links);
+	struct lsa lsa;
+
+	if (!force && (now - r->lsa_ms < LSA_MIN_MS ||
+		       (!links_changed(r, links, n) &&
+			now - r->lsa_ms < ROUTE_REFRESH * 1000ULL)))
+		return;
+	if (route_db_originate(r->db, links, n, time(NULL), now / 1000, &lsa))
+		return;
+	memcpy(r->adv, links, sizeof(links));
+	r->adv_count = n;
+	r->lsa_ms = now;
+	lsa_flood(r, &lsa, NULL);
+}
+
+static int on_lsa(struct relay *r, struct link *l, const struct kx_msg *km,
+		  const char **why)
+{
+	struct lsa lsa, fwd;
+	int ret;
+
+	if (km->raw_len && km->raw[0] != RELAY_VERSION) {
+		log_info("peer %s: LSA of relay version %u dropped", l->cfg->id,
+			 km->raw[0]);
+		return 0;
+	}
+	if (route_lsa_decode(km->raw, km->raw_len, &lsa, why))
+		return -EPROTO;
+	r->lsa_rcvd++;
+	ret = route_db_update(r->db, &lsa, now_s());
+	if (ret == ROUTE_LSA_SELF_STALE) {
+		lsa_originate(r, true);
+	} else if (ret == ROUTE_LSA_NEW) {
+		/* The copy passed on carries the age it reached, plus one. */
+		if (route_db_get(r->db, lsa.origin, now_s(), &fwd))
+			fwd = lsa;
+		else if (fwd.age < ROUTE_MAX_AGE)
+			fwd.age++;
+		lsa_flood(r, &fwd, l);
+	}
+	return 0;
+}
+
+/* Who a relay frame names as this hop's ends must be who they are. */
+static const char *check_hop(const struct relay *r, const struct link *l,
+			     const struct relay_msg *m)
+{
+	if (strcmp(m->route[m->to], self(r)))
+		return "relay frame for another node";
+	if (strcmp(m->route[m->from], l->cfg->id))
+		return "relay frame from another node than its route says";
+	return NULL;
+}
+
+static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
+		      const char **why)
+{
+	struct relay *r = k->relay;
+	struct relay_msg m;
+	int ret = -EPROTO;
+
+	if (km->type == KX_LSA)
+		return on_lsa(r, l, km, why);
+	if (relay_msg_decode(km->type, km->raw, km->raw_len, &m, why))
+		goto out;
+	*why = check_hop(r, l, &m);
+	if (*why)
+		goto out;
+	ret = 0;
+	if (m.type == KX_RELAY)
+		on_relay(r, l, &m);
+	else if (m.type == KX_RELAY_REQUEST)
+		log_info("peer %s: RELAY_REQUEST ignored (not implemented)",
+			 l->cfg->id);
+	else
+		on_e2e(r, l, &m);
+out:
+	OPENSSL_cleanse(&m, sizeof(m));
+	return ret;
+}
+
+static void relay_link_up(struct kmd *k, struct link *l)
+{
+	struct relay *r = k->relay;
+	struct hop *h, *next;
+	struct lsa lsa;
+	unsigned int i;
+
+	lsa_originate(r, true);
+	/* A new neighbour learns the whole database at once. */
+	for (i = 0; !route_db_at(r->db, i, now_s(), &lsa); i++)
+		lsa_send(r, l, &lsa);
+	/* Hops whose frame may have died with the last connection (§7.3). */
+	for (h = r->hops; h; h = next) {
+		next = h->next;
+		if (!h->lost || strcmp(h->path.node[h->pos + 1], l->cfg->id))
+			continue;
+		send_abort(r, h->id, &h->path, h->pos, 1, h->key_id,
+			   RELAY_ABORT_LINK_DOWN, h->ids, h->n);
+		hop_free(r, h);
+	}
+}
+
+static void relay_link_down(struct kmd *k, struct link *l)
+{
+	struct relay *r = k->relay;
+	struct hop *h;
+
+	if (!r)
+		return;
+	for (h = r->hops; h; h = h->next)
+		if (!strcmp(h->path.node[h->pos + 1], l->cfg->id))
+			h->lost = true;
+	lsa_originate(r, true);
+}
+
+static void timeouts(struct relay *r, struct far *f, uint64_t now)
+{
+	struct rl *rl, *next;
+
+	for (rl = f->rls; rl; rl = next) {
+		next = rl->next;
+		if (now < rl->deadline_ms)
+			continue;
+		if (rl->state == RL_ADDED) {
+			send_added(r, rl);
+			rl->resend_ms = rl->resend_ms * 2 > RESEND_MAX_MS ?
+					RESEND_MAX_MS : rl->resend_ms * 2;
+			rl->deadline_ms = now + rl->resend_ms;
+			continue;
+		}
+		log_info("far %s: relay %016" PRIx64 " timed out", f->cfg->id,
+			 rl->id);
+		/* The source lists the first hop's keys for node 1 to drop. */
+		if (rl->state == RL_SENT)
+			send_abort(r, rl->id, &rl->path, 0, 1, rl->key_id,
+				   RELAY_ABORT_TIMEOUT, rl->hop0, rl->nhop0);
+		else
+			send_abort(r, rl->id, &rl->path, rl->path.nodes - 1, -1,
+				   rl->key_id, RELAY_ABORT_TIMEOUT, NULL, 0);
+		r->aborted++;
+		f->aborted++;
+		rl_free(rl);
+	}
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *r = arg;
+	uint64_t now = now_ms();
+	struct hop *h, *next;
+	struct far *f;
+
+	(void)fd;
+	(void)what;
+	route_db_expire(r->db, now / 1000);
+	lsa_originate(r, false);
+	for (h = r->hops; h; h = next) {
+		next = h->next;
+		if (now >= h->expires_ms)
+			hop_free(r, h);
+	}
+	for (f = r->fars; f; f = f->next) {
+		timeouts(r, f, now);
+		far_fill(f);
+	}
+}
+
+static const struct kmd_upper_ops relay_ops = {
+	.link_up = relay_link_up,
+	.link_down = relay_link_down,
+	.recv = relay_recv,
+};
+
+int relay_start(struct kmd *k)
+{
+	struct timeval tv = { 0, TICK_MS * 1000 };
+	const struct kmd_peer_cfg *c;
+	struct relay *r;
+	struct far *f;
+	int ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->kmd = k;
+	k->relay = r;
+	ret = route_db_create(k->cfg.node_id, &r->db);
+	if (ret) {
+		log_err("relay: node ID %s cannot be relayed to (use [A-Za-z0-9._-])",
+			k->cfg.node_id);
+		return ret;
+	}
+	for (c = k->cfg.fars; c; c = c->next) {
+		ret = store_stream_ensure(k->genl, c);
+		if (ret)
+			return ret;
+		f = calloc(1, sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		f->r = r;
+		f->cfg = c;
+		f->route_err = -EHOSTUNREACH;
+		f->next = r->fars;
+		r->fars = f;
+		if (c->route_count &&
+		    route_static_set(r->db, c->id, c->route, c->route_count))
+			return -EINVAL;
+	}
+	r->tick = event_new(k->base, -1, EV_PERSIST, tick_cb, r);
+	if (!r->tick || event_add(r->tick, &tv))
+		return -ENOMEM;
+	k->upper = &relay_ops;
+	lsa_originate(r, true);
+	return 0;
+}
+
+void relay_stop(struct kmd *k)
+{
+	struct relay *r = k->relay;
+	struct far *f;
+
+	if (!r)
+		return;
+	k->upper = NULL;
+	if (r->tick)
+		event_free(r->tick);
+	while ((f = r->fars)) {
+		r->fars = f->next;
+		while (f->rls)
+			rl_free(f->rls);
+		free(f);
+	}
+	while (r->hops)
+		hop_free(r, r->hops);
+	route_db_destroy(r->db);
+	free(r);
+	k->relay = NULL;
+}
+
+static json_t *path_json(const struct route_path *p)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; i < p->nodes; i++)
+		json_array_append_new(a, json_string(p->node[i]));
+	return a;
+}
+
+static const char *route_state(int err)
+{
+	return !err ? "ok" : err == -EAGAIN ? "dry" : "unreachable";
+}
+
+static json_t *far_json(struct far *f)
+{
+	struct qkd_stream_stats st = { 0 };
+	int have = store_count(f->r->kmd->genl, f->cfg->stream, &st);
+	unsigned int sent = 0, added = 0, completed = 0;
+	struct rl *rl;
+
+	for (rl = f->rls; rl; rl = rl->next) {
+		sent += rl->state == RL_SENT;
+		added += rl->state == RL_ADDED;
+		completed += rl->state == RL_COMPLETED;
+	}
+	return json_pack("{s:s,s:s,s:{s:b,s:I,s:I,s:I,s:I},s:s,s:o,"
+			 "s:{s:I,s:I,s:I},s:I,s:I}",
+		"node", f->cfg->id, "stream", f->cfg->stream,
+		"pool", "present", have >= 0,
+			"keys", (json_int_t)(have >= 0 ? have : 0),
+			"avail_local", (json_int_t)st.avail_local,
+			"avail_peer", (json_int_t)st.avail_peer,
+			"fill_target", (json_int_t)f->cfg->fill_target,
+		"route_state", route_state(f->route_err),
+		"route", f->route_err == -EHOSTUNREACH ? json_array() :
+			 path_json(&f->path),
+		"inflight", "sent", (json_int_t)sent,
+			    "added", (json_int_t)added,
+			    "completed", (json_int_t)completed,
+		"delivered", (json_int_t)f->delivered,
+		"aborted", (json_int_t)f->aborted);
+}
+
+json_t *relay_status_json(struct kmd *k)
+{
+	struct relay *r = k->relay;
+	json_t *routes, *fars;
+	struct route_path p;
+	struct lsa lsa;
+	unsigned int i;
+	struct far *f;
+	int err;
+
+	if (!r)
+		return json_null();
+	routes = json_array();
+	for (i = 0; !route_db_at(r->db, i, now_s(), &lsa); i++) {
+		if (!strcmp(lsa.origin, self(r)))
+			continue;
+		err = route_path(r->db, lsa.origin, dry_need(r), &p);
+		json_array_append_new(routes, json_pack("{s:s,s:s,s:o,s:I}",
+			"node", lsa.origin, "state", route_state(err),
+			"path", err == -EHOSTUNREACH ? json_array() :
+				path_json(&p),
+			"bottleneck", (json_int_t)(err == -EHOSTUNREACH ? 0 :
+						   p.bottleneck)));
+	}
+	fars = json_array();
+	for (f = r->fars; f; f = f->next)
+		json_array_append_new(fars, far_json(f));
+	return json_pack("{s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I}}",
+		"lsdb", (json_int_t)route_db_count(r->db),
+		"routes", routes, "far", fars,
+		"counters", "relayed", (json_int_t)r->relayed,
+			    "delivered", (json_int_t)r->delivered,
+			    "aborted", (json_int_t)r->aborted,
+			    "mac_failures", (json_int_t)r->mac_failures,
+			    "missing_link_keys", (json_int_t)r->missing_keys,
+			    "no_route", (json_int_t)r->no_route,
+			    "link_keys_sent", (json_int_t)r->link_keys_sent,
+			    "link_keys_received", (json_int_t)r->link_keys_rcvd,
+			    "lsa_sent", (json_int_t)r->lsa_sent,
+			    "lsa_received", (json_int_t)r->lsa_rcvd);
+}

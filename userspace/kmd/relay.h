@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Key relay (docs/kx-protocol.md §7): the layer above the links. It
+ * floods link-state adverts to the neighbours and keeps the route
+ * database (route.h), keeps each [far] stream filled by relaying keys hop
+ * by hop under one-time pads and one-time MACs keyed from the links'
+ * streams (relay_otp.h), passes on the relays of other nodes as a trusted
+ * node, and confirms delivery end to end before either end adds a key.
+ *
+ * link.c hears nothing of this file: it calls back through kmd.upper.
+ */
+#ifndef KMD_RELAY_H
+#define KMD_RELAY_H
+
+#include <jansson.h>
+
+#include "kmd.h"
+
+/* Start after the links exist (main.c). 0, or -errno (logged). */
+int relay_start(struct kmd *k);
+/* Stop, wiping every relayed key still in memory. */
+void relay_stop(struct kmd *k);
+/* The relay part of the status file: routes, far streams, counters. */
+json_t *relay_status_json(struct kmd *k);
+
+#endif /* KMD_RELAY_H */

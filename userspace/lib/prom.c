@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Prometheus metrics over HTTP: see prom.h. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4() */
+#endif
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>

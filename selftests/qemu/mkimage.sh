@@ -4,6 +4,9 @@
 # Build what vm-run.sh boots, once per kernel version, under build/vm/KVER/:
 #   vmlinux          the uncompressed kernel: QEMU boots it through its PVH
 #                    entry, about twice as fast as the bzImage under TCG
+#   kernel           what vm-run.sh boots: vmlinux, or for the debug kernel
+#                    its bzImage (its PVH entry prints nothing and hangs:
+#                    KASAN's early shadow set-up expects the bzImage path)
 #   initramfs.cpio   busybox + the modules needed to mount the host root
 #                    over virtio-9p; its /init is initramfs-init.sh
 # Prints the directory. With QKD_KERNEL=debug, the kernel is the debug
@@ -69,9 +72,11 @@ exec 9>"$out/.lock"
 flock 9
 if [ -n "${kdir:-}" ]; then
 	ln -sfn "$kdir/vmlinux" "$out/vmlinux"
+	ln -sfn "$kdir/bzImage" "$out/kernel"
 	ln -sfn "$kdir/lib/modules" "$out/kmods"
 else
 	[ -e "$out/vmlinux" ] || build_vmlinux
+	[ -e "$out/kernel" ] || ln -sfn vmlinux "$out/kernel"
 fi
 if [ ! -e "$out/initramfs.cpio" ] ||
    [ "$here/initramfs-init.sh" -nt "$out/initramfs.cpio" ]; then

@@ -50,7 +50,7 @@ kargs=
 if [ "${QKD_KERNEL:-}" = debug ]; then
 	export QKD_KREPORTS=1
 	# Room in the kernel log for every report of a long suite.
-	kargs="log_buf_len=16M"
+	kargs="log_buf_len=16M acpi=noirq"
 fi
 
 qemu_cmd()
@@ -62,7 +62,7 @@ qemu_cmd()
 	echo qemu-system-x86_64 -M pc $cpu -smp 2 -m "$mem" \
 		-nodefaults -display none -no-reboot \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
-		-kernel "$img/vmlinux" -initrd "$img/initramfs.cpio" \
+		-kernel "$img/kernel" -initrd "$img/initramfs.cpio" \
 		-append "'console=ttyS0 loglevel=4 panic=-1 $kargs $append'" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$top,mount_tag=proj,security_model=none,multidevs=remap" \

@@ -16,11 +16,9 @@
  * kernel state.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <library.h>
 #include <daemon.h>
@@ -38,44 +36,10 @@ static const char usage_text[] =
 struct end {
 	bool initiator;
 	key_exchange_method_t method;
-	int in, out;
+	FILE *in, *out;
 	ike_sa_t *ike_sa;
 	child_sa_t *child_sa;
 };
-
-static bool write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
 
 /* a public value on the FIFO: 16-bit length, then the value */
 static bool send_value(struct end *e, chunk_t value)
@@ -83,18 +47,19 @@ static bool send_value(struct end *e, chunk_t value)
 	uint16_t len = value.len;
 
 	return value.len <= UINT16_MAX &&
-	       write_all(e->out, &len, sizeof(len)) &&
-	       write_all(e->out, value.ptr, value.len);
+	       fwrite(&len, sizeof(len), 1, e->out) == 1 &&
+	       fwrite(value.ptr, 1, value.len, e->out) == value.len &&
+	       fflush(e->out) == 0;
 }
 
 static bool recv_value(struct end *e, chunk_t *value)
 {
 	uint16_t len;
 
-	if (!read_all(e->in, &len, sizeof(len)))
+	if (fread(&len, sizeof(len), 1, e->in) != 1)
 		return false;
 	*value = chunk_alloc(len);
-	if (!read_all(e->in, value->ptr, len)) {
+	if (fread(value->ptr, 1, len, e->in) != len) {
 		chunk_free(value);
 		return false;
 	}
@@ -187,7 +152,7 @@ static void sa_teardown(struct end *e)
 
 int main(int argc, char **argv)
 {
-	struct end e = { .in = -1, .out = -1 };
+	struct end e = {};
 	char *load;
 	int count, done = 0, rc = 1;
 
@@ -232,13 +197,13 @@ int main(int argc, char **argv)
 	/* the responder opens its reading end first, the initiator its
 	 * writing end: neither open blocks the other */
 	if (e.initiator) {
-		e.out = open(argv[5], O_WRONLY);
-		e.in = open(argv[4], O_RDONLY);
+		e.out = fopen(argv[5], "w");
+		e.in = e.out ? fopen(argv[4], "r") : NULL;
 	} else {
-		e.in = open(argv[4], O_RDONLY);
-		e.out = open(argv[5], O_WRONLY);
+		e.in = fopen(argv[4], "r");
+		e.out = e.in ? fopen(argv[5], "w") : NULL;
 	}
-	if (e.in < 0 || e.out < 0) {
+	if (!e.in || !e.out) {
 		fprintf(stderr, "kecost: opening the FIFOs failed: %s\n",
 			strerror(errno));
 		goto out_fifo;
@@ -252,10 +217,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kecost: exchange %d of %s failed\n", done + 1,
 			argv[2]);
 out_fifo:
-	if (e.in >= 0)
-		close(e.in);
-	if (e.out >= 0)
-		close(e.out);
+	if (e.in)
+		fclose(e.in);
+	if (e.out)
+		fclose(e.out);
 out_sa:
 	sa_teardown(&e);
 out_libcharon:

@@ -31,6 +31,8 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 . selftests/strongswan/lib.sh
+# shellcheck source=selftests/strongswan/kme.sh
+. selftests/strongswan/kme.sh
 
 source=${1:-etsi014}
 # under TCG, valgrind's start-up alone takes minutes
@@ -41,6 +43,7 @@ else
 fi
 sim=$top/userspace/simkme/qkd-simkme
 kme_url=https://127.0.0.1:8443
+kme_log=warning
 epoch=$(date +%s)
 
 if ! ss_use_strongswan6 || [ ! -f "$ss_plugin" ] || [ ! -x "$sim" ] ||
@@ -74,33 +77,13 @@ pki=$tmp/pki
 
 cleanup()
 {
-	local pid
-
-	for pid in "$tmp"/kme-?.pid; do
-		[ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
-	done
+	kme_stop a
+	kme_stop b
 	topo_cleanup
 	[ "$source" = pool ] && qkd_unload
 	[ -n "${QKD_KECOST_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-nsname() { [ "$1" = a ] && echo "$gw1" || echo "$gw2"; }
-other() { [ "$1" = a ] && echo b || echo a; }
-
-start_kme()
-{
-	ip netns exec "$(nsname "$1")" "$sim" --listen 127.0.0.1:8443 \
-		--cert "$pki/kme-$1.pem" --key "$pki/kme-$1.key" \
-		--ca "$pki/ca.pem" --sae "sae-$1" --peer-sae "sae-$(other "$1")" \
-		--seed-file "$pki/seed" --epoch "$epoch" --log-level warning \
-		>/dev/null 2>>"$tmp/kme-$1.log" &
-	echo $! >"$tmp/kme-$1.pid"
-	wait_for 10 ip netns exec "$(nsname "$1")" curl -sS --fail \
-		--cert "$pki/sae-$1.pem" --key "$pki/sae-$1.key" \
-		--cacert "$pki/ca.pem" -o /dev/null \
-		"$kme_url/api/v1/keys/sae-$(other "$1")/status"
-}
 
 # pools: each end's pool with a stream to the other end, keys for every
 # qkd exchange of both runs
@@ -123,17 +106,7 @@ qkd_conf()
 		[ "$1" = a ] && echo "stream = gw2" || echo "stream = gw1"
 		return
 	fi
-	cat <<-EOF
-	source = etsi014
-	stream = sae-$(other "$1")
-	etsi014 {
-		url = $kme_url
-		cert = $pki/sae-$1.pem
-		key = $pki/sae-$1.key
-		ca = $pki/ca.pem
-		timeout = 10
-	}
-	EOF
+	kme_qkd_conf "$1" 10
 }
 
 # conf END: strongswan.conf of end a or b, charon's crypto plugins as in
@@ -224,7 +197,7 @@ if [ "$source" = pool ]; then
 	label="qkd, pool source (system calls)"
 else
 	selftests/kmd/certs.sh "$pki" >/dev/null &&
-		start_kme a && start_kme b ||
+		kme_start a >/dev/null && kme_start b >/dev/null ||
 		{ echo "strongswan kecost: the KMEs did not start"; exit 1; }
 	label="qkd, ETSI 014 source (HTTPS per key)"
 fi

@@ -27,9 +27,9 @@
 static const char usage_text[] =
 "usage: kecost i|r METHOD COUNT IN OUT PLUGINDIR\n"
 "\n"
-"Run COUNT key exchanges of METHOD (x25519 or qkd) as the initiator (i)\n"
-"or the responder (r), reading the peer's public values from the FIFO IN\n"
-"and writing ours to the FIFO OUT. Plugins come from charon.load of\n"
+"Run COUNT key exchanges of METHOD (x25519, ecp256 or qkd) as the\n"
+"initiator (i) or the responder (r), reading the peer's public values from\n"
+"the FIFO IN and writing ours to the FIFO OUT. Plugins come from charon.load of\n"
 "$STRONGSWAN_CONF, searched in PLUGINDIR first. Prints the number of\n"
 "exchanges done; exits 1 at the first that fails.\n";
 
@@ -164,6 +164,8 @@ int main(int argc, char **argv)
 	e.initiator = !strcmp(argv[1], "i");
 	if (!strcmp(argv[2], "x25519")) {
 		e.method = CURVE_25519;
+	} else if (!strcmp(argv[2], "ecp256")) {
+		e.method = ECP_256_BIT;
 	} else if (!strcmp(argv[2], "qkd")) {
 		/* the plugin's private-use transform ID (qkd_ke.h) */
 		e.method = 0x514B;

@@ -1,5 +1,5 @@
-#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Two simulated ETSI GS QKD 014 KMEs (qkd-simkme), "a" in netns $gw1 and
 # "b" in netns $gw2, each at 127.0.0.1:8443 with the SAE sae-a / sae-b and

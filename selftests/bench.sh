@@ -22,6 +22,8 @@ benches=(
 	"strongswan-cost:selftests/strongswan/cost.sh:host"
 	"strongswan6-cost:selftests/strongswan/cost.sh 6:host"
 	"strongswan6-ke:selftests/strongswan/bench-ke6.sh"
+	"strongswan6-kecost:selftests/strongswan/kecost.sh:host"
+	"strongswan6-kecost-pool:selftests/strongswan/kecost.sh pool"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
 	"tls:selftests/tls/bench.sh"

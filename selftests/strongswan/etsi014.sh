@@ -18,6 +18,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 # shellcheck source=selftests/strongswan/lib.sh
 . selftests/strongswan/lib.sh
+# shellcheck source=selftests/strongswan/kme.sh
+. selftests/strongswan/kme.sh
 
 sim=$top/userspace/simkme/qkd-simkme
 tools=$top/selftests/strongswan
@@ -37,8 +39,8 @@ mkdir -p "$d1" "$d2"
 
 cleanup()
 {
-	stop_kme a
-	stop_kme b
+	kme_stop a
+	kme_stop b
 	ss_teardown "$d1" "$d2"
 	ss_keep_logs "$d1" "$d2" "$logs"
 	cp "$tmp"/kme-?.log "$logs/" 2>/dev/null
@@ -46,70 +48,15 @@ cleanup()
 }
 trap cleanup EXIT
 
-nsname() { [ "$1" = a ] && echo "$gw1" || echo "$gw2"; }
-other() { [ "$1" = a ] && echo b || echo a; }
-
-start_kme()
-{
-	ip netns exec "$(nsname "$1")" "$sim" --listen 127.0.0.1:8443 \
-		--cert "$pki/kme-$1.pem" --key "$pki/kme-$1.key" \
-		--ca "$pki/ca.pem" --sae "sae-$1" --peer-sae "sae-$(other "$1")" \
-		--seed-file "$pki/seed" --epoch "$epoch" --log-level info \
-		>/dev/null 2>>"$tmp/kme-$1.log" &
-	echo $! >"$tmp/kme-$1.pid"
-	wait_for 10 kme "$1" GET "sae-$(other "$1")/status"
-}
-
-stop_kme()
-{
-	local pid
-
-	[ -f "$tmp/kme-$1.pid" ] || return 0
-	pid=$(cat "$tmp/kme-$1.pid")
-	rm -f "$tmp/kme-$1.pid"
-	kill "$pid" 2>/dev/null
-	wait_for 10 sh -c "! kill -0 $pid"
-}
-
-# kme NODE GET|POST PATH [BODY]: a request to NODE's KME as its SAE; prints
-# the body, fails on an HTTP error.
-kme()
-{
-	local node=$1 method=$2 path=$3
-	shift 3
-
-	ip netns exec "$(nsname "$node")" curl -sS --fail-with-body \
-		--cert "$pki/sae-$node.pem" --key "$pki/sae-$node.key" \
-		--cacert "$pki/ca.pem" -X "$method" \
-		-H 'Content-Type: application/json' ${1:+-d "$1"} \
-		"$kme_url/api/v1/keys/$path"
-}
-
-# qkd_conf NODE: the plugin settings of NODE's charon
-qkd_conf()
-{
-	cat <<-EOF
-	source = etsi014
-	stream = sae-$(other "$1")
-	etsi014 {
-		url = $kme_url
-		cert = $pki/sae-$1.pem
-		key = $pki/sae-$1.key
-		ca = $pki/ca.pem
-		timeout = 3
-	}
-	EOF
-}
-
 setup()
 {
 	selftests/kmd/certs.sh "$pki"
-	start_kme a
-	start_kme b
+	kme_start a
+	kme_start b
 	ss_preload_esp n1
 	ss_install_plugin
-	ss_conf "$d1" qkd "$(qkd_conf a)"
-	ss_conf "$d2" qkd "$(qkd_conf b)"
+	ss_conf "$d1" qkd "$(kme_qkd_conf a)"
+	ss_conf "$d2" qkd "$(kme_qkd_conf b)"
 	ss_start "$gw1" "$d1"
 	ss_start "$gw2" "$d2"
 	ss_conn_conf qkd gw1 gw2 10.0.0.1 10.0.0.2 "$psk" "ppk_id = qkd" \
@@ -172,7 +119,7 @@ test_reauth()
 test_initiator_kme_down()
 {
 	ss_sw "$d1" --terminate --ike qkd --timeout 10 >/dev/null
-	stop_kme a
+	kme_stop a
 	! initiate >/dev/null || false
 	grep -q "qkd: KME $kme_url unreachable" "$d1/charon.log"
 	grep -q "qkd: no QKD key for IKE_SA qkd\[[0-9]*\], failing closed" "$d1/charon.log"
@@ -181,8 +128,8 @@ test_initiator_kme_down()
 
 test_responder_kme_down()
 {
-	start_kme a
-	stop_kme b
+	kme_start a
+	kme_stop b
 	! initiate >/dev/null || false
 	grep -q "qkd: KME $kme_url unreachable" "$d2/charon.log"
 	grep -q "qkd: refusing PPK_ID 'qkd:" "$d2/charon.log"

@@ -17,8 +17,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=$top/build/fuzz
-all=(etsi014_reply etsi014_request kx kmd_conf macsecd_conf macsecd_ctrl macsecd_admin
-     plugin qkdctl)
+all=(etsi014_reply etsi014_request http_parse kx kmd_conf psk macsecd_conf macsecd_ctrl
+     macsecd_admin plugin qkdctl prom)
 short=${SHORT_S:-8}
 campaign=
 

@@ -72,7 +72,8 @@ static void taken(const uint8_t *data, size_t size, size_t head_len)
 			continue;
 		ret = parse(data, cut[i], &again, &h, &why);
 		if (ret != -EAGAIN)
-			fail("a prefix of a good head is not incomplete", cut[i]);
+			fail("a prefix of a good head is not incomplete",
+			     cut[i]);
 	}
 }
 

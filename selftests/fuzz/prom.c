@@ -41,7 +41,8 @@ static void request(const uint8_t *data, size_t size)
 	req[size] = '\0';
 	memcpy(copy, req, size + 1);
 	if (!route(req) != scrape(copy))
-		fail(scrape(copy) ? "a scrape refused" : "a scrape of something else served");
+		fail(scrape(copy) ? "a scrape refused" :
+		     "a scrape of something else served");
 }
 
 /* Undo escaped() at s, up to the closing quote (or the end); NULL if bad. */

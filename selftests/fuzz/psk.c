@@ -35,7 +35,8 @@ static void identity(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	if (!qkd_tlspsk_parse_identity(buf, size, id)) {
 		qkd_tlspsk_identity(id, text);
-		if (size != strlen(text) || strncasecmp((char *)buf, text, size))
+		if (size != strlen(text) ||
+		    strncasecmp((char *)buf, text, size))
 			fail("an identity taken for another key ID");
 	}
 	free(buf);

@@ -2,10 +2,11 @@
 /*
  * lib/prom.c, included whole to reach its static parts: the request line
  * of a metrics scrape (route()) and the escaping of label values and HELP
- * text. The first byte picks which. A request is served only if it is a
- * GET of /metrics, whatever spaces, query or version surround it, and an
- * escaped text reads back to the bytes that went in, with no newline or
- * bare quote that would let a label value write a sample of its own.
+ * text. The first byte picks which. A request is served only if its
+ * first word is GET and its second /metrics, whatever query or version
+ * follow, and an escaped text reads back to the bytes that went in, with
+ * no newline or bare quote that would let a label value write a sample of
+ * its own.
  */
 #include "../../userspace/lib/prom.c"
 

@@ -86,7 +86,12 @@ int qkd_tlspsk_parse_identity(const unsigned char *identity, size_t len,
 	char buf[QKD_TLSPSK_IDENTITY_SIZE];
 	size_t plen = strlen(QKD_TLSPSK_PREFIX);
 
-	if (len != sizeof(buf) - 1 || memcmp(identity, QKD_TLSPSK_PREFIX, plen))
+	/*
+	 * A NUL would end the text early: "qkd:" and 32 hex digits, a NUL
+	 * and any 4 bytes would pass for the identity of that key ID.
+	 */
+	if (len != sizeof(buf) - 1 || memchr(identity, '\0', len) ||
+	    memcmp(identity, QKD_TLSPSK_PREFIX, plen))
 		return -EINVAL;
 	memcpy(buf, identity + plen, len - plen);
 	buf[len - plen] = '\0';

@@ -36,7 +36,6 @@ qkdctl=/usr/sbin/qkdctl
 units=/lib/systemd/system
 tmp=$(mktemp -d)
 udevd_pid=
-kmd_pid=
 kmd_conf=/etc/qkd/qkd-kmd.conf
 kmd_metrics=127.0.0.1:9641
 kcore_keys=$top/build/pool/kcore_keys
@@ -89,22 +88,28 @@ dpkg_install()
 }
 
 # qkd-kmd from the installed binary and configuration, as its unit runs
-# it (the VM has no systemd); its status file says it is up.
+# it (the VM has no systemd); its status file says it is up. Each test
+# runs in a subshell: the daemon's pid lives in a file.
 kmd_start()
 {
 	rm -f /run/qkd-kmd/status.json
-	/usr/sbin/qkd-kmd -c "$kmd_conf" 2>>"$tmp/kmd.log" &
-	kmd_pid=$!
+	/usr/sbin/qkd-kmd -c "$kmd_conf" >>"$tmp/kmd.log" 2>&1 </dev/null &
+	echo $! >"$tmp/kmd.pid"
 	wait_for 60 test -s /run/qkd-kmd/status.json
-	kill -0 "$kmd_pid"
+	kill -0 "$(kmd_pid)"
 }
+
+kmd_pid() { cat "$tmp/kmd.pid"; }
 
 kmd_stop()
 {
-	[ -n "$kmd_pid" ] || return 0
-	kill "$kmd_pid" 2>/dev/null
-	wait "$kmd_pid" 2>/dev/null
-	kmd_pid=
+	local pid
+
+	[ -s "$tmp/kmd.pid" ] || return 0
+	pid=$(kmd_pid)
+	rm -f "$tmp/kmd.pid"
+	kill "$pid" 2>/dev/null || return 0
+	wait_for 30 sh -c "! kill -0 $pid 2>/dev/null"
 }
 
 # keys STREAM: the keys in the stream, of either owner.
@@ -164,11 +169,11 @@ test_upgrade()
 	! dkms status qkdpool | grep -q "qkdpool/$prev_ver" || false
 	[[ $(keys upg-a) == 8 ]] && [[ $(keys upg-b) == 8 ]]
 	same_key
-	kill -0 "$kmd_pid"
-	[[ $(readlink "/proc/$kmd_pid/exe") == "/usr/sbin/qkd-kmd (deleted)" ]]
+	kill -0 "$(kmd_pid)"
+	[[ $(readlink "/proc/$(kmd_pid)/exe") == "/usr/sbin/qkd-kmd (deleted)" ]]
 	grep -q '_dh_action=restart' "$postinst"
 	grep -q "deb-systemd-invoke \$_dh_action 'qkd-kmd.service'" "$postinst"
-	grep -q "systemctl try-restart 'qkd-macsecd@\*.service'" "$postinst"
+	grep -q "deb-systemd-invoke try-restart 'qkd-macsecd@\*.service'" "$postinst"
 }
 
 # What systemd does on the upgrade: the new qkd-kmd, under the module
@@ -180,13 +185,13 @@ test_restart()
 	kmd_stop
 	sed -i "/^\[node\]/a metrics = $kmd_metrics" "$kmd_conf"
 	kmd_start
-	[[ $(readlink "/proc/$kmd_pid/exe") == /usr/sbin/qkd-kmd ]]
+	[[ $(readlink "/proc/$(kmd_pid)/exe") == /usr/sbin/qkd-kmd ]]
 	[[ $(keys upg-a) == 7 ]] && [[ $(keys upg-b) == 7 ]]
 	same_key
 	curl -sS --max-time 30 "http://$kmd_metrics/metrics" >"$tmp/metrics"
 	grep -qx 'qkd_pool_keys_available{stream="upg-a",owner="local"} 6' "$tmp/metrics"
 	python3 "$top/selftests/lib/stalled-scrape.py" "$kmd_metrics"
-	kill -0 "$kmd_pid"
+	kill -0 "$(kmd_pid)"
 }
 
 # An operator's maintenance window: the daemon stops, the module and its

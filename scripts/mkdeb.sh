@@ -10,23 +10,32 @@
 # source tree, writes into build/deb/. The copy gets a debian/changelog of
 # one entry for the version scripts/version.sh derives from git describe.
 #
-#   scripts/mkdeb.sh          (QKD_DEB_KEEP=1 keeps the build tree)
+# With a revision, the packages of that commit as it was (git archive),
+# with its own debian/ and build, into build/deb-prev/: the "previous
+# build" the pkg suite upgrades from.
+#
+#   scripts/mkdeb.sh [REV]    (QKD_DEB_KEEP=1 keeps the build tree)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-out=$top/build/deb
+rev=${1:-}
+out=$top/build/deb${rev:+-prev}
 cd "$top"
 
-ver=$(scripts/version.sh)
+ver=$(scripts/version.sh $rev)
 src=$out/qkdpool-$ver
 rm -rf "$out"
 mkdir -p "$src"
 
-git ls-files -z --cached --others --exclude-standard |
-	while IFS= read -r -d '' f; do
-		# Deleted but not yet committed files are still listed.
-		[ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
-	done | xargs -0 cp -a --parents -t "$src"
+if [ -n "$rev" ]; then
+	git archive "$rev" | tar -x -C "$src"
+else
+	git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			# Deleted but not yet committed files are still listed.
+			[ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
+		done | xargs -0 cp -a --parents -t "$src"
+fi
 
 # The plugin compiles against Debian's strongSwan source, fetched once into
 # build/strongswan/; hard links lend it to the copy without a second fetch.
@@ -36,13 +45,13 @@ if [ -f "$ss/.source-ok" ]; then
 	cp -al "$ss"/strongswan-* "$ss/.source-ok" "$src/$ss/"
 fi
 
-maint=$(sed -n 's/^Maintainer: //p' debian/control)
+maint=$(sed -n 's/^Maintainer: //p' "$src/debian/control")
 cat >"$src/debian/changelog" <<CHANGELOG
 qkdpool ($ver) bookworm; urgency=medium
 
-  * Build of $(git describe --always --dirty) ($(git log -1 --format=%s | cut -c1-50)).
+  * Build of $(git describe --always ${rev:---dirty}) ($(git log -1 --format=%s $rev | cut -c1-50)).
 
- -- $maint  $(git log -1 --format=%aD)
+ -- $maint  $(git log -1 --format=%aD $rev)
 CHANGELOG
 
 (cd "$src" && dpkg-buildpackage -b --no-sign)

@@ -224,7 +224,7 @@ metrics_match()
 
 # Prometheus metrics: a full, idle link, scraped with curl, agrees with
 # qkdctl -j; the format has its HELP and TYPE lines; no key ID appears;
-# only /metrics is served.
+# only /metrics is served; a stalled client holds nothing up.
 test_metrics()
 {
 	local me m f
@@ -250,6 +250,8 @@ test_metrics()
 	[ "$($(ns a) curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9641/metrics)" = 405 ]
 	[ "$($(ns a) curl -s -D - -o /dev/null http://127.0.0.1:9641/metrics | tr -d '\r' |
 	     sed -n 's/^Content-Type: //p')" = 'text/plain; version=0.0.4; charset=utf-8' ]
+	# A client stalled halfway through its request holds no scrape up.
+	$(ns a) python3 "$top/selftests/lib/stalled-scrape.py" 127.0.0.1:9641
 }
 
 test_same_keys()

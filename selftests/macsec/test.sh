@@ -492,7 +492,8 @@ metrics_match()
 
 # Prometheus metrics after an operator's rekey: both ends agree with
 # qkdctl -j; the leader's latency histogram counts its rekeys (since its
-# start), the follower's none; no key ID appears; only /metrics is served.
+# start), the follower's none; no key ID appears; only /metrics is served;
+# a stalled client holds nothing up.
 test_metrics()
 {
 	local before m1="$ms_dir/gw1.prom" m2="$ms_dir/gw2.prom"
@@ -515,6 +516,8 @@ test_metrics()
 	[ "$(sample "$m1" "qkd_macsec_peer_synced$l")" = 1 ]
 	! grep -Eiq '[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}' "$m1" "$m2" || false
 	[ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$ms_dir/gw1.metrics" http://localhost/)" = 404 ]
+	# A client stalled halfway through its request holds no scrape up.
+	python3 "$top/selftests/lib/stalled-scrape.py" "$ms_dir/gw1.metrics"
 }
 
 # Daemons down after a failed test: start them again for the next one.

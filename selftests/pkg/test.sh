@@ -2,15 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The three .debs of build/deb/ in the VM (run by selftests/pkg/run.sh,
-# which builds them): the guest's root is an overlay thrown away after the
-# run, so dpkg may install into it. Only installed paths are used, never
-# the build tree:
+# which builds them, and the previous build's in build/deb-prev/): the
+# guest's root is an overlay thrown away after the run, so dpkg may install
+# into it. Only installed paths are used, never the build tree, but for
+# test tools (certificates, the kcore scan, the stalled scraper):
 #
-#   dpkg -i qkdpool-dkms qkdpool-tools strongswan-plugin-qkd
-#     -> DKMS builds qkdpool.ko for the guest's kernel -> modprobe
+#   dpkg -i the previous build -> DKMS, modprobe; qkd-kmd runs, keys in the pool
+#   dpkg -i this build (upgrade) -> the loaded module and its keys stay,
+#     DKMS installs the new module for the next load; qkd-kmd restarts
+#     from the new binary (the VM has no systemd: done as the postinst
+#     would have systemd do it) and finds the keys; then the module is
+#     reloaded for the tests that follow
 #     -> udevd applies 60-qkdpool.rules: /dev/qkdpool root:qkd 0660
-#     -> /usr/sbin/qkdctl fills a stream; the units verify
-#   dpkg --purge -> no file of ours left, the module unloaded
+#     -> /usr/sbin/qkdctl fills a stream; qkd-tlsproxy carries a
+#        connection; the units verify
+#   dpkg --purge -> no file of ours left, the module unloaded, and no copy
+#     of a key that was in the pool left in RAM (/proc/kcore)
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,45 +29,180 @@ pkgs=(qkdpool-dkms qkdpool-tools strongswan-plugin-qkd)
 debs=("$top"/build/deb/qkdpool-dkms_"$ver"_all.deb
 	"$top"/build/deb/qkdpool-tools_"$ver"_amd64.deb
 	"$top"/build/deb/strongswan-plugin-qkd_"$ver"_amd64.deb)
+prev_ver=${QKD_PKG_PREV_VERSION:-}
+prev_debs=("$top"/build/deb-prev/*_"$prev_ver"_*.deb)
 kver=$(uname -r)
 qkdctl=/usr/sbin/qkdctl
 units=/lib/systemd/system
 tmp=$(mktemp -d)
 udevd_pid=
+kmd_conf=/etc/qkd/qkd-kmd.conf
+kmd_metrics=127.0.0.1:9641
+kcore_keys=$top/build/pool/kcore_keys
+tls_pids=()
 
-tests=(install dkms udev access qkdctl units security plugin purge)
+tests=(prev upgrade restart reload dkms udev access qkdctl tlsproxy units
+       security plugin purge)
 declare -A titles=(
-	[install]="dpkg -i installs the three packages"
+	[prev]="the previous build installs; qkd-kmd runs with keys in the pool"
+	[upgrade]="dpkg -i upgrades: the loaded module and its keys stay, DKMS has the new one"
+	[restart]="qkd-kmd restarts from the new binary, finds the keys, a stalled scrape holds nothing up"
+	[reload]="the next load of the module is the new build's"
 	[dkms]="DKMS built qkdpool.ko for the running kernel; modprobe loads it"
 	[udev]="udev makes /dev/qkdpool root:qkd 0660"
 	[access]="group qkd with CAP_NET_ADMIN opens /dev/qkdpool; others cannot"
 	[qkdctl]="installed qkdctl adds a stream and keys"
+	[tlsproxy]="installed qkd-tlsproxy carries a connection on a pool key each end"
 	[units]="systemd-analyze verify: the installed units are clean"
 	[security]="systemd-analyze security: both daemons rated OK or better"
 	[plugin]="strongswan-plugin-qkd needs the strongSwan it was built with"
-	[purge]="dpkg --purge leaves no file of ours; the module is unloaded"
+	[purge]="dpkg --purge leaves no file of ours, the module unloaded, no key in RAM"
 )
 
 cleanup()
 {
 	[ -z "$udevd_pid" ] || kill "$udevd_pid" 2>/dev/null
+	kmd_stop
+	tls_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-test_install()
+# dpkg -i DEB...: install or upgrade, and check each package is at the
+# version of the file.
+dpkg_install()
 {
-	local start=$SECONDS
+	local start=$SECONDS deb p v
 
 	# The DKMS build dominates: minutes under QEMU's TCG.
-	DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[@]}"
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$@"
 	echo "dpkg -i: $((SECONDS - start)) s"
-	for p in "${pkgs[@]}"; do
-		[[ $(dpkg-query -W -f='${Status} ${Version}' "$p") == "install ok installed $ver" ]]
+	for deb in "$@"; do
+		p=$(dpkg-deb -f "$deb" Package)
+		v=$(dpkg-deb -f "$deb" Version)
+		[[ $(dpkg-query -W -f='${Status} ${Version}' "$p") == "install ok installed $v" ]]
 		# What purge must take away again.
 		dpkg -L "$p" >>"$tmp/files"
 	done
 	getent group qkd
+}
+
+# qkd-kmd from the installed binary and configuration, as its unit runs
+# it (the VM has no systemd); its status file says it is up. Each test
+# runs in a subshell: the daemon's pid lives in a file.
+kmd_start()
+{
+	rm -f /run/qkd-kmd/status.json
+	/usr/sbin/qkd-kmd -c "$kmd_conf" >>"$tmp/kmd.log" 2>&1 </dev/null &
+	echo $! >"$tmp/kmd.pid"
+	wait_for 60 test -s /run/qkd-kmd/status.json
+	kill -0 "$(kmd_pid)"
+}
+
+kmd_pid() { cat "$tmp/kmd.pid"; }
+
+kmd_stop()
+{
+	local pid
+
+	[ -s "$tmp/kmd.pid" ] || return 0
+	pid=$(kmd_pid)
+	rm -f "$tmp/kmd.pid"
+	kill "$pid" 2>/dev/null || return 0
+	wait_for 30 sh -c "! kill -0 $pid 2>/dev/null"
+}
+
+# keys STREAM: the keys in the stream, of either owner.
+keys() { "$qkdctl" -j pool show "$1" | jq '.[0].avail_local + .[0].avail_peer'; }
+
+# same_key: a key taken from upg-a (local-owned) has the same material as
+# the key of that ID taken from upg-b, its mirror. Compared, never printed.
+same_key()
+{
+	local a b
+
+	a=$("$qkdctl" -j --show-material pool key take upg-a)
+	b=$("$qkdctl" -j --show-material pool key take upg-b id "$(jq -r .id <<<"$a")")
+	[ "$(jq -r .material <<<"$a")" = "$(jq -r .material <<<"$b")" ]
+}
+
+# The previous build (scripts/mkdeb.sh REV, run.sh) with the example
+# configuration of qkd-kmd and a throw-away PKI in the example's paths.
+# Keys in two streams, mirrors of each other, for the upgrade to keep.
+test_prev()
+{
+	[ -n "$prev_ver" ] && [ -e "${prev_debs[0]}" ]
+	[[ $(dpkg --compare-versions "$prev_ver" lt "$ver" && echo older) == older ]]
+	dpkg_install "${prev_debs[@]}"
+	modprobe qkdpool
+	cat /sys/module/qkdpool/srcversion >"$tmp/srcversion"
+	"$top/selftests/kmd/certs.sh" "$tmp/pki" >/dev/null
+	install -m 0644 "$tmp/pki/ca.pem" /etc/qkd/ca.pem
+	install -m 0600 "$tmp/pki"/{node-a,sae-a}.{pem,key} /etc/qkd/
+	cp /etc/qkd/examples/qkd-kmd-node-a.conf "$kmd_conf"
+	mkdir -p /run/qkd-kmd
+	kmd_start
+	"$qkdctl" pool stream add upg-a
+	"$qkdctl" pool stream add upg-b
+	"$qkdctl" pool key add upg-a random 8 owner local mirror "$tmp/upg.keys"
+	"$qkdctl" pool key add upg-b file "$tmp/upg.keys"
+	shred -u "$tmp/upg.keys"
+	[[ $(keys upg-a) == 8 ]] && [[ $(keys upg-b) == 8 ]]
+	"$qkdctl" pool show
+}
+
+# Upgrade while qkd-kmd runs: the module that holds the keys stays
+# loaded (the new build's is for its next load, debian/README.Debian),
+# the keys stay, and the running daemon's binary was replaced: the
+# postinst has systemd restart qkd-kmd and every qkd-macsecd@ instance.
+test_upgrade()
+{
+	local postinst=/var/lib/dpkg/info/qkdpool-tools.postinst
+
+	dpkg_install "${debs[@]}"
+	[[ $(cat /sys/module/qkdpool/srcversion) == $(cat "$tmp/srcversion") ]]
+	echo "loaded: $(cat /sys/module/qkdpool/srcversion)," \
+		"next load: $(modinfo -F srcversion qkdpool)"
+	[[ $(modinfo -F srcversion qkdpool) != $(cat "$tmp/srcversion") ]]
+	dkms status qkdpool
+	dkms status -k "$kver" qkdpool | grep -q "qkdpool/$ver, $kver, .*: installed"
+	! dkms status qkdpool | grep -q "qkdpool/$prev_ver" || false
+	[[ $(keys upg-a) == 8 ]] && [[ $(keys upg-b) == 8 ]]
+	same_key
+	kill -0 "$(kmd_pid)"
+	[[ $(readlink "/proc/$(kmd_pid)/exe") == "/usr/sbin/qkd-kmd (deleted)" ]]
+	grep -q '_dh_action=restart' "$postinst"
+	grep -q "deb-systemd-invoke \$_dh_action 'qkd-kmd.service'" "$postinst"
+	grep -q "deb-systemd-invoke try-restart 'qkd-macsecd@\*.service'" "$postinst"
+}
+
+# What systemd does on the upgrade: the new qkd-kmd, under the module
+# still loaded, with one more configuration line (metrics). A client
+# stalled halfway through its request holds neither its scrape nor
+# another one up.
+test_restart()
+{
+	kmd_stop
+	sed -i "/^\[node\]/a metrics = $kmd_metrics" "$kmd_conf"
+	kmd_start
+	[[ $(readlink "/proc/$(kmd_pid)/exe") == /usr/sbin/qkd-kmd ]]
+	[[ $(keys upg-a) == 7 ]] && [[ $(keys upg-b) == 7 ]]
+	same_key
+	curl -sS --max-time 30 "http://$kmd_metrics/metrics" >"$tmp/metrics"
+	grep -qx 'qkd_pool_keys_available{stream="upg-a",owner="local"} 6' "$tmp/metrics"
+	python3 "$top/selftests/lib/stalled-scrape.py" "$kmd_metrics"
+	kill -0 "$(kmd_pid)"
+}
+
+# An operator's maintenance window: the daemon stops, the module and its
+# keys go, the next load is the new build's.
+test_reload()
+{
+	kmd_stop
+	rmmod qkdpool
+	modprobe qkdpool
+	[[ $(cat /sys/module/qkdpool/srcversion) == $(modinfo -F srcversion qkdpool) ]]
+	rm -f "$kmd_conf" /etc/qkd/{ca,node-a,sae-a}.pem /etc/qkd/{node-a,sae-a}.key
 }
 
 test_dkms()
@@ -180,10 +322,60 @@ test_plugin()
 	[[ $built == "$want" ]]
 }
 
+# A stream of the installed pool, a client and a server proxy on
+# loopback, and a web server behind: one key taken at each end.
+test_tlsproxy()
+{
+	local tp=/usr/sbin/qkd-tlsproxy
+
+	[[ $(dpkg -S "$tp") == "qkdpool-tools: $tp" ]]
+	[ -f /usr/share/man/man8/qkd-tlsproxy.8.gz ]
+	"$qkdctl" pool stream add tls-c
+	"$qkdctl" pool stream add tls-s
+	"$qkdctl" pool key add tls-c random 4 owner local mirror "$tmp/tls.keys"
+	"$qkdctl" pool key add tls-s file "$tmp/tls.keys"
+	shred -u "$tmp/tls.keys"
+	mkdir -p "$tmp/www"
+	echo "through qkd-tlsproxy" >"$tmp/www/index.txt"
+	python3 -m http.server -b 127.0.0.1 -d "$tmp/www" 7103 \
+		>"$tmp/http.log" 2>&1 &
+	tls_pids+=($!)
+	"$tp" --mode server --listen 127.0.0.1:7102 --connect 127.0.0.1:7103 \
+		--stream tls-s >"$tmp/tls-s.log" 2>&1 &
+	tls_pids+=($!)
+	"$tp" --mode client --listen 127.0.0.1:7101 --connect 127.0.0.1:7102 \
+		--stream tls-c >"$tmp/tls-c.log" 2>&1 &
+	tls_pids+=($!)
+	wait_for 30 curl -sf -o "$tmp/got" http://127.0.0.1:7101/index.txt
+	cmp "$tmp/got" "$tmp/www/index.txt"
+	[[ $("$qkdctl" -j pool show tls-c | jq '.[0].taken') == 1 ]]
+	[[ $("$qkdctl" -j pool show tls-s | jq '.[0].taken') == 1 ]]
+	tls_stop
+	"$qkdctl" pool stream del tls-c
+	"$qkdctl" pool stream del tls-s
+}
+
+tls_stop()
+{
+	local pid
+
+	for pid in "${tls_pids[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	tls_pids=()
+}
+
+# Purge with a key in the pool: unloading the module wipes it, and a scan
+# of all RAM (/proc/kcore, as the pool suite's secret_test) finds no copy
+# of its material, though it found the key while it was in the pool.
 test_purge()
 {
 	local f left=0
 
+	"$qkdctl" pool stream add kcore
+	"$kcore_keys" add kcore "$tmp/kcore.masked"
+	[[ $("$kcore_keys" count "$tmp/kcore.masked") -gt 0 ]]
 	dpkg --purge "${pkgs[@]}"
 	for p in "${pkgs[@]}"; do
 		! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q installed || false
@@ -200,13 +392,15 @@ test_purge()
 	[ ! -e /etc/qkd ]
 	! ls /lib/modules/*/updates/dkms/qkdpool.ko 2>/dev/null || false
 	[ ! -d /sys/module/qkdpool ]
+	[[ $("$kcore_keys" count "$tmp/kcore.masked") == 0 ]]
 	# Debian policy: the system group stays, files may still belong to it.
 	getent group qkd
 }
 
 ktap_plan ${#tests[@]}
 for t in "${tests[@]}"; do
-	if [ "$t" != install ] && [ "$t" != purge ] && ! dpkg-query -W qkdpool-tools >/dev/null 2>&1; then
+	if [ "$t" != prev ] && [ "$t" != upgrade ] && [ "$t" != purge ] &&
+	   ! dpkg-query -W qkdpool-tools >/dev/null 2>&1; then
 		ktap_skip "pkg: ${titles[$t]}" "packages not installed"
 		continue
 	fi

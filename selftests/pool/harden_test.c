@@ -5,7 +5,6 @@
  * unprivileged namespaces from each other, and who may listen.
  */
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 
+#include "kcore.h"
 #include "qkdnl.h"
 #include "kselftest_harness.h"
 
@@ -124,63 +123,13 @@ TEST_F_TIMEOUT(nl, stream_events_in_order, 600)
 	EXPECT_LT(0, news);
 }
 
-#define SECRET_LEN 32
-#define MASK 0x3c
-
-/* Counts copies of @masked (XOR MASK) in RAM, as secret_test.c does. */
-static long kcore_count(const uint8_t *masked)
-{
-	size_t chunk = 1 << 20, i, j;
-	uint8_t *buf = malloc(chunk);
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	long hits = 0;
-	int fd, n;
-
-	fd = open("/proc/kcore", O_RDONLY);
-	if (fd < 0 || !buf || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
-		hits = -1;
-		goto out;
-	}
-	for (n = 0; n < eh.e_phnum; n++) {
-		off_t off = eh.e_phoff + (off_t)n * eh.e_phentsize;
-		uint64_t done;
-
-		if (pread(fd, &ph, sizeof(ph), off) != sizeof(ph))
-			break;
-		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1)
-			continue;
-		for (done = 0; done < ph.p_filesz; done += chunk - SECRET_LEN) {
-			ssize_t got = pread(fd, buf, chunk, ph.p_offset + done);
-
-			if (got <= 0)
-				break;
-			for (i = 0; i + SECRET_LEN <= (size_t)got; i++) {
-				for (j = 0; j < SECRET_LEN; j++)
-					if ((buf[i + j] ^ MASK) != masked[j])
-						break;
-				hits += j == SECRET_LEN;
-			}
-			if ((size_t)got < chunk)
-				break;
-		}
-	}
-out:
-	if (buf)
-		explicit_bzero(buf, chunk);
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return hits;
-}
-
 /*
  * Writes a record whose material runs off the end of the mapping, so the
- * copy faults after SECRET_LEN + 8 bytes of material, then spins in user
+ * copy faults after MAT_LEN + 8 bytes of material, then spins in user
  * space, telling through shared memory (a system call would reuse its
  * kernel stack), until it is killed.
  */
-static void fault_write(int fd, const uint8_t *masked, char *ready)
+static void fault_write(int fd, const struct secret *sec, char *ready)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct qkd_key_record *rec;
@@ -194,12 +143,12 @@ static void fault_write(int fd, const uint8_t *masked, char *ready)
 		_exit(1);
 	rec = (void *)(map + page -
 		       offsetof(struct qkd_key_record, material) -
-		       SECRET_LEN - 8);
+		       MAT_LEN - 8);
 	memset(rec, 0, offsetof(struct qkd_key_record, material));
 	rec->material_len = QKD_KEY_MAX_LEN;
 	rec->owner = L;
-	for (i = 0; i < SECRET_LEN + 8; i++)
-		rec->material[i] = masked[i % SECRET_LEN] ^ MASK;
+	for (i = 0; i < MAT_LEN + 8; i++)
+		rec->material[i] = sec->masked[i % MAT_LEN] ^ MASK;
 	ret = write(fd, rec, sizeof(*rec));
 	explicit_bzero(map, page);
 	__atomic_store_n(ready, ret < 0 && errno == EFAULT ? 'y' : 'n',
@@ -211,17 +160,14 @@ static void fault_write(int fd, const uint8_t *masked, char *ready)
 /* A write whose copy faults part-way leaves no copy of what it read. */
 TEST_F_TIMEOUT(nl, faulting_write_wiped, 600)
 {
-	uint8_t masked[SECRET_LEN];
+	struct secret sec;
 	char *ready;
 	int fd, i;
 	pid_t pid;
 
 	if (access("/proc/kcore", R_OK))
 		SKIP(return, "no /proc/kcore");
-	ASSERT_EQ(SECRET_LEN, getrandom(masked, SECRET_LEN, 0));
-	for (i = 0; i < SECRET_LEN; i++)
-		if ((masked[i] ^ MASK) == 0)
-			masked[i] ^= 1;
+	secret_init(&sec);
 	fd = qdev_open(self->name, 0);
 	ASSERT_LE(0, fd);
 	ready = mmap(NULL, 1, PROT_READ | PROT_WRITE,
@@ -231,15 +177,15 @@ TEST_F_TIMEOUT(nl, faulting_write_wiped, 600)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		fault_write(fd, masked, ready);
+		fault_write(fd, &sec, ready);
 	for (i = 0; i < 6000 && !__atomic_load_n(ready, __ATOMIC_ACQUIRE); i++)
 		usleep(10000);
 	EXPECT_EQ('y', *ready);
-	EXPECT_EQ(0, kcore_count(masked));
+	EXPECT_EQ(0, kcore_count(&sec));
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(fd);
-	explicit_bzero(masked, sizeof(masked));
+	explicit_bzero(&sec, sizeof(sec));
 }
 
 /* Streams are charged to mem_used, their tables included. */

@@ -7,7 +7,6 @@
  * find the test's own copies.
  */
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,108 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 
+#include "kcore.h"
 #include "qkdnl.h"
 #include "kselftest_harness.h"
-
-#define MASK 0x5a
-#define MAT_LEN 48
-#define CHUNK (1 << 20)
-
-struct secret {
-	uint8_t masked[MAT_LEN];
-};
-
-static void secret_init(struct secret *sec)
-{
-	size_t i;
-
-	if (getrandom(sec->masked, MAT_LEN, 0) != MAT_LEN)
-		abort();
-	/* No zero bytes: a zeroed or partly zeroed copy never matches. */
-	for (i = 0; i < MAT_LEN; i++)
-		if ((sec->masked[i] ^ MASK) == 0)
-			sec->masked[i] ^= 1;
-}
-
-/* Writes one key through the device and wipes the record. */
-static int secret_add(int fd, const struct secret *sec, uint32_t tag,
-		      uint32_t n)
-{
-	struct qkd_key_record rec;
-	ssize_t ret;
-	size_t i;
-
-	qkd_make_key(&rec, tag, n, QKD_OWNER_LOCAL, MAT_LEN);
-	for (i = 0; i < MAT_LEN; i++)
-		rec.material[i] = sec->masked[i] ^ MASK;
-	ret = write(fd, &rec, sizeof(rec));
-	explicit_bzero(&rec, sizeof(rec));
-	return ret == sizeof(rec) ? 0 : -1;
-}
-
-static size_t match_at(const uint8_t *buf, size_t len,
-		       const struct secret *sec)
-{
-	size_t i, j, hits = 0;
-
-	for (i = 0; i + MAT_LEN <= len; i++) {
-		if ((buf[i] ^ MASK) != sec->masked[0])
-			continue;
-		for (j = 1; j < MAT_LEN; j++)
-			if ((buf[i + j] ^ MASK) != sec->masked[j])
-				break;
-		hits += j == MAT_LEN;
-	}
-	return hits;
-}
-
-/* Counts copies of the material in RAM; -1 if /proc/kcore is unreadable. */
-static long kcore_count(const struct secret *sec)
-{
-	uint8_t *buf = malloc(CHUNK);
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	long hits = 0;
-	int fd, i;
-
-	fd = open("/proc/kcore", O_RDONLY);
-	if (fd < 0 || !buf ||
-	    pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
-		hits = -1;
-		goto out;
-	}
-	for (i = 0; i < eh.e_phnum; i++) {
-		off_t off = eh.e_phoff + (off_t)i * eh.e_phentsize;
-		uint64_t done;
-
-		if (pread(fd, &ph, sizeof(ph), off) != sizeof(ph))
-			break;
-		/* RAM and kernel text have a physical address; vmalloc not. */
-		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1)
-			continue;
-		for (done = 0; done < ph.p_filesz; done += CHUNK - MAT_LEN) {
-			ssize_t got = pread(fd, buf, CHUNK,
-					    ph.p_offset + done);
-
-			if (got <= 0)
-				break;
-			hits += match_at(buf, got, sec);
-			if ((size_t)got < CHUNK)
-				break;
-		}
-	}
-out:
-	if (buf)
-		explicit_bzero(buf, CHUNK);
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return hits;
-}
 
 FIXTURE(sec) {
 	struct qkd_genl *g;

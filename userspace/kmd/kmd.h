@@ -17,6 +17,7 @@ struct skip;
 struct kmd;
 struct kx_msg;
 struct relay;
+struct kmd_metrics;
 
 /*
  * The layer above the links (relay.c), called back by link.c through
@@ -43,7 +44,7 @@ struct kmd {
 	const struct kmd_upper_ops *upper;	/* NULL: no relay */
 	struct relay *relay;		/* key relay: relay.c */
 	struct event *status_timer;
-	struct event *metrics;		/* the metrics listener */
+	struct kmd_metrics *metrics;	/* metrics.c */
 };
 
 #endif /* KMD_KMD_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* qkd-kmd's metrics: see metrics.h. Names as in qkd-kmd.conf(5). */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,41 +156,133 @@ static void fill(struct qkd_prom *m, void *arg)
 	fill_links(m, arg);
 }
 
+/*
+ * Scrapes in progress, each an event of the loop on its connection, so a
+ * slow client never holds the daemon up (prom.h).
+ */
+struct scrape {
+	struct kmd *k;
+	struct qkd_prom_conn *c;
+	struct event *ev;
+};
+
+struct kmd_metrics {
+	struct event *listener;
+	struct scrape *scrape[PROM_MAX_CONNS];
+};
+
+static void scrape_end(struct kmd_metrics *km, struct scrape *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROM_MAX_CONNS; i++)
+		if (km->scrape[i] == s)
+			km->scrape[i] = NULL;
+	if (s->ev)
+		event_free(s->ev);
+	qkd_prom_conn_free(s->c);
+	free(s);
+}
+
+static void on_conn(evutil_socket_t fd, short what, void *arg);
+
+/* Wait for what the connection asks, until its time is up. */
+static int scrape_wait(struct scrape *s, short want)
+{
+	int ms = qkd_prom_conn_timeout(s->c);
+	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
+	short what = want == POLLIN ? EV_READ : EV_WRITE;
+	int fd = qkd_prom_conn_fd(s->c);
+
+	if (s->ev) {
+		event_del(s->ev);
+		event_assign(s->ev, s->k->base, fd, what, on_conn, s);
+	} else {
+		s->ev = event_new(s->k->base, fd, what, on_conn, s);
+	}
+	return s->ev && !event_add(s->ev, &tv) ? 0 : -ENOMEM;
+}
+
+static void on_conn(evutil_socket_t fd, short what, void *arg)
+{
+	struct scrape *s = arg;
+	short want = 0;
+
+	(void)fd;
+	if (!(what & EV_TIMEOUT))
+		want = qkd_prom_conn_io(s->c, fill, s->k);
+	if (!want || scrape_wait(s, want))
+		scrape_end(s->k->metrics, s);
+}
+
 static void on_scrape(evutil_socket_t fd, short what, void *arg)
 {
+	struct kmd *k = arg;
+	struct kmd_metrics *km = k->metrics;
+	struct scrape *s;
+	unsigned int i;
+
 	(void)what;
-	qkd_prom_serve(fd, fill, arg);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return;
+	s->k = k;
+	s->c = qkd_prom_accept(fd);
+	for (i = 0; i < PROM_MAX_CONNS && km->scrape[i]; i++)
+		;
+	if (!s->c || i == PROM_MAX_CONNS) {
+		scrape_end(km, s);
+		return;
+	}
+	km->scrape[i] = s;
+	if (scrape_wait(s, POLLIN))
+		scrape_end(km, s);
 }
 
 int kmd_metrics_start(struct kmd *k)
 {
+	struct kmd_metrics *km;
 	int fd;
 
 	if (!k->cfg.metrics[0])
 		return 0;
+	km = calloc(1, sizeof(*km));
+	if (!km)
+		return -ENOMEM;
 	fd = qkd_prom_listen(k->cfg.metrics);
 	if (fd < 0) {
 		log_err("metrics on %s: %s", k->cfg.metrics, strerror(-fd));
+		free(km);
 		return fd;
 	}
-	k->metrics = event_new(k->base, fd, EV_READ | EV_PERSIST, on_scrape,
-			       k);
-	if (k->metrics && !event_add(k->metrics, NULL)) {
+	km->listener = event_new(k->base, fd, EV_READ | EV_PERSIST, on_scrape,
+				 k);
+	if (km->listener && !event_add(km->listener, NULL)) {
+		k->metrics = km;
 		log_info("metrics on %s", k->cfg.metrics);
 		return 0;
 	}
-	if (k->metrics)
-		event_free(k->metrics);
-	k->metrics = NULL;
+	if (km->listener)
+		event_free(km->listener);
+	free(km);
 	qkd_prom_close(fd, k->cfg.metrics);
 	return -ENOMEM;
 }
 
 void kmd_metrics_stop(struct kmd *k)
 {
-	if (!k->metrics)
+	struct kmd_metrics *km = k->metrics;
+	unsigned int i;
+	int fd;
+
+	if (!km)
 		return;
-	qkd_prom_close(event_get_fd(k->metrics), k->cfg.metrics);
-	event_free(k->metrics);
+	for (i = 0; i < PROM_MAX_CONNS; i++)
+		if (km->scrape[i])
+			scrape_end(km, km->scrape[i]);
+	fd = event_get_fd(km->listener);
+	event_free(km->listener);
+	qkd_prom_close(fd, k->cfg.metrics);
+	free(km);
 	k->metrics = NULL;
 }

@@ -217,57 +217,84 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Wait for events on fd until the deadline: true if they came. */
-static bool wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t left = deadline - now_ms();
+/*
+ * A scrape in progress. Its request comes in, then its whole answer
+ * (headers and text) is built at once and goes out as fast as the client
+ * takes it; each of the two phases has PROM_IO_MS.
+ */
+struct qkd_prom_conn {
+	int fd;
+	int64_t deadline;
+	size_t len;
+	char req[REQ_MAX];
+	char *out;
+	size_t out_len, out_sent;
+};
 
-	return left > 0 && poll(&pfd, 1, left) == 1 && pfd.revents & events;
+struct qkd_prom_conn *qkd_prom_accept(int lfd)
+{
+	struct qkd_prom_conn *c;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	c->deadline = now_ms() + PROM_IO_MS;
+	return c;
 }
 
-/* The request, up to its empty line; false if it is late or too long. */
-static bool read_request(int fd, char *req, int64_t deadline)
+int qkd_prom_conn_fd(const struct qkd_prom_conn *c)
 {
-	size_t len = 0;
+	return c->fd;
+}
+
+int qkd_prom_conn_timeout(const struct qkd_prom_conn *c)
+{
+	int64_t left = c->deadline - now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
+void qkd_prom_conn_free(struct qkd_prom_conn *c)
+{
+	if (!c)
+		return;
+	close(c->fd);
+	free(c->out);
+	free(c);
+}
+
+/* 1: the request is complete; 0: more to come; -1: drop it. */
+static int read_request(struct qkd_prom_conn *c)
+{
 	ssize_t n;
 
-	while (len < REQ_MAX - 1) {
-		if (!wait_fd(fd, POLLIN, deadline))
-			return false;
-		n = recv(fd, req + len, REQ_MAX - 1 - len, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	while (c->len < REQ_MAX - 1) {
+		n = recv(c->fd, c->req + c->len, REQ_MAX - 1 - c->len,
+			 MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
 		if (n <= 0)
-			return false;
-		len += n;
-		req[len] = '\0';
-		if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-			return true;
+			return -1;
+		c->len += n;
+		c->req[c->len] = '\0';
+		if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+			return 1;
 	}
-	return false;
+	return -1;
 }
 
-static bool send_all(int fd, const char *p, size_t len, int64_t deadline)
-{
-	ssize_t n;
-
-	while (len) {
-		if (!wait_fd(fd, POLLOUT, deadline))
-			return false;
-		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
-static void answer(int fd, const char *status, const char *body, size_t len,
-		   int64_t deadline)
+/* The status line, headers and body in one buffer, to go out as is. */
+static bool set_answer(struct qkd_prom_conn *c, const char *status,
+		       const char *body, size_t len)
 {
 	char head[256];
 	int n;
@@ -279,8 +306,14 @@ static void answer(int fd, const char *status, const char *body, size_t len,
 		     "Connection: close\r\n\r\n", status,
 		     strcmp(status, "200 OK") ? "text/plain; charset=utf-8" :
 		     "text/plain; version=0.0.4; charset=utf-8", len);
-	if (send_all(fd, head, n, deadline))
-		send_all(fd, body, len, deadline);
+	c->out = malloc(n + len);
+	if (!c->out)
+		return false;
+	memcpy(c->out, head, n);
+	if (len)
+		memcpy(c->out + n, body, len);
+	c->out_len = n + len;
+	return true;
 }
 
 /* "GET /metrics HTTP/1.x" (a query string is ignored), or why not. */
@@ -297,33 +330,52 @@ static const char *route(char *req)
 	return NULL;
 }
 
-void qkd_prom_serve(int fd, qkd_prom_fill_t fill, void *arg)
+static bool answer(struct qkd_prom_conn *c, qkd_prom_fill_t fill, void *arg)
 {
 	struct qkd_prom m = { 0 };
-	char req[REQ_MAX];
-	const char *err;
-	int64_t deadline;
-	int c;
+	const char *err = route(c->req);
+	bool ok;
 
-	c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (c < 0)
-		return;
-	deadline = now_ms() + PROM_IO_MS;
-	if (!read_request(c, req, deadline))
-		goto out;
-	err = route(req);
-	deadline = now_ms() + PROM_IO_MS;
-	if (err) {
-		answer(c, err, "", 0, deadline);
-		goto out;
-	}
+	c->deadline = now_ms() + PROM_IO_MS;
+	if (err)
+		return set_answer(c, err, "", 0);
 	fill(&m, arg);
 	if (m.full)
-		answer(c, "500 Internal Server Error", "metrics too large\n",
-		       18, deadline);
+		ok = set_answer(c, "500 Internal Server Error",
+				"metrics too large\n", 18);
 	else
-		answer(c, "200 OK", m.buf ? m.buf : "", m.len, deadline);
+		ok = set_answer(c, "200 OK", m.buf ? m.buf : "", m.len);
 	qkd_prom_free(&m);
-out:
-	close(c);
+	return ok;
+}
+
+short qkd_prom_conn_io(struct qkd_prom_conn *c, qkd_prom_fill_t fill,
+		       void *arg)
+{
+	ssize_t n;
+
+	if (!qkd_prom_conn_timeout(c))
+		return 0;
+	if (!c->out) {
+		switch (read_request(c)) {
+		case 0:
+			return POLLIN;
+		case -1:
+			return 0;
+		}
+		if (!answer(c, fill, arg))
+			return 0;
+	}
+	while (c->out_sent < c->out_len) {
+		n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return POLLOUT;
+		if (n <= 0)
+			return 0;
+		c->out_sent += n;
+	}
+	return 0;
 }

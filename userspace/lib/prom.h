@@ -3,10 +3,13 @@
  * Metrics for Prometheus: the text exposition format (version 0.0.4) and
  * the smallest HTTP server that serves it, for the daemons' "metrics"
  * configuration line. GET /metrics is the only resource; anything else is
- * 404 (405 for another method). The daemon serves one connection at a time
- * inside its event loop, so every step is bounded: the request must come
- * within PROM_IO_MS and fit in 2 KiB, the answer must be taken within
- * PROM_IO_MS and fit in PROM_MAX_TEXT, or the connection is dropped.
+ * 404 (405 for another method). A scrape is a connection the daemon's own
+ * event loop drives, never blocking on it, so a slow or stalled client
+ * costs the daemon one of its PROM_MAX_CONNS slots and nothing else. Every
+ * step is bounded: the request must come within PROM_IO_MS and fit in
+ * 2 KiB, the answer must be taken within PROM_IO_MS and fit in
+ * PROM_MAX_TEXT, or the connection is dropped; past PROM_MAX_CONNS open
+ * scrapes, a new one is closed unanswered.
  *
  * A daemon's fill callback writes the families: for each one, its header
  * (qkd_prom_family), then its samples. Label values are escaped here. No
@@ -21,6 +24,7 @@
 
 #define PROM_IO_MS	1000
 #define PROM_MAX_TEXT	(4 << 20)
+#define PROM_MAX_CONNS	8
 
 /* The text being built; a write that would pass PROM_MAX_TEXT sets full. */
 struct qkd_prom {
@@ -73,7 +77,22 @@ int qkd_prom_listen(const char *addr);
 void qkd_prom_close(int fd, const char *addr);
 
 typedef void (*qkd_prom_fill_t)(struct qkd_prom *m, void *arg);
-/* Accept and answer one connection waiting on the listening fd. */
-void qkd_prom_serve(int fd, qkd_prom_fill_t fill, void *arg);
+
+struct qkd_prom_conn;
+/* A connection waiting on the listening fd, or NULL (none, no memory). */
+struct qkd_prom_conn *qkd_prom_accept(int lfd);
+int qkd_prom_conn_fd(const struct qkd_prom_conn *c);
+/* Milliseconds before the connection is due to be dropped (0: now). */
+int qkd_prom_conn_timeout(const struct qkd_prom_conn *c);
+/*
+ * Read the request, or send the answer (fill writes its text once the
+ * request is in), as far as the socket allows without waiting. Returns
+ * POLLIN or POLLOUT, what to wait for before calling again, or 0 when the
+ * connection is done with (answered, dropped or past its time): then
+ * qkd_prom_conn_free it. Called when it is past its time, it returns 0.
+ */
+short qkd_prom_conn_io(struct qkd_prom_conn *c, qkd_prom_fill_t fill,
+		       void *arg);
+void qkd_prom_conn_free(struct qkd_prom_conn *c);
 
 #endif /* QKD_PROM_H */

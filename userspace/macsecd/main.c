@@ -79,7 +79,7 @@ struct daemon {
 	unsigned int n;
 	int sigfd;
 	int admin;
-	int metrics;
+	struct metrics metrics;
 	bool stop;
 	uint64_t drain_until_ms;
 };
@@ -143,11 +143,11 @@ static int start(struct daemon *d)
 	}
 	if (!d->cfg.metrics[0])
 		return 0;
-	d->metrics = qkd_prom_listen(d->cfg.metrics);
-	if (d->metrics < 0) {
+	d->metrics.lfd = qkd_prom_listen(d->cfg.metrics);
+	if (d->metrics.lfd < 0) {
 		log_err("metrics on %s: %s", d->cfg.metrics,
-			strerror(-d->metrics));
-		return d->metrics;
+			strerror(-d->metrics.lfd));
+		return d->metrics.lfd;
 	}
 	log_info("metrics on %s", d->cfg.metrics);
 	return 0;
@@ -157,7 +157,7 @@ static void stop(struct daemon *d)
 {
 	unsigned int i;
 
-	qkd_prom_close(d->metrics, d->cfg.metrics);
+	metrics_close(&d->metrics, d->cfg.metrics);
 	admin_close(d->admin, d->cfg.admin_socket);
 	for (i = 0; i < d->n; i++) {
 		rekey_close(&d->ifaces[i]);
@@ -211,7 +211,7 @@ static uint64_t tick_ms(const struct daemon *d)
 
 static void run(struct daemon *d)
 {
-	struct pollfd pfd[CONFIG_IFACE_MAX + 3];
+	struct pollfd pfd[CONFIG_IFACE_MAX + 2 + METRICS_POLLFDS];
 	uint64_t now, next_tick = 0;
 	unsigned int i;
 
@@ -220,10 +220,11 @@ static void run(struct daemon *d)
 			pfd[i] = (struct pollfd){ d->ifaces[i].ctrl.fd, POLLIN, 0 };
 		pfd[d->n] = (struct pollfd){ d->sigfd, POLLIN, 0 };
 		pfd[d->n + 1] = (struct pollfd){ d->admin, POLLIN, 0 };
-		/* poll() ignores a negative fd: no metrics configured */
-		pfd[d->n + 2] = (struct pollfd){ d->metrics, POLLIN, 0 };
+		/* poll() ignores a negative fd: no metrics, a free slot */
+		metrics_pollfds(&d->metrics, &pfd[d->n + 2]);
 		now = now_ms();
-		poll(pfd, d->n + 3, next_tick > now ? next_tick - now : 0);
+		poll(pfd, d->n + 2 + METRICS_POLLFDS,
+		     next_tick > now ? next_tick - now : 0);
 		now = now_ms();
 		for (i = 0; i < d->n; i++)
 			if (pfd[i].revents & POLLIN)
@@ -232,8 +233,7 @@ static void run(struct daemon *d)
 			on_signal(d);
 		if (pfd[d->n + 1].revents & POLLIN)
 			admin_serve(d->admin, d->ifaces, d->n);
-		if (pfd[d->n + 2].revents & POLLIN)
-			metrics_serve(d->metrics, d->ifaces, d->n);
+		metrics_events(&d->metrics, &pfd[d->n + 2], d->ifaces, d->n);
 		if (now >= next_tick) {
 			for (i = 0; i < d->n; i++)
 				rekey_tick(&d->ifaces[i], now);
@@ -246,7 +246,8 @@ static void run(struct daemon *d)
 
 int main(int argc, char *argv[])
 {
-	static struct daemon d = { .sigfd = -1, .admin = -1, .metrics = -1 };
+	static struct daemon d = { .sigfd = -1, .admin = -1,
+				   .metrics.lfd = -1 };
 	const char *path = DEFAULT_CONFIG;
 	bool use_syslog = false, debug = false, check = false;
 	int c, ret;

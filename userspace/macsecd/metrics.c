@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* qkd-macsecd's metrics: see metrics.h. Names as in qkd-macsecd(8). */
 #include "metrics.h"
-#include "prom.h"
 
 struct scrape {
 	const struct iface *ifaces;
@@ -82,9 +81,61 @@ static void fill(struct qkd_prom *m, void *arg)
 			      s->ifaces[j].cfg.name);
 }
 
-void metrics_serve(int fd, const struct iface *ifaces, unsigned int n)
+void metrics_pollfds(const struct metrics *m, struct pollfd *pfd)
+{
+	unsigned int i;
+
+	pfd[0] = (struct pollfd){ m->lfd, POLLIN, 0 };
+	for (i = 0; i < PROM_MAX_CONNS; i++)
+		pfd[1 + i] = (struct pollfd){
+			m->conn[i] ? qkd_prom_conn_fd(m->conn[i]) : -1,
+			m->want[i], 0 };
+}
+
+static void conn_end(struct metrics *m, unsigned int i)
+{
+	qkd_prom_conn_free(m->conn[i]);
+	m->conn[i] = NULL;
+	m->want[i] = 0;
+}
+
+void metrics_events(struct metrics *m, const struct pollfd *pfd,
+		    const struct iface *ifaces, unsigned int n)
 {
 	struct scrape s = { ifaces, n };
+	struct qkd_prom_conn *c;
+	unsigned int i;
 
-	qkd_prom_serve(fd, fill, &s);
+	for (i = 0; i < PROM_MAX_CONNS; i++) {
+		if (!m->conn[i])
+			continue;
+		if (pfd[1 + i].revents)
+			m->want[i] = qkd_prom_conn_io(m->conn[i], fill, &s);
+		else if (!qkd_prom_conn_timeout(m->conn[i]))
+			m->want[i] = 0;
+		if (!m->want[i])
+			conn_end(m, i);
+	}
+	if (!(pfd[0].revents & POLLIN))
+		return;
+	c = qkd_prom_accept(m->lfd);
+	for (i = 0; i < PROM_MAX_CONNS && m->conn[i]; i++)
+		;
+	if (!c || i == PROM_MAX_CONNS) {
+		qkd_prom_conn_free(c);
+		return;
+	}
+	m->conn[i] = c;
+	m->want[i] = POLLIN;
+}
+
+void metrics_close(struct metrics *m, const char *addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < PROM_MAX_CONNS; i++)
+		if (m->conn[i])
+			conn_end(m, i);
+	qkd_prom_close(m->lfd, addr);
+	m->lfd = -1;
 }

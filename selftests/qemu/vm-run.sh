@@ -63,7 +63,7 @@ qemu_cmd()
 		-nodefaults -display none -no-reboot \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "$img/kernel" -initrd "$img/initramfs.cpio" \
-		-append "'console=ttyS0 loglevel=4 panic=-1 $kargs $append'" \
+		-append "'console=ttyS0 loglevel=4 panic=-1 no_timer_check $kargs $append'" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$top,mount_tag=proj,security_model=none,multidevs=remap" \
 		-virtfs "local,path=$ctl,mount_tag=ctl,security_model=none"

@@ -22,9 +22,8 @@
 # Last, gw2 runs a stock 6.0.1 without the plugin and without qkd in its
 # proposals.
 #
-# usage: ke6.sh [SECONDS]   the rekey loop under ping runs SECONDS (30 in
-#                           make check, suite strongswan6-ke; 120 in the
-#                           opt-in suite strongswan6-ke-long)
+# usage: ke6.sh [SECONDS]   the rekey loop under ping runs SECONDS (120 in
+#                           make check, suite strongswan6-ke)
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)

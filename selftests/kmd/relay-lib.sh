@@ -13,8 +13,8 @@
 #
 # The caller sets work, pki, link_target, far_target and kme_rate, then
 # nodes, edges ("1-2 2-3") and fars ("1-3") before each topology; faults
-# (node -> QKD_KMD_FAULT, run by $kmd_faults) and extra_far (node -> far
-# node without a route) are optional.
+# (node -> QKD_KMD_FAULT, run by $kmd_faults), extra_far (node -> far
+# node without a route), link_max and far_max (max_keys) are optional.
 
 nodes=0 edges="" fars=""
 
@@ -68,12 +68,12 @@ write_conf()
 			echo "kme_key = $pki/sae-$i.key"
 			echo "fill_target = $link_target"
 			echo "batch = 32"
-			echo "max_keys = 2000"
+			echo "max_keys = ${link_max:-2000}"
 		done
 		for f in $(far_of "$i") ${extra_far[$i]-}; do
 			echo "[far node-$f]"
 			echo "fill_target = $far_target"
-			echo "max_keys = 1000"
+			echo "max_keys = ${far_max:-1000}"
 			echo "app_sae_id = app-$i"
 			echo "peer_app_sae_id = app-$f"
 		done
@@ -97,22 +97,24 @@ start_kmd()
 # them outside the tests, which run in subshells.
 topology()
 {
-	local i e a b
+	local i
 
 	teardown
-	rm -rf "$work" "$pki"/seed-*
-	mkdir -p "$work"
-	if [ ! -e "$pki/app-6.pem" ]; then
-		# shellcheck disable=SC2046
-		selftests/kmd/certs.sh "$pki" $(for i in $(seq 6); do
-			echo "node-$i sae-$i app-$i"; done) >/dev/null
-	fi
 	# Each namespace has its own pool: the module stays loaded.
 	lsmod | grep -q '^qkdpool ' || insmod "$ko" || return 1
 	for i in $(seq "$nodes"); do
 		ip netns add "$(ns "$i")"
 		ip -n "$(ns "$i")" link set lo up
 	done
+	relay_links
+	relay_start
+}
+
+# relay_links: a veth pair per link of $edges between the nodes' namespaces.
+relay_links()
+{
+	local e a b
+
 	for e in $edges; do
 		a=${e%-*} b=${e#*-}
 		ip -n "$(ns "$a")" link add "to$b" type veth peer name "to$a" \
@@ -121,11 +123,26 @@ topology()
 		ip -n "$(ns "$b")" addr add "10.$a.$b.2/24" dev "to$a"
 		ip -n "$(ns "$a")" link set "to$b" up
 		ip -n "$(ns "$b")" link set "to$a" up
-		head -c 32 /dev/urandom >"$pki/seed-$a-$b"
 	done
+}
+
+# relay_start: a fresh $work, the PKI, a KME pair per link sharing a fresh
+# seed, and every node's key manager.
+relay_start()
+{
+	local i e a b n=$((nodes > 6 ? nodes : 6))
+
+	rm -rf "$work" "$pki"/seed-*
+	mkdir -p "$work"
+	if [ ! -e "$pki/app-$n.pem" ]; then
+		# shellcheck disable=SC2046
+		selftests/kmd/certs.sh "$pki" $(for i in $(seq $n); do
+			echo "node-$i sae-$i app-$i"; done) >/dev/null
+	fi
 	epoch=$(date +%s)
 	for e in $edges; do
 		a=${e%-*} b=${e#*-}
+		head -c 32 /dev/urandom >"$pki/seed-$a-$b"
 		start_link_kme "$a" "$b"
 		start_link_kme "$b" "$a"
 	done

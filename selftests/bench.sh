@@ -24,6 +24,7 @@ benches=(
 	"strongswan6-ke:selftests/strongswan/bench-ke6.sh"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
+	"relay:selftests/kmd/bench-relay.sh"
 	"tls:selftests/tls/bench.sh"
 )
 

@@ -84,27 +84,9 @@ test_line4()
 	n1 ping -q -c 2 -i 0.2 -W 2 10.0.0.2 >/dev/null
 }
 
-# PPK_IDs in order: sent by the initiator (the plugin's log), used by the
-# responder (stock log line of ike_auth.c).
-sent_ids() { sed -n "s/.*sending PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d1/charon.log"; }
-used_ids() { sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d4/charon.log"; }
+sent_ids() { ss_sent_ids "$d1"; }
+used_ids() { ss_used_ids "$d4"; }
 used_twice() { [ "$(used_ids | wc -l)" -ge 2 ]; }
-
-esp_packets()
-{
-	ip -n "$1" -s xfrm state |
-		sed -n 's/.* \([0-9]*\)(packets).*/\1/p' |
-		awk '{ n += $1 } END { print n + 0 }'
-}
-
-# ppk_sa DIR NAME: an established IKE_SA of that name, a PPK mixed in.
-ppk_sa()
-{
-	local out
-	out=$(ss_sw "$1" --list-sas --ike "$2" --noblock)
-	grep -q "^$2: #[0-9]*, ESTABLISHED, IKEv2" <<<"$out" &&
-		grep -q "/PPK$" <<<"$out"
-}
 
 # node-1 initiates to node-4 with the example configurations: each end's
 # plugin takes its PPK from its end of the far stream.
@@ -123,8 +105,8 @@ test_ike()
 	wait_for 120 idle 1 4
 	t1=$(taken 1 4) t4=$(taken 4 1)
 	ss_sw "$d1" --initiate --child net --timeout 60 >/dev/null
-	ppk_sa "$d1" qkd-gw2
-	ppk_sa "$d4" qkd-gw1
+	ss_has_ppk "$d1" qkd-gw2
+	ss_has_ppk "$d4" qkd-gw1
 	echo "PPK_ID sent by node-1: $(sent_ids); used by node-4: $(used_ids)"
 	[ "$(sent_ids | wc -l)" = 1 ]
 	[ "$(sent_ids)" = "$(used_ids)" ]
@@ -132,10 +114,10 @@ test_ike()
 	[ "$(taken 4 1)" = $((t4 + 1)) ]
 	consumed 1 4 "$(sent_ids)"
 	consumed 4 1 "$(sent_ids)"
-	before=$(esp_packets "$gw1")
+	before=$(ss_esp_packets "$gw1")
 	n1 ping -q -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null
-	echo "ESP packets at node-1: $before, then $(esp_packets "$gw1")"
-	(($(esp_packets "$gw1") >= before + 6))
+	echo "ESP packets at node-1: $before, then $(ss_esp_packets "$gw1")"
+	(($(ss_esp_packets "$gw1") >= before + 6))
 }
 
 # A reauthentication takes the next key of the far stream at both ends,
@@ -148,7 +130,7 @@ test_ike_reauth()
 	id=$(ss_sw "$d1" --list-sas --noblock | sed -n 's/^qkd-gw2: #\([0-9]*\),.*/\1/p')
 	ss_sw "$d1" --rekey --ike-id "$id" --reauth >/dev/null
 	wait_for 60 used_twice
-	wait_for 30 ppk_sa "$d1" qkd-gw2
+	wait_for 30 ss_has_ppk "$d1" qkd-gw2
 	echo "PPK_IDs sent by node-1: $(sent_ids | xargs); used by node-4: $(used_ids | xargs)"
 	[ "$(sent_ids | xargs)" = "$(used_ids | xargs)" ]
 	[ "$(sent_ids | sort -u | wc -l)" = 2 ]

@@ -41,6 +41,7 @@ warmup=${RELAY_BENCH_WARMUP:-5}	# longer on a loaded machine
 inflight=4				# FAR_INFLIGHT in userspace/kmd/relay.c
 link_target=4000
 link_max=40000
+link_batch=1024
 far_target=2000000
 far_max=2000000
 declare -A faults=() extra_far=()
@@ -60,7 +61,7 @@ counter()
 	local i n=0 v
 
 	for i in $(seq "$nodes"); do
-		v=$(st "$i" ".relay.counters.$1")
+		v=$(st "$i" ".relay.counters.$1 // 0")
 		n=$((n + ${v:-0}))
 	done
 	echo $n

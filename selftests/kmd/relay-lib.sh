@@ -14,7 +14,8 @@
 # The caller sets work, pki, link_target, far_target and kme_rate, then
 # nodes, edges ("1-2 2-3") and fars ("1-3") before each topology; faults
 # (node -> QKD_KMD_FAULT, run by $kmd_faults), extra_far (node -> far
-# node without a route), link_max and far_max (max_keys) are optional.
+# node without a route), link_max and far_max (max_keys) and link_batch
+# are optional.
 
 nodes=0 edges="" fars=""
 
@@ -67,7 +68,7 @@ write_conf()
 			echo "kme_cert = $pki/sae-$i.pem"
 			echo "kme_key = $pki/sae-$i.key"
 			echo "fill_target = $link_target"
-			echo "batch = 32"
+			echo "batch = ${link_batch:-32}"
 			echo "max_keys = ${link_max:-2000}"
 		done
 		for f in $(far_of "$i") ${extra_far[$i]-}; do

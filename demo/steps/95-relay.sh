@@ -85,7 +85,11 @@ else
 				'BEGIN { printf "%.2f", n / k }') per relayed key"
 	done
 	echo "    gw2 relayed $(st 2 .relay.counters.relayed) keys, MAC failures $(st 2 .relay.counters.mac_failures)"
+	# The daemons are this shell's jobs: reaped quietly once killed.
+	relay_pids=$(cat "$work"/*.pid)
 	teardown
+	# shellcheck disable=SC2086 # a list of PIDs
+	wait $relay_pids 2>/dev/null || true
 	ip netns del "$gw3"
 	ip netns exec "$gw2" sysctl -qw net.ipv4.ip_forward=0
 	rm -rf "$relay_dir"

@@ -9,6 +9,9 @@
 #   | veth0   10.0.0.1 ===================|======|=================== 10.0.0.2 veth0  |
 #   +-------------------------------------+      +-------------------------------------+
 #
+# The key relay step (steps/95-relay.sh) adds a third gateway, gw3, with a
+# QKD link to gw2 only: gw1 and gw3 share keys relayed through gw2.
+#
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -26,6 +26,7 @@ benches=(
 	"strongswan6-kecost-pool:selftests/strongswan/kecost.sh pool"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
+	"relay:selftests/kmd/bench-relay.sh"
 	"tls:selftests/tls/bench.sh"
 )
 

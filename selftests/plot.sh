@@ -7,6 +7,9 @@
 #
 #   kmd-ingest.dat            -> kmd-ingest.png: ingest rate against the
 #                                KME rate (selftests/kmd/bench.sh)
+#   kmd-relay.dat             -> kmd-relay.png: 3-hop relay throughput
+#                                against the link rate and the limit the
+#                                links set (kmd/bench-relay.sh)
 #   macsec-rekey-latency.dat  -> macsec-rekey-latency.png: the rekey
 #                                latencies' distribution (macsec/bench.sh)
 #   pool-take-cost.dat        -> pool-take-cost.png: a take's cost against
@@ -57,6 +60,18 @@ set format y '10^{%T}'
 plot dat using 1:3 with linespoints lw 2 pt 7 title 'qkd-kmd ingest', \
      dat using 1:1 with lines dt 2 title 'KME rate (ideal)'${pair:+, \\
      ${pair} with lines dt 3 title 'KME pair end-to-end rate'}
+EOF
+
+plot kmd-relay <<EOF
+$common
+set title 'qkd-kmd: keys relayed over 3 hops against the link key rate'
+set xlabel 'link key rate (keys/s)'
+set ylabel 'keys/s added to the far stream'
+set logscale xy
+set format x '10^{%T}'
+set format y '10^{%T}'
+plot dat using 1:2 with linespoints lw 2 pt 7 title '3-hop relay', \
+     dat using 1:3 with lines dt 2 title 'limit: link rate / 2 (OTP + MAC key per hop)'
 EOF
 
 plot macsec-rekey-latency <<EOF

@@ -21,21 +21,16 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=selftests/lib/topo.sh
-. selftests/lib/topo.sh
 # shellcheck source=selftests/kmd/lib.sh
 . selftests/kmd/lib.sh
 
-kmd=$top/userspace/kmd/qkd-kmd
-sim=$top/userspace/simkme/qkd-simkme
-keys=$top/selftests/kmd/kmd-keys
 work=$top/build/kmd-bench
 pki=$work/pki
 rates=${KMD_BENCH_RATES:-2000 10000 50000 250000}
 window=${KMD_BENCH_WINDOW:-8}
 warmup=${QKD_KMD_BENCH_WARMUP:-4}	# longer on a loaded machine
 
-for f in "$kmd" "$sim" "$keys" kmod/qkdpool.ko; do
+for f in "$kmd" "$sim" "$keys" "$ko"; do
 	[ -e "$f" ] || { echo "# SKIP kmd bench: $f not built"; exit 0; }
 done
 

@@ -2,13 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Key relay between qkd-kmd nodes (docs/kx-protocol.md §7); run as root in
-# the VM (selftests/qemu/vm-run.sh selftests/kmd/relay.sh).
-#
-# Every node is a network namespace with its own key pool, its qkd-kmd,
-# and one qkd-simkme per QKD link it has. A link i-j (i < j) is a veth pair
-# (10.i.j.1 at node i, 10.i.j.2 at node j); node i is its master and dials
-# node j's Kx port; the two KMEs of the link share a seed. Only the two
-# end nodes of a far stream have a [far] section for each other:
+# the VM (selftests/qemu/vm-run.sh selftests/kmd/relay.sh). The networks
+# (selftests/kmd/relay-lib.sh), with far streams between their end nodes:
 #
 #   line of 3:  1 - 2 - 3                 far 1 <-> 3
 #   line of 5:  1 - 2 - 3 - 4 - 5         far 1 <-> 5, node 2 tampers
@@ -23,15 +18,12 @@ trap 'echo "failed: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=selftests/lib/ktap.sh
-. selftests/lib/ktap.sh
+# shellcheck source=selftests/kmd/lib.sh
+. selftests/kmd/lib.sh
+# shellcheck source=selftests/kmd/relay-lib.sh
+. selftests/kmd/relay-lib.sh
 
-kmd=$top/userspace/kmd/qkd-kmd
 kmd_faults=$top/selftests/kmd/qkd-kmd-faults
-sim=$top/userspace/simkme/qkd-simkme
-keys=$top/selftests/kmd/kmd-keys
-qkdctl=$top/userspace/qkdctl/qkdctl
-ko=$top/kmod/qkdpool.ko
 work=$top/build/kmd-test/relay
 # One PKI for every topology: key generation is slow in the VM.
 pki=$top/build/kmd-test/relay-pki
@@ -40,241 +32,8 @@ far_target=40
 kme_rate=2000
 tests=13
 
-nodes=0 edges="" fars=""
-
-ns() { echo "qkd-r$1-$$"; }
-in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
-pidof_() { cat "$work/$1.pid"; }
-gone() { [ ! -e "/proc/$1" ] || grep -q ') Z ' "/proc/$1/stat"; }
-
-ktap_plan $tests
-for f in "$kmd" "$kmd_faults" "$sim" "$keys" "$qkdctl" "$ko"; do
-	if [ ! -f "$f" ]; then
-		for _ in $(seq $tests); do
-			ktap_skip "relay" "$f not built"
-		done
-		exit 0
-	fi
-done
-
-# start_daemon NAME NODE [ENV=VALUE...] CMD...: PID in $work/NAME.pid.
-start_daemon()
-{
-	local name=$1 node=$2
-	shift 2
-	# ip execs env, which execs CMD: $! is CMD's PID.
-	ip netns exec "$(ns "$node")" env "$@" >/dev/null \
-		2>>"$work/$name.log" &
-	echo $! >"$work/$name.pid"
-}
-
-# other_ends I PAIRS: the nodes paired with node I in PAIRS ("1-2 2-3").
-other_ends()
-{
-	local e
-
-	for e in $2; do
-		case $e in
-		"$1"-*) echo "${e#*-}" ;;
-		*-"$1") echo "${e%-*}" ;;
-		esac
-	done
-}
-neighbours() { other_ends "$1" "$edges"; }
-far_of() { other_ends "$1" "$fars"; }
-
-lo() { (($1 < $2)) && echo "$1" || echo "$2"; }
-hi() { (($1 > $2)) && echo "$1" || echo "$2"; }
-
-write_conf()
-{
-	local i=$1 j f
-
-	{
-		printf '[node]\nid = node-%s\nkx_listen = 0.0.0.0:7001\n' "$i"
-		echo "cert = $pki/node-$i.pem"
-		echo "key = $pki/node-$i.key"
-		echo "ca = $pki/ca.pem"
-		echo "status_file = $work/$i.status.json"
-		echo "log_level = info"
-		printf '[relay]\ntimeout = 20\ndry = 4\n'
-		[ -n "$(far_of "$i")" ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
-		for j in $(neighbours "$i"); do
-			echo "[peer node-$j]"
-			if ((i < j)); then
-				echo "role = master"
-				echo "address = 10.$i.$j.2:7001"
-			else
-				echo "role = slave"
-			fi
-			echo "kme_url = https://127.0.0.1:$((8000 + j))"
-			echo "sae_id = sae-$i"
-			echo "peer_sae_id = sae-$j"
-			echo "kme_cert = $pki/sae-$i.pem"
-			echo "kme_key = $pki/sae-$i.key"
-			echo "fill_target = $link_target"
-			echo "batch = 32"
-			echo "max_keys = 2000"
-		done
-		for f in $(far_of "$i") ${extra_far[$i]-}; do
-			echo "[far node-$f]"
-			echo "fill_target = $far_target"
-			echo "max_keys = 1000"
-			echo "app_sae_id = app-$i"
-			echo "peer_app_sae_id = app-$f"
-		done
-	} >"$work/$i.conf"
-}
-
-# start_kmd I: node I's key manager (the fault build where asked for).
-start_kmd()
-{
-	local bin=$kmd env=()
-
-	if [ -n "${faults[$1]-}" ]; then
-		bin=$kmd_faults
-		env=("QKD_KMD_FAULT=${faults[$1]}")
-	fi
-	start_daemon "kmd-$1" "$1" "${env[@]}" "$bin" -c "$work/$1.conf"
-}
-
-# topology: a fresh state with $nodes nodes, the links $edges ("1-2 2-3"),
-# a KME pair per link and the far streams $fars ("1-3"). The caller sets
-# them outside the tests, which run in subshells.
-topology()
-{
-	local i e a b
-
-	teardown
-	rm -rf "$work" "$pki"/seed-*
-	mkdir -p "$work"
-	if [ ! -e "$pki/app-6.pem" ]; then
-		# shellcheck disable=SC2046
-		selftests/kmd/certs.sh "$pki" $(for i in $(seq 6); do
-			echo "node-$i sae-$i app-$i"; done) >/dev/null
-	fi
-	# Each namespace has its own pool: the module stays loaded.
-	lsmod | grep -q '^qkdpool ' || insmod "$ko" || return 1
-	for i in $(seq "$nodes"); do
-		ip netns add "$(ns "$i")"
-		ip -n "$(ns "$i")" link set lo up
-	done
-	for e in $edges; do
-		a=${e%-*} b=${e#*-}
-		ip -n "$(ns "$a")" link add "to$b" type veth peer name "to$a" \
-			netns "$(ns "$b")"
-		ip -n "$(ns "$a")" addr add "10.$a.$b.1/24" dev "to$b"
-		ip -n "$(ns "$b")" addr add "10.$a.$b.2/24" dev "to$a"
-		ip -n "$(ns "$a")" link set "to$b" up
-		ip -n "$(ns "$b")" link set "to$a" up
-		head -c 32 /dev/urandom >"$pki/seed-$a-$b"
-	done
-	epoch=$(date +%s)
-	for e in $edges; do
-		a=${e%-*} b=${e#*-}
-		start_kme "$a" "$b"
-		start_kme "$b" "$a"
-	done
-	for i in $(seq "$nodes"); do
-		write_conf "$i"
-		start_kmd "$i"
-	done
-}
-
-# start_kme I J: node I's KME of the link to node J.
-start_kme()
-{
-	local i=$1 j=$2
-
-	start_daemon "kme-$i-$j" "$i" "$sim" \
-		--listen "127.0.0.1:$((8000 + j))" \
-		--cert "$pki/kme-a.pem" --key "$pki/kme-a.key" \
-		--ca "$pki/ca.pem" --sae "sae-$i" --peer-sae "sae-$j" \
-		--seed-file "$pki/seed-$(lo "$i" "$j")-$(hi "$i" "$j")" \
-		--epoch "$epoch" --rate $kme_rate
-}
-
-teardown()
-{
-	local f i
-
-	for f in "$work"/*.pid; do
-		if [ -f "$f" ]; then
-			kill -9 "$(cat "$f")" 2>/dev/null || true
-		fi
-	done
-	sleep 0.3
-	for i in $(seq 9); do
-		ip netns del "$(ns "$i")" 2>/dev/null || true
-	done
-}
-trap 'teardown; sleep 1; rmmod qkdpool 2>/dev/null' EXIT
-
-# st I JQ-FILTER: from node I's status file.
-st() { jq -r "$2" "$work/$1.status.json" 2>/dev/null; }
-# far I J JQ: node I's far stream to node J, as its status says.
-far() { st "$1" ".relay.far[] | select(.node == \"node-$2\") | $3"; }
-links_up()
-{
-	local i
-
-	for i in $(seq "$nodes"); do
-		jq -e '[.peers[].kx.state] | all(. == "up")' \
-			"$work/$i.status.json" >/dev/null 2>&1 || return 1
-	done
-}
-route_is() { [ "$(st "$1" ".relay.routes[] | select(.node == \"node-$2\") | .path | join(\" \")")" = "$3" ]; }
-info() { in_ns "$1" "$keys" info "node-$2"; }
-pool_keys() { info "$1" "$2" | awk '{ print $1 + $2 + $3 }'; }
-filled()
-{
-	[ "$(pool_keys "$1" "$2")" = $far_target ] &&
-		[ "$(pool_keys "$2" "$1")" = $far_target ]
-}
-# idle I J: both ends full and no relay between them in flight.
-idle()
-{
-	filled "$1" "$2" &&
-		[ "$(far "$1" "$2" '.inflight | add')" = 0 ] &&
-		[ "$(far "$2" "$1" '.inflight | add')" = 0 ]
-}
-
-# cross I J: take node I's local-owned keys of the far stream, then the
-# same IDs (peer-owned there) at node J; IDs and material must match.
-cross()
-{
-	local i=$1 j=$2 n
-
-	in_ns "$i" "$keys" drain "node-$j" >"$work/$i.local"
-	cut -d' ' -f1 "$work/$i.local" |
-		in_ns "$j" "$keys" take "node-$i" >"$work/$j.peer"
-	n=$(wc -l <"$work/$i.local")
-	echo "node-$i owned $n keys of the far stream; node-$j had the same"
-	[ "$n" -gt 0 ]
-	! grep -q ' error$' "$work/$j.peer" || false
-	cmp -s "$work/$i.local" "$work/$j.peer"
-	rm -f "$work/$i.local" "$work/$j.peer"
-}
-
-# settled I J: stop both ends' key managers once idle, use every key of
-# the far stream from both sides, and find both pools empty: no key was
-# at one end only. The key managers start again.
-settled()
-{
-	local i=$1 j=$2
-
-	wait_for 120 idle "$i" "$j"
-	kill "$(pidof_ "kmd-$i")" "$(pidof_ "kmd-$j")"
-	wait_for 10 gone "$(pidof_ "kmd-$i")"
-	wait_for 10 gone "$(pidof_ "kmd-$j")"
-	cross "$i" "$j"
-	cross "$j" "$i"
-	echo "left: node-$i $(info "$i" "$j"), node-$j $(info "$j" "$i")"
-	[ "$(pool_keys "$i" "$j")" = 0 ]
-	[ "$(pool_keys "$j" "$i")" = 0 ]
-	start_kmd "$i"
-	start_kmd "$j"
-}
+kmd_plan relay $tests "$kmd_faults" "$qkdctl"
+trap relay_cleanup EXIT
 
 test_line3_routes()
 {

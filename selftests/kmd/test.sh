@@ -18,18 +18,9 @@ set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
-# shellcheck source=selftests/lib/ktap.sh
-. selftests/lib/ktap.sh
-# shellcheck source=selftests/lib/topo.sh
-. selftests/lib/topo.sh
 # shellcheck source=selftests/kmd/lib.sh
 . selftests/kmd/lib.sh
 
-kmd=$top/userspace/kmd/qkd-kmd
-sim=$top/userspace/simkme/qkd-simkme
-keys=$top/selftests/kmd/kmd-keys
-qkdctl=$top/userspace/qkdctl/qkdctl
-ko=$top/kmod/qkdpool.ko
 work=$top/build/kmd-test/vm
 pki=$work/pki
 target=200
@@ -38,24 +29,8 @@ kme_rate=2000
 batch=32
 tests=14
 
-# Daemons are started inside test subshells: their PIDs live in files.
-pidof_() { cat "$work/$1.pid"; }
-# gone PID: the process exited (a zombie counts: its parent may be gone).
-gone() { [ ! -e "/proc/$1" ] || grep -q ') Z ' "/proc/$1/stat"; }
-
-ktap_plan $tests
-for f in "$kmd" "$sim" "$keys" "$qkdctl" "$ko"; do
-	if [ ! -x "$f" ] && [ ! -f "$f" ]; then
-		for _ in $(seq $tests); do
-			ktap_skip "kmd" "$f not built"
-		done
-		exit 0
-	fi
-done
-trap kmd_cleanup EXIT
-
-kmd_setup || { echo "Bail out! insmod failed"; exit 1; }
-epoch=$(date +%s)
+kmd_plan kmd $tests "$qkdctl"
+kmd_pair
 
 # write_conf NODE PEER ROLE: the configuration of node-NODE.
 write_conf()

@@ -68,24 +68,15 @@ setup()
 
 initiate() { ss_sw "$d1" --initiate --ike qkd --child qkd --timeout 20; }
 
-# the IKE_SA of conn is up with the PPK at DIR's charon
-sa_has_ppk()
-{
-	local out
-	out=$(ss_sw "$1" --list-sas --ike "$2" --noblock)
-	grep -q "^$2: #[0-9]*, ESTABLISHED, IKEv2" <<<"$out" &&
-		grep -q "/PPK$" <<<"$out"
-}
-
 # key IDs the initiator took from KME A, and those the responder used
-sent_ids() { sed -n "s/.*qkd: sending PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d1/charon.log"; }
-used_ids() { sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d2/charon.log"; }
+sent_ids() { ss_sent_ids "$d1"; }
+used_ids() { ss_used_ids "$d2"; }
 
 test_establish()
 {
 	initiate >/dev/null
-	sa_has_ppk "$d1" qkd
-	sa_has_ppk "$d2" gw1
+	ss_has_ppk "$d1" qkd
+	ss_has_ppk "$d2" gw1
 	ss_sw "$d1" --list-sas --ike qkd --noblock |
 		grep -q "qkd: #.*INSTALLED, TRANSPORT"
 	n1 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null

@@ -218,6 +218,32 @@ ss_load_conf()
 	ss_sw "$1" --load-all --clear --file "$2" >/dev/null 2>&1
 }
 
+# ss_sent_ids DIR: the PPK_IDs (key IDs) the plugin of the initiator at
+# DIR sent, in order.
+ss_sent_ids() { sed -n "s/.*qkd: sending PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$1/charon.log"; }
+# ss_used_ids DIR: the PPK_IDs the responder at DIR used, in order (stock
+# log line of ike_auth.c).
+ss_used_ids() { sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$1/charon.log"; }
+
+# ss_has_ppk DIR CONN: the IKE_SA of CONN is up with a PPK mixed in.
+# "swanctl --list-sas": "qkd: #1, ESTABLISHED, IKEv2, ..." and, below it,
+# the algorithms "AES_CBC-256/HMAC_SHA2_256_128/.../MODP_2048/PPK".
+ss_has_ppk()
+{
+	local out
+	out=$(ss_sw "$1" --list-sas --ike "$2" --noblock)
+	grep -q "^$2: #[0-9]*, ESTABLISHED, IKEv2" <<<"$out" &&
+		grep -q "/PPK$" <<<"$out"
+}
+
+# ss_esp_packets NSNAME: packets counted by every xfrm state of the netns.
+ss_esp_packets()
+{
+	ip -n "$1" -s xfrm state |
+		sed -n 's/.* \([0-9]*\)(packets).*/\1/p' |
+		awk '{ n += $1 } END { print n + 0 }'
+}
+
 # ss_ike_count DIR CONN: number of ESTABLISHED IKE_SAs of CONN.
 ss_ike_count()
 {

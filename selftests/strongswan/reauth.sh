@@ -74,8 +74,8 @@ setup()
 taken() { "$1" "$tools/pooltool" info "$2" | sed -n 's/.* taken \([0-9]*\).*/\1/p'; }
 auth_failures() { cat "$d1/charon.log" "$d2/charon.log" | grep -c AUTHENTICATION_FAILED || true; }
 # PPK_IDs the initiator sent (plugin) and the responder used (ike_auth.c)
-sent_ids() { sed -n "s/.*qkd: sending PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d1/charon.log"; }
-used_ids() { sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" "$d2/charon.log"; }
+sent_ids() { ss_sent_ids "$d1"; }
+used_ids() { ss_used_ids "$d2"; }
 
 test_reauths()
 {

@@ -179,44 +179,22 @@ taken() { info "$1" "$2" | sed -n 's/.* taken \([0-9]*\).*/\1/p'; }
 initiate() { ss_sw "$d1" --initiate --ike "$1" --child "$1" --timeout 20; }
 terminate() { ss_sw "$d1" --terminate --ike "$1" --timeout 10 >/dev/null; }
 
-# PPK_IDs the responder used, in order (stock log line of ike_auth.c).
-used_ids()
-{
-	sed -n "s/.*using PPK for PPK_ID 'qkd:\([0-9a-f-]*\)'.*/\1/p" \
-		"$d2/charon.log"
-}
-
-esp_packets()
-{
-	ip -n "$1" -s xfrm state |
-		sed -n 's/.* \([0-9]*\)(packets).*/\1/p' |
-		awk '{ n += $1 } END { print n + 0 }'
-}
-
-# "swanctl --list-sas": "qkd: #1, ESTABLISHED, IKEv2, ..." and, below it,
-# the algorithms "AES_CBC-256/HMAC_SHA2_256_128/.../MODP_2048/PPK".
-sa_has_ppk()
-{
-	local out
-	out=$(ss_sw "$1" --list-sas --ike "$2" --noblock)
-	grep -q "^$2: #[0-9]*, ESTABLISHED, IKEv2" <<<"$out" &&
-		grep -q "/PPK$" <<<"$out"
-}
+used_ids() { ss_used_ids "$d2"; }
 
 test_establish()
 {
 	initiate qkd >/dev/null
-	sa_has_ppk "$d1" qkd
-	sa_has_ppk "$d2" gw1
+	ss_has_ppk "$d1" qkd
+	ss_has_ppk "$d2" gw1
 	ss_sw "$d1" --list-sas --ike qkd --noblock | grep -q "qkd: #.*INSTALLED, TRANSPORT"
 }
 
 test_ping()
 {
 	local before
-	before=$(esp_packets "$gw1")
+	before=$(ss_esp_packets "$gw1")
 	n1 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null
-	(( $(esp_packets "$gw1") >= before + 6 ))
+	(( $(ss_esp_packets "$gw1") >= before + 6 ))
 }
 
 test_key_accounting()
@@ -243,7 +221,7 @@ reauth()
 		sed -n 's/^qkd: #\([0-9]*\),.*/\1/p')
 	ss_sw "$d1" --rekey --ike-id "$old" --reauth >/dev/null
 	wait_for 30 sa_gone "$old"
-	wait_for 30 sa_has_ppk "$d1" qkd
+	wait_for 30 ss_has_ppk "$d1" qkd
 }
 
 test_reauth()
@@ -257,7 +235,7 @@ test_reauth()
 	done
 	[[ $(used_ids | tr '\n' ' ') == "$want" ]]
 	[[ $(taken n1 gw2) == 4 && $(taken n2 gw1) == 4 ]]
-	sa_has_ppk "$d2" gw1
+	ss_has_ppk "$d2" gw1
 	n1 ping -c 1 -W 2 10.0.0.2 >/dev/null
 }
 
@@ -284,7 +262,7 @@ test_reauth_many()
 	[[ $(taken n2 gw1) == $((before + reauths)) ]]
 	[[ $(used_ids | sort -u | wc -l) == $(used_ids | wc -l) ]]
 	grep -q " [1-9][0-9]* received" "$tmp/ping.out"
-	sa_has_ppk "$d2" gw1
+	ss_has_ppk "$d2" gw1
 }
 
 # refused_static UUID: gw1 offers a static PPK "qkd:UUID"; gw2 must refuse.
@@ -372,8 +350,8 @@ test_wire_conformance()
 	id=$(key_id "$keys" "$(taken n1 gw2)")
 	start_gw2 stock yes "qkd:$id" "$("$pooltool" secret "$keys" "$id")"
 	initiate qkd >/dev/null
-	sa_has_ppk "$d1" qkd
-	sa_has_ppk "$d2" gw1
+	ss_has_ppk "$d1" qkd
+	ss_has_ppk "$d2" gw1
 	[[ $(used_ids | tail -n1) == "$id" ]]
 	[[ $(probe n1 gw2 "$id") == absent ]]
 	n1 ping -c 1 -W 2 10.0.0.2 >/dev/null

@@ -72,8 +72,8 @@ struct far {
 	int route_err;			/* of the last path choice */
 	struct route_path path;		/* the last path chosen */
 	uint64_t delivered, aborted;
-	/* RELAY_REQUEST: what the far node asked us to reach (§7.6)... */
-	uint32_t boost;			/* peer-owned keys, 0: none asked */
+	/* RELAY_REQUEST: keys the far node asked for, not yet added... */
+	uint32_t owed;
 	/* ...and what we last asked of it, and when. */
 	uint32_t asked;
 	uint64_t asked_ms;
@@ -502,7 +502,7 @@ static bool far_start(struct far *f)
  */
 static void far_fill(struct far *f)
 {
-	unsigned int busy = 0, sent = 0, want = f->cfg->fill_target / 2;
+	unsigned int busy = 0, sent = 0, half = f->cfg->fill_target / 2;
 	struct qkd_stream_stats st;
 	struct rl *rl;
 
@@ -514,11 +514,8 @@ static void far_fill(struct far *f)
 	}
 	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
-	if (st.avail_peer >= f->boost)
-		f->boost = 0;
-	if (f->boost > want)
-		want = f->boost;
-	while (busy < FAR_INFLIGHT && st.avail_peer + sent < want) {
+	while (busy < FAR_INFLIGHT &&
+	       (st.avail_peer + sent < half || sent < f->owed)) {
 		if (!far_start(f))
 			return;
 		busy++;
@@ -653,6 +650,9 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 			rl_free(rl);
 			return;
 		}
+		/* Any key added serves a request as well as the fill. */
+		if (f->owed)
+			f->owed--;
 		rl->state = RL_ADDED;
 		rl->resend_ms = RESEND_MIN_MS;
 		rl->deadline_ms = now_ms() + rl->resend_ms;
@@ -669,6 +669,8 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 		return;
 	}
 	/* ABORT: K goes, wherever it is here (idempotent). */
+	if (f && m->reason == RELAY_ABORT_POOL)
+		f->owed = 0;	/* its pool is full: asking more wastes keys */
 	if (f && (!rl || rl->state == RL_ADDED))
 		store_drop(r->kmd->genl, f->cfg->stream,
 			   (const uint8_t (*)[QKD_KEY_ID_LEN])m->key_id, 1);
@@ -912,7 +914,7 @@ static void on_request(struct relay *r, const struct relay_msg *m)
 	struct far *f = far_of(r, m->route[0]);
 	struct qkd_stream_stats st;
 	struct relay_msg fwd;
-	uint32_t want;
+	uint32_t room;
 
 	if (m->to != m->nodes - 1) {
 		fwd = *m;
@@ -929,12 +931,15 @@ static void on_request(struct relay *r, const struct relay_msg *m)
 	}
 	if (store_count(r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
-	/* Its local-owned keys are our peer-owned ones. */
-	want = st.avail_peer + m->count;
-	if (want > f->cfg->max_keys)
-		want = f->cfg->max_keys;
-	if (want > f->boost)
-		f->boost = want;
+	/* Not more than the stream takes: the pools would refuse them. */
+	room = st.avail_local + st.avail_peer + st.reserved;
+	room = room < f->cfg->max_keys ? f->cfg->max_keys - room : 0;
+	/*
+	 * The largest of the requests not yet served: a requester asking
+	 * again for the same keys still under way gets no more.
+	 */
+	if (m->count > f->owed)
+		f->owed = m->count < room ? m->count : room;
 	log_info("far %s: %u keys asked for", f->cfg->id, m->count);
 	far_fill(f);
 }

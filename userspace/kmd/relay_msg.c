@@ -208,22 +208,29 @@ static void get_body(struct wire_rd *r, struct relay_msg *m)
 		get_abort(r, m);
 }
 
+/* Read the envelope of a relay frame of type, as get_envelope() does. */
+static int start(uint8_t type, const uint8_t *p, size_t len,
+		 struct relay_msg *m, struct wire_rd *r, bool any_version)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	wire_rd_init(r, p, len);
+	if (type <= KX_LSA || type >= __KX_RELAY_TYPE_MAX)
+		return wire_fail(r, "not a relay message type");
+	get_envelope(r, m, any_version);
+	return 0;
+}
+
 int relay_msg_decode(uint8_t type, const uint8_t *p, size_t len,
 		     struct relay_msg *m, const char **why)
 {
 	struct wire_rd r;
 
-	memset(m, 0, sizeof(*m));
-	m->type = type;
-	if (type <= KX_LSA || type >= __KX_RELAY_TYPE_MAX) {
-		*why = "not a relay message type";
-		return -EINVAL;
+	if (!start(type, p, len, m, &r, false)) {
+		get_body(&r, m);
+		if (!wire_end(&r))
+			r.why = check(m);
 	}
-	wire_rd_init(&r, p, len);
-	get_envelope(&r, m, false);
-	get_body(&r, m);
-	if (!wire_end(&r))
-		r.why = check(m);
 	*why = r.why;
 	return r.why ? -EINVAL : 0;
 }
@@ -233,15 +240,7 @@ int relay_msg_envelope(uint8_t type, const uint8_t *p, size_t len,
 {
 	struct wire_rd r;
 
-	memset(m, 0, sizeof(*m));
-	m->type = type;
-	if (type <= KX_LSA || type >= __KX_RELAY_TYPE_MAX) {
-		*why = "not a relay message type";
-		return -EINVAL;
-	}
-	wire_rd_init(&r, p, len);
-	get_envelope(&r, m, true);
-	if (type != KX_RELAY_REQUEST)
+	if (!start(type, p, len, m, &r, true) && type != KX_RELAY_REQUEST)
 		wire_get(&r, m->key_id, QKD_KEY_ID_LEN);
 	*why = r.why ?: check_route(m);
 	return *why ? -EINVAL : 0;

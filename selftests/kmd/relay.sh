@@ -320,26 +320,35 @@ ak()
 		awk '{ c = $NF; $NF = ""; print c, $0 }'
 }
 
-# ETSI 014 on relayed keys: enc_keys by app-1 at node-1 for app-3, then
-# dec_keys by app-3 at node-3 with the IDs: the same keys.
-test_line3_etsi014()
+# enc_dec N: ETSI 014 on relayed keys: enc_keys for N keys by app-1 at
+# node-1 for app-3, then dec_keys by app-3 at node-3 with the IDs: the
+# same keys. The dec_keys body stays in $work/ids.json.
+enc_dec()
 {
-	local r body
+	local r
 
-	wait_for 120 idle 1 3
-	r=$(ak 1 app-1 GET 'app-3/enc_keys?number=2')
+	r=$(ak 1 app-1 GET "app-3/enc_keys?number=$1")
 	[ "${r%% *}" = 200 ]
 	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/enc.json"
-	body=$(echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
-	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}' \
+		>"$work/ids.json"
+	r=$(ak 3 app-3 POST app-1/dec_keys "$(cat "$work/ids.json")")
 	[ "${r%% *}" = 200 ]
 	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/dec.json"
 	echo "enc_keys at node-1: $(jq length "$work/enc.json") keys; dec_keys at node-3: $(jq length "$work/dec.json")"
-	[ "$(jq length "$work/enc.json")" = 2 ]
+	[ "$(jq length "$work/enc.json")" = "$1" ]
 	cmp -s "$work/enc.json" "$work/dec.json"
 	rm -f "$work/enc.json" "$work/dec.json"
+}
+
+test_line3_etsi014()
+{
+	local r
+
+	wait_for 120 idle 1 3
+	enc_dec 2
 	# Taken once: the same IDs again are refused.
-	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	r=$(ak 3 app-3 POST app-1/dec_keys "$(cat "$work/ids.json")")
 	[ "${r%% *}" = 400 ]
 }
 
@@ -365,7 +374,7 @@ test_line3_km()
 # past its fill target; the retry gets them, dec_keys at node-3 the same.
 test_line3_request()
 {
-	local r n have taken body
+	local r n have taken
 
 	wait_for 120 idle 1 3
 	have=$(info 1 3 | cut -d' ' -f1)
@@ -382,16 +391,7 @@ test_line3_request()
 	# Past the fill target, which alone would stop at $have.
 	wait_for 60 local_at_least 1 3 "$n"
 	echo "$(date +%T) node-1 holds $(info 1 3 | cut -d' ' -f1) keys"
-	r=$(ak 1 app-1 GET "app-3/enc_keys?number=$n")
-	[ "${r%% *}" = 200 ]
-	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/enc.json"
-	body=$(echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
-	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
-	[ "${r%% *}" = 200 ]
-	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/dec.json"
-	[ "$(jq length "$work/enc.json")" = "$n" ]
-	cmp -s "$work/enc.json" "$work/dec.json"
-	rm -f "$work/enc.json" "$work/dec.json"
+	enc_dec "$n"
 	wait_for 120 idle 1 3
 }
 

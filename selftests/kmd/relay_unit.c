@@ -130,14 +130,19 @@ static void ring(int n, uint32_t stock)
 	topo_link(n - 1, 0, stock);
 }
 
+/* n1's database of a line of n, where the sender a of link a-b holds few. */
+static struct route_db *line_db(int n, int a, int b, uint32_t few)
+{
+	line(n, 100);
+	topo_set(a, b, ROUTE_LINK_UP, few);
+	return topo_db();
+}
+
 TEST(route_line_of_five)
 {
+	struct route_db *db = line_db(5, 2, 3, 40);
 	struct route_path p;
-	struct route_db *db;
 
-	line(5, 100);
-	topo_set(2, 3, ROUTE_LINK_UP, 40);	/* n3 -> n4 holds least */
-	db = topo_db();
 	ASSERT_NE(NULL, db);
 	EXPECT_EQ(5, route_db_count(db));
 	ASSERT_EQ(0, route_path(db, "n5", 2, &p));
@@ -169,12 +174,9 @@ TEST(route_line_of_five)
 /* The keys a far node relays to us come its way: its side's stock counts. */
 TEST(route_toward_us)
 {
+	struct route_db *db = line_db(4, 2, 1, 1);	/* n3 -> n2 */
 	struct route_path p;
-	struct route_db *db;
 
-	line(4, 100);
-	topo_set(2, 1, ROUTE_LINK_UP, 1);	/* n3 -> n2 nearly dry */
-	db = topo_db();
 	ASSERT_NE(NULL, db);
 	ASSERT_EQ(0, route_path(db, "n4", 2, &p));
 	EXPECT_STREQ("n1 n2 n3 n4", path_str(&p));

@@ -39,7 +39,7 @@ suites=(
 	"vm:qkdctl:selftests/qkdctl/test.sh:900"
 	"host:kmd-host:selftests/kmd/host.sh:300"
 	"vm:kmd:selftests/kmd/test.sh:1500"
-	"vm:relay:selftests/kmd/relay.sh:1800"
+	"vm:relay:selftests/kmd/relay.sh:2700"
 	"vm:relay-apps:selftests/kmd/relay-apps.sh:1500"
 	"vm:strongswan:selftests/strongswan/test.sh:1200"
 	"vm:strongswan-reauth:selftests/strongswan/reauth.sh:1200"

@@ -30,7 +30,7 @@ pki=$top/build/kmd-test/relay-pki
 link_target=200
 far_target=40
 kme_rate=2000
-tests=13
+tests=18
 
 kmd_plan relay $tests "$kmd_faults" "$qkdctl"
 trap relay_cleanup EXIT
@@ -79,26 +79,35 @@ ak()
 		awk '{ c = $NF; $NF = ""; print c, $0 }'
 }
 
-# ETSI 014 on relayed keys: enc_keys by app-1 at node-1 for app-3, then
-# dec_keys by app-3 at node-3 with the IDs: the same keys.
-test_line3_etsi014()
+# enc_dec N: ETSI 014 on relayed keys: enc_keys for N keys by app-1 at
+# node-1 for app-3, then dec_keys by app-3 at node-3 with the IDs: the
+# same keys. The dec_keys body stays in $work/ids.json.
+enc_dec()
 {
-	local r body
+	local r
 
-	wait_for 120 idle 1 3
-	r=$(ak 1 app-1 GET 'app-3/enc_keys?number=2')
+	r=$(ak 1 app-1 GET "app-3/enc_keys?number=$1")
 	[ "${r%% *}" = 200 ]
 	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/enc.json"
-	body=$(echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}')
-	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	echo "${r#* }" | jq -c '{key_IDs: [.keys[] | {key_ID}]}' \
+		>"$work/ids.json"
+	r=$(ak 3 app-3 POST app-1/dec_keys "$(cat "$work/ids.json")")
 	[ "${r%% *}" = 200 ]
 	echo "${r#* }" | jq -S '.keys | sort_by(.key_ID)' >"$work/dec.json"
 	echo "enc_keys at node-1: $(jq length "$work/enc.json") keys; dec_keys at node-3: $(jq length "$work/dec.json")"
-	[ "$(jq length "$work/enc.json")" = 2 ]
+	[ "$(jq length "$work/enc.json")" = "$1" ]
 	cmp -s "$work/enc.json" "$work/dec.json"
 	rm -f "$work/enc.json" "$work/dec.json"
+}
+
+test_line3_etsi014()
+{
+	local r
+
+	wait_for 120 idle 1 3
+	enc_dec 2
 	# Taken once: the same IDs again are refused.
-	r=$(ak 3 app-3 POST app-1/dec_keys "$body")
+	r=$(ak 3 app-3 POST app-1/dec_keys "$(cat "$work/ids.json")")
 	[ "${r%% *}" = 400 ]
 }
 
@@ -117,6 +126,62 @@ test_line3_km()
 	"$qkdctl" -j km status file "$work/2.status.json" |
 		jq -e '.relay.counters.relayed > 0 and
 		       (.relay.routes | length) == 2'
+}
+
+# enc_keys for more keys than node-1 holds: none taken, a 503 saying that
+# node-3 was asked for the rest (RELAY_REQUEST), which it relays at once
+# past its fill target; the retry gets them, dec_keys at node-3 the same.
+test_line3_request()
+{
+	local r n have taken
+
+	wait_for 120 idle 1 3
+	have=$(info 1 3 | cut -d' ' -f1)
+	taken=$(info 1 3 | cut -d' ' -f5)
+	n=$((have + 10))
+	r=$(ak 1 app-1 GET "app-3/enc_keys?number=$n")
+	echo "enc_keys for $n keys, $have stored: $r"
+	[ "${r%% *}" = 503 ]
+	echo "${r#* }" | jq -e '.message == "insufficient keys available"'
+	echo "${r#* }" | jq -r '.details[0].reason' |
+		grep -q '10 more asked of node-3 by key relay'
+	[ "$(info 1 3 | cut -d' ' -f5)" = "$taken" ]
+	wait_for 60 grep -q 'far node-1: 10 keys asked for' "$work/kmd-3.log"
+	# Past the fill target, which alone would stop at $have.
+	wait_for 60 local_at_least 1 3 "$n"
+	echo "$(date +%T) node-1 holds $(info 1 3 | cut -d' ' -f1) keys"
+	enc_dec "$n"
+	wait_for 120 idle 1 3
+}
+
+local_at_least() { [ "$(info "$1" "$2" | cut -d' ' -f1)" -ge "$3" ]; }
+connects() { st "$1" ".peers[] | select(.peer == \"node-$2\") | .kx.connects"; }
+
+# node-1 (the fault build) sends its next 2 RELAY frames as relay version
+# 2: node-2 aborts them back (unsupported relay version) and keeps the
+# connection, node-1 drops the link keys those frames named at node-2 and
+# relays again in version 1. Then no link key is at one end only.
+test_line3_version()
+{
+	local c
+
+	wait_for 120 idle 1 3
+	kill "$(pidof_ kmd-1)"
+	wait_for 10 gone "$(pidof_ kmd-1)"
+	faults[1]="relay-version:2"
+	start_kmd 1
+	wait_for 90 links_up
+	c=$(connects 2 1)
+	# node-1 relays once node-3 used keys of its half.
+	in_ns 3 "$keys" drain node-1 | cut -d' ' -f1 |
+		in_ns 1 "$keys" take node-3 >/dev/null
+	wait_for 120 idle 1 3
+	echo "aborted at node-2: $(grep -c 'RELAY of relay version 2 aborted' "$work/kmd-2.log"), at node-1: $(grep -c 'aborted: unsupported relay version at node-2' "$work/kmd-1.log")"
+	[ "$(grep -c 'RELAY of relay version 2 aborted' "$work/kmd-2.log")" = 2 ]
+	[ "$(grep -c 'aborted: unsupported relay version at node-2' "$work/kmd-1.log")" = 2 ]
+	[ "$(connects 2 1)" = "$c" ]
+	[ "$(st 2 '.peers[] | select(.peer == "node-1") | .kx.rejected_frames')" = 0 ]
+	links_mirrored 1 3
 }
 
 test_line5()
@@ -146,28 +211,34 @@ test_tamper()
 	settled 1 5
 }
 
-test_kill_intermediate()
+# kill_mid_relay N: node-N's key manager dies (kill -9) while relays
+# between node-1 and node-5 run, three times, and starts again; then both
+# ends hold the same keys.
+kill_mid_relay()
 {
 	local round
 
 	for round in 1 2 3; do
 		wait_for 180 idle 1 5
-		# Use keys at both ends: both start relaying, and node-3 dies
-		# while relays cross it.
+		# Use keys at both ends: both start relaying, and node-N dies
+		# while relays run through it.
 		in_ns 1 "$keys" drain node-5 | cut -d' ' -f1 |
 			in_ns 5 "$keys" take node-1 >/dev/null
 		in_ns 5 "$keys" drain node-1 | cut -d' ' -f1 |
 			in_ns 1 "$keys" take node-5 >/dev/null
 		sleep "0.$((round * 2))"
-		kill -9 "$(pidof_ kmd-3)"
-		wait_for 10 gone "$(pidof_ kmd-3)"
-		echo "$(date +%T) kmd-3 killed (round $round): inflight node-1 $(far 1 5 '.inflight | add'), node-5 $(far 5 1 '.inflight | add')"
+		kill -9 "$(pidof_ "kmd-$1")"
+		wait_for 10 gone "$(pidof_ "kmd-$1")"
+		echo "$(date +%T) kmd-$1 killed (round $round): inflight node-1 $(far 1 5 '.inflight | add'), node-5 $(far 5 1 '.inflight | add')"
 		sleep 1
-		start_kmd 3
+		start_kmd "$1"
 	done
 	settled 1 5
 	echo "aborted: node-1 $(far 1 5 .aborted), node-5 $(far 5 1 .aborted)"
 }
+
+test_kill_intermediate() { kill_mid_relay 3; }
+test_kill_end() { kill_mid_relay 5; }
 
 test_no_route()
 {
@@ -178,7 +249,26 @@ test_no_route()
 	grep -qE '^node-9 .* unreachable' "$work/1.km"
 }
 
+# ETSI 014 for a far node without a route: a 503 with a JSON message,
+# no RELAY_REQUEST, and nothing taken or spent anywhere at node-1.
+test_no_route_etsi014()
+{
+	local r before
+
+	wait_for 180 idle 1 5
+	before="$(info 1 9) $(info 1 2) $(st 1 .relay.counters.link_keys_sent)"
+	r=$(ak 1 app-1 GET 'app-9/enc_keys?number=1')
+	echo "enc_keys at node-1 for app-9 at node-9: $r"
+	[ "${r%% *}" = 503 ]
+	echo "${r#* }" | jq -e '.message == "no route to the far KME"'
+	echo "${r#* }" | jq -r '.details[0].reason' | grep -q 'no route to node-9'
+	sleep 1.5
+	[ "$(info 1 9) $(info 1 2) $(st 1 .relay.counters.link_keys_sent)" = "$before" ]
+	! grep -q 'far node-9: .* keys asked for' "$work/kmd-1.log" || false
+}
+
 ring_route() { route_is 1 4 "$1"; }
+lsdb_is() { [ "$(st "$1" .relay.lsdb)" = "$2" ]; }
 
 test_ring_cut()
 {
@@ -208,6 +298,37 @@ test_ring_cut()
 	echo "$(date +%T) links up again"
 }
 
+# A node in the middle of the route in use stops (SIGTERM): it withdraws
+# its routes, so every node forgets it at once (an LSA otherwise lives an
+# hour), and relays take the other way round while it is down.
+test_ring_stop()
+{
+	local via mid other
+
+	wait_for 120 idle 1 4
+	via=$(st 1 '.relay.routes[] | select(.node == "node-4") | .path | join(" ")')
+	if [ "$via" = "node-1 node-2 node-3 node-4" ]; then
+		mid=3 other="node-1 node-6 node-5 node-4"
+	else
+		mid=5 other="node-1 node-2 node-3 node-4"
+	fi
+	[ "$(st 1 .relay.lsdb)" = 6 ]
+	in_ns 1 "$keys" drain node-4 | cut -d' ' -f1 |
+		in_ns 4 "$keys" take node-1 >/dev/null
+	kill "$(pidof_ "kmd-$mid")"
+	wait_for 10 gone "$(pidof_ "kmd-$mid")"
+	grep -q "routes through node-$mid withdrawn" "$work/kmd-$mid.log"
+	wait_for 10 lsdb_is 1 5
+	wait_for 10 lsdb_is 4 5
+	wait_for 10 ring_route "$other"
+	echo "$(date +%T) node-$mid stopped: node-1 routes via $other"
+	wait_for 120 idle 1 4
+	echo "$(date +%T) far stream full again"
+	start_kmd "$mid"
+	wait_for 120 links_up
+	settled 1 4
+}
+
 # links_idle: every link stream at its target, no batch in delivery.
 links_idle()
 {
@@ -224,13 +345,14 @@ links_idle()
 	done
 }
 
-# Every link stream mirrored: what relays spent is gone at both ends, no
-# link key is left at one end only (the key managers stopped when idle).
-test_links_mirrored()
+# links_mirrored I J: every link stream mirrored once far I-J and the links
+# are idle: what relays spent is gone at both ends, no link key is left at
+# one end only. The key managers stay stopped.
+links_mirrored()
 {
 	local e a b i
 
-	wait_for 120 idle 1 4
+	wait_for 120 idle "$1" "$2"
 	wait_for 120 links_idle
 	for i in $(seq "$nodes"); do
 		kill "$(pidof_ "kmd-$i")"
@@ -248,6 +370,8 @@ test_links_mirrored()
 	done
 }
 
+test_links_mirrored() { links_mirrored 1 4; }
+
 rm -rf "$pki"
 nodes=3 edges="1-2 2-3" fars="1-3"
 declare -A faults=() extra_far=()
@@ -261,6 +385,10 @@ ktap_test "relay: ETSI 014 enc_keys at node-1, dec_keys at node-3" \
 	test_line3_etsi014
 ktap_test "relay: qkdctl km shows routes, far streams, counters" \
 	test_line3_km
+ktap_test "relay: ETSI 014 short of keys: 503, key request, relayed at once" \
+	test_line3_request
+ktap_test "relay: unknown relay version: ABORT, link kept, link keys mirrored" \
+	test_line3_version
 nodes=5 edges="1-2 2-3 3-4 4-5" fars="1-5"
 faults=([2]="tamper-relay:3") extra_far=([1]=9)
 ktap_test "relay: line of 5, far stream fills, same keys at both ends" \
@@ -268,10 +396,16 @@ ktap_test "relay: line of 5, far stream fills, same keys at both ends" \
 ktap_test "relay: tampered RELAY frames: MAC failures counted, nothing delivered" \
 	test_tamper
 ktap_test "relay: no route: clear error, nothing added" test_no_route
+ktap_test "relay: no route: ETSI 014 503 with a JSON message, nothing used" \
+	test_no_route_etsi014
 ktap_test "relay: kill -9 of an intermediate KM mid-relay: both ends agree" \
 	test_kill_intermediate
+ktap_test "relay: kill -9 of an end KM mid-relay: both ends agree" \
+	test_kill_end
 nodes=6 edges="1-2 2-3 3-4 4-5 5-6 1-6" fars="1-4" faults=() extra_far=()
 ktap_test "relay: ring of 6, link cut: reroute, both ends agree" test_ring_cut
+ktap_test "relay: ring of 6, middle node stopped: routes withdrawn, other way" \
+	test_ring_stop
 ktap_test "relay: link streams mirrored: no link key at one end only" \
 	test_links_mirrored
 ktap_test "relay: no key manager crashed" \

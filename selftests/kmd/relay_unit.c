@@ -130,14 +130,19 @@ static void ring(int n, uint32_t stock)
 	topo_link(n - 1, 0, stock);
 }
 
+/* n1's database of a line of n, where the sender a of link a-b holds few. */
+static struct route_db *line_db(int n, int a, int b, uint32_t few)
+{
+	line(n, 100);
+	topo_set(a, b, ROUTE_LINK_UP, few);
+	return topo_db();
+}
+
 TEST(route_line_of_five)
 {
+	struct route_db *db = line_db(5, 2, 3, 40);
 	struct route_path p;
-	struct route_db *db;
 
-	line(5, 100);
-	topo_set(2, 3, ROUTE_LINK_UP, 40);	/* n3 -> n4 holds least */
-	db = topo_db();
 	ASSERT_NE(NULL, db);
 	EXPECT_EQ(5, route_db_count(db));
 	ASSERT_EQ(0, route_path(db, "n5", 2, &p));
@@ -163,6 +168,31 @@ TEST(route_line_of_five)
 	EXPECT_EQ(-EAGAIN, route_path(db, "n5", 2, &p));
 	ASSERT_EQ(0, route_path(db, "n5", 1, &p));
 	EXPECT_EQ(1, p.bottleneck);
+	route_db_destroy(db);
+}
+
+/* The keys a far node relays to us come its way: its side's stock counts. */
+TEST(route_toward_us)
+{
+	struct route_db *db = line_db(4, 2, 1, 1);	/* n3 -> n2 */
+	struct route_path p;
+
+	ASSERT_NE(NULL, db);
+	ASSERT_EQ(0, route_path(db, "n4", 2, &p));
+	EXPECT_STREQ("n1 n2 n3 n4", path_str(&p));
+	EXPECT_EQ(-EAGAIN, route_path_to_us(db, "n4", 2, &p));
+	ASSERT_EQ(0, route_path_to_us(db, "n4", 1, &p));
+	EXPECT_STREQ("n4 n3 n2 n1", path_str(&p));
+	EXPECT_EQ(1, p.bottleneck);
+	EXPECT_EQ(-EHOSTUNREACH, route_path_to_us(db, "n9", 1, &p));
+	EXPECT_EQ(-EINVAL, route_path_to_us(db, "n1", 1, &p));
+	/* n2 withdraws (shutting down): nothing gets through it. */
+	lsas[1].seq++;
+	lsas[1].age = ROUTE_MAX_AGE;
+	ASSERT_EQ(ROUTE_LSA_NEW, route_db_update(db, &lsas[1], 10));
+	EXPECT_EQ(3, route_db_count(db));
+	EXPECT_EQ(-EHOSTUNREACH, route_path(db, "n4", 0, &p));
+	EXPECT_EQ(-EHOSTUNREACH, route_path_to_us(db, "n4", 0, &p));
 	route_db_destroy(db);
 }
 
@@ -580,6 +610,43 @@ static const struct patch patches[] = {
 	{ KX_RELAY_REQUEST, 24, 2, { 4, 1 }, "key count out of range" },
 	{ KX_RELAY_REQUEST, 26, 2, { 0, 65 }, "key size out of range" },
 };
+
+/* A frame of another relay version: its envelope is read, nothing more. */
+TEST(relay_msg_envelope_of_any_version)
+{
+	static struct relay_msg m, out;
+	const char *why;
+	unsigned int t;
+	int len;
+
+	for (t = KX_RELAY; t < __KX_RELAY_TYPE_MAX; t++) {
+		relay_sample(&m, t);
+		len = relay_msg_encode(&m, buf, sizeof(buf));
+		ASSERT_GT(len, 0);
+		buf[0] = RELAY_VERSION + 1;
+		EXPECT_STREQ("unsupported relay version", relay_why(t, len));
+		/* A later version may change what follows the envelope. */
+		buf[len++] = 0xff;
+		ASSERT_EQ(0, relay_msg_envelope(t, buf, len, &out, &why)) {
+			TH_LOG("%s: %s", relay_type_name(t), why);
+		}
+		EXPECT_EQ(m.relay, out.relay);
+		EXPECT_EQ(4, out.nodes);
+		EXPECT_EQ(m.from, out.from);
+		EXPECT_EQ(m.to, out.to);
+		EXPECT_STREQ("n4", out.route[3]);
+		if (t != KX_RELAY_REQUEST)
+			EXPECT_EQ(0, memcmp(m.key_id, out.key_id,
+					    QKD_KEY_ID_LEN));
+		/* Its envelope must still parse and make sense. */
+		buf[11] = buf[10];	/* to = from */
+		EXPECT_EQ(-EINVAL, relay_msg_envelope(t, buf, len, &out, &why));
+		EXPECT_EQ(-EINVAL, relay_msg_envelope(t, buf, 11, &out, &why));
+	}
+	EXPECT_EQ(-EINVAL, relay_msg_envelope(KX_LSA, buf, len, &out, &why));
+	EXPECT_STREQ("unsupported relay version",
+		     relay_abort_name(RELAY_ABORT_VERSION));
+}
 
 TEST(relay_msg_rejects_with_reason)
 {

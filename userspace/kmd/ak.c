@@ -8,6 +8,7 @@
 #include "keyid.h"
 #include "log.h"
 #include "pool.h"
+#include "relay.h"
 #include "server.h"
 #include "tls.h"
 
@@ -18,6 +19,7 @@ struct ak_stream {
 	struct ak_stream *next;
 	const struct kmd_peer_cfg *cfg;
 	struct qkd_pool *pool;
+	bool far;			/* filled by key relay */
 };
 
 struct ak {
@@ -118,6 +120,40 @@ static void unhold(struct ak *a, struct qkd_pool *p,
 	etsi014_keys_wipe(keys, n);
 }
 
+/*
+ * enc_keys found have of the number keys asked for. A far stream asks its
+ * far node for the rest at once (RELAY_REQUEST, kx-protocol.md §7.6): the
+ * application retries. Every answer is a 503; nothing was taken.
+ */
+static int short_of_keys(struct kmd *k, const struct ak_stream *s,
+			 uint32_t number, uint32_t have,
+			 struct etsi014_error *e)
+{
+	const char *far = s->cfg->id;
+	int ret = s->far ? relay_request(k, s->cfg, number - have) : -ENOENT;
+
+	switch (ret) {
+	case 0:
+		etsi014_error_set(e, 503, "insufficient keys available",
+				  "%u requested, %u stored; %u more asked of %s by key relay: retry shortly",
+				  number, have, number - have, far);
+		return -EAGAIN;
+	case -EHOSTUNREACH:
+		etsi014_error_set(e, 503, "no route to the far KME",
+				  "%u requested, %u stored; no route to %s: keys cannot be relayed",
+				  number, have, far);
+		return ret;
+	case -EAGAIN:
+		etsi014_error_set(e, 503, "every path from the far KME is dry",
+				  "%u requested, %u stored; every path from %s is out of link keys",
+				  number, have, far);
+		return ret;
+	}
+	etsi014_error_set(e, 503, "insufficient keys available",
+			  "%u requested, %u stored", number, have);
+	return -ENOENT;
+}
+
 static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 		    const struct etsi014_enc_req *req,
 		    struct qkd_key_record *keys, size_t *n,
@@ -144,10 +180,7 @@ static int enc_keys(void *ctx, const char *caller, const char *slave_sae,
 		ret = qkd_pool_reserve_next(s->pool, &rec);
 		if (ret) {
 			unhold(k->ak, s->pool, keys, i);
-			etsi014_error_set(e, 503, "insufficient keys available",
-					  "%u requested, %u stored", req->number,
-					  i);
-			return ret;
+			return short_of_keys(k, s, req->number, i, e);
 		}
 		hold(k->ak, i, &rec, keys);
 	}
@@ -212,7 +245,7 @@ static const struct etsi014_server_ops ak_ops = {
 	.dec_keys = dec_keys,
 };
 
-static int open_pools(struct kmd *k, const struct kmd_peer_cfg *c)
+static int open_pools(struct kmd *k, const struct kmd_peer_cfg *c, bool far)
 {
 	struct ak_stream *s;
 	int ret;
@@ -224,6 +257,7 @@ static int open_pools(struct kmd *k, const struct kmd_peer_cfg *c)
 		if (!s)
 			return -ENOMEM;
 		s->cfg = c;
+		s->far = far;
 		s->next = k->ak->streams;
 		k->ak->streams = s;
 		ret = qkd_pool_open(c->stream, true, &s->pool);
@@ -247,7 +281,8 @@ int ak_start(struct kmd *k)
 	if (!a)
 		return -ENOMEM;
 	k->ak = a;
-	ret = open_pools(k, k->cfg.peers) ?: open_pools(k, k->cfg.fars);
+	ret = open_pools(k, k->cfg.peers, false) ?:
+	      open_pools(k, k->cfg.fars, true);
 	if (ret)
 		return ret;
 	a->tls = etsi014_tls_ctx(true, k->cfg.cert, k->cfg.key, k->cfg.ca,

@@ -28,6 +28,9 @@
 #include "store.h"
 #include "tls.h"
 
+/* After SIGTERM, how long the withdrawal of our routes has to get out. */
+#define DRAIN_MS 500
+
 static const char usage_text[] =
 "Usage: qkd-kmd [-c FILE] [--check] [--syslog] [--log-level LEVEL]\n"
 "\n"
@@ -195,9 +198,18 @@ static int setup_links(struct kmd *k)
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct timeval drain = { 0, DRAIN_MS * 1000 };
+	struct kmd *k = arg;
+
 	(void)what;
+	/* Neighbours reroute on the withdrawal, if it gets out: let it. */
+	if (relay_withdraw(k)) {
+		log_notice("signal %d: stopping in %d ms", (int)sig, DRAIN_MS);
+		event_base_loopexit(k->base, &drain);
+		return;
+	}
 	log_notice("signal %d: stopping", (int)sig);
-	event_base_loopbreak(arg);
+	event_base_loopbreak(k->base);
 }
 
 static int run(struct kmd *k)
@@ -205,8 +217,8 @@ static int run(struct kmd *k)
 	struct event *sint, *sterm;
 	int ret = 1;
 
-	sint = evsignal_new(k->base, SIGINT, on_signal, k->base);
-	sterm = evsignal_new(k->base, SIGTERM, on_signal, k->base);
+	sint = evsignal_new(k->base, SIGINT, on_signal, k);
+	sterm = evsignal_new(k->base, SIGTERM, on_signal, k);
 	if (!sint || !sterm || evsignal_add(sint, NULL) ||
 	    evsignal_add(sterm, NULL))
 		goto out;

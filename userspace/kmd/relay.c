@@ -39,6 +39,7 @@
 #define RESEND_MAX_MS	30000
 #define RESERVE_MS	5000	/* a reservation outliving us is released */
 #define LSA_MIN_MS	1000	/* between two originations */
+#define REQUEST_MS	1000	/* between two RELAY_REQUESTs to a far node */
 
 enum rl_state {
 	RL_SENT,	/* source: RELAY sent, K in memory, awaiting COMPLETE */
@@ -71,6 +72,11 @@ struct far {
 	int route_err;			/* of the last path choice */
 	struct route_path path;		/* the last path chosen */
 	uint64_t delivered, aborted;
+	/* RELAY_REQUEST: keys the far node asked for, not yet added... */
+	uint32_t owed;
+	/* ...and what we last asked of it, and when. */
+	uint32_t asked;
+	uint64_t asked_ms;
 };
 
 struct hop {
@@ -92,6 +98,7 @@ struct relay {
 	struct hop *hops;
 	struct event *tick;
 	uint64_t lsa_ms;		/* our last origination */
+	bool stopping;			/* withdrawn: start nothing */
 	struct route_link adv[ROUTE_LINKS_MAX];	/* what it said */
 	unsigned int adv_count;
 	/* Counters, for status. */
@@ -106,20 +113,26 @@ struct relay {
 
 #ifdef KMD_FAULTS
 /*
- * Test builds only (selftests/kmd/Makefile): QKD_KMD_FAULT=tamper-relay:N
- * flips a bit of the tag of the next N RELAY frames this node sends, as a
- * man in the middle would, so that the suite can see the MAC catch it.
+ * Test builds only (selftests/kmd/Makefile): QKD_KMD_FAULT=KIND:N makes
+ * the next N RELAY frames this node sends faulty, one kind per run.
+ * tamper-relay flips a bit of the tag, as a man in the middle would, so
+ * that the suite can see the MAC catch it; relay-version sends them as
+ * relay version 2, as a newer node would, to see them aborted.
  */
-static bool fault_tamper(void)
+static bool fault(const char *kind)
 {
 	static int left = -1;
-	const char *v;
+	static char what[32];
+	const char *v = getenv("QKD_KMD_FAULT");
+	const char *colon = v ? strchr(v, ':') : NULL;
 
 	if (left < 0) {
-		v = getenv("QKD_KMD_FAULT");
-		left = v && !strncmp(v, "tamper-relay:", 13) ? atoi(v + 13) : 0;
+		left = colon && colon - v < (int)sizeof(what) ?
+		       atoi(colon + 1) : 0;
+		if (left)
+			memcpy(what, v, colon - v);
 	}
-	if (!left)
+	if (!left || strcmp(what, kind))
 		return false;
 	left--;
 	return true;
@@ -232,6 +245,10 @@ static int send_msg(struct relay *r, const struct relay_msg *m)
 	if (!l || !l->up || !l->kx.conn)
 		return -ENOTCONN;
 	len = relay_msg_encode(m, buf, sizeof(buf));
+#ifdef KMD_FAULTS
+	if (len > 0 && m->type == KX_RELAY && fault("relay-version"))
+		buf[0] = RELAY_VERSION + 1;
+#endif
 	ret = len < 0 ? len : kx_send_raw(l->kx.conn, m->type, buf, len);
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (ret)
@@ -364,7 +381,7 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	if (err)
 		goto err_release;
 #ifdef KMD_FAULTS
-	if (fault_tamper())
+	if (fault("tamper-relay"))
 		m->tag[0] ^= 1;
 #endif
 	/*
@@ -479,13 +496,18 @@ static bool far_start(struct far *f)
 	return true;
 }
 
-/* Keep the far node's half of the stream filled (§7.6). */
+/*
+ * Keep the far node's half of the stream filled (§7.6), or up to what it
+ * asked for with RELAY_REQUEST.
+ */
 static void far_fill(struct far *f)
 {
+	unsigned int busy = 0, sent = 0, half = f->cfg->fill_target / 2;
 	struct qkd_stream_stats st;
-	unsigned int busy = 0, sent = 0;
 	struct rl *rl;
 
+	if (f->r->stopping)
+		return;
 	for (rl = f->rls; rl; rl = rl->next) {
 		busy += rl->state != RL_COMPLETED;
 		sent += rl->state == RL_SENT;
@@ -493,7 +515,7 @@ static void far_fill(struct far *f)
 	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
 	while (busy < FAR_INFLIGHT &&
-	       st.avail_peer + sent < f->cfg->fill_target / 2) {
+	       (st.avail_peer + sent < half || sent < f->owed)) {
 		if (!far_start(f))
 			return;
 		busy++;
@@ -628,6 +650,9 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 			rl_free(rl);
 			return;
 		}
+		/* Any key added serves a request as well as the fill. */
+		if (f->owed)
+			f->owed--;
 		rl->state = RL_ADDED;
 		rl->resend_ms = RESEND_MIN_MS;
 		rl->deadline_ms = now_ms() + rl->resend_ms;
@@ -644,6 +669,8 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 		return;
 	}
 	/* ABORT: K goes, wherever it is here (idempotent). */
+	if (f && m->reason == RELAY_ABORT_POOL)
+		f->owed = 0;	/* its pool is full: asking more wastes keys */
 	if (f && (!rl || rl->state == RL_ADDED))
 		store_drop(r->kmd->genl, f->cfg->stream,
 			   (const uint8_t (*)[QKD_KEY_ID_LEN])m->key_id, 1);
@@ -721,6 +748,11 @@ static void on_e2e(struct relay *r, struct link *l, const struct relay_msg *m)
 	h = hop_find(r, m->relay);
 	if (dir < 0 && h && (m->type == KX_RELAY_COMPLETE ||
 			     m->type == KX_RELAY_ABORT)) {
+		/* Our RELAY was not read: its link keys are still there. */
+		if (m->type == KX_RELAY_ABORT &&
+		    m->reason == RELAY_ABORT_VERSION && m->from == h->pos + 1)
+			send_abort(r, h->id, &h->path, h->pos, 1, h->key_id,
+				   RELAY_ABORT_VERSION, h->ids, h->n);
 		hop_free(r, h);
 		h = NULL;
 	}
@@ -823,6 +855,8 @@ static void lsa_originate(struct relay *r, bool force)
 	unsigned int n = own_links(r, links);
 	struct lsa lsa;
 
+	if (r->stopping)
+		return;
 	if (!force && (now - r->lsa_ms < LSA_MIN_MS ||
 		       (!links_changed(r, links, n) &&
 			now - r->lsa_ms < ROUTE_REFRESH * 1000ULL)))
@@ -874,6 +908,71 @@ static const char *check_hop(const struct relay *r, const struct link *l,
 	return NULL;
 }
 
+/* RELAY_REQUEST (§7.6): pass it on, or relay what the requester asks. */
+static void on_request(struct relay *r, const struct relay_msg *m)
+{
+	struct far *f = far_of(r, m->route[0]);
+	struct qkd_stream_stats st;
+	struct relay_msg fwd;
+	uint32_t room;
+
+	if (m->to != m->nodes - 1) {
+		fwd = *m;
+		fwd.from = m->to;
+		fwd.to = m->to + 1;
+		send_msg(r, &fwd);
+		return;
+	}
+	if (!f || m->key_bytes != f->cfg->key_size / 8) {
+		log_warn("far %s: RELAY_REQUEST ignored: %s", m->route[0],
+			 !f ? "no [far] section for it" :
+			 "key size does not fit");
+		return;
+	}
+	if (store_count(r->kmd->genl, f->cfg->stream, &st) < 0)
+		return;
+	/* Not more than the stream takes: the pools would refuse them. */
+	room = st.avail_local + st.avail_peer + st.reserved;
+	room = room < f->cfg->max_keys ? f->cfg->max_keys - room : 0;
+	/*
+	 * The largest of the requests not yet served: a requester asking
+	 * again for the same keys still under way gets no more.
+	 */
+	if (m->count > f->owed)
+		f->owed = m->count < room ? m->count : room;
+	log_info("far %s: %u keys asked for", f->cfg->id, m->count);
+	far_fill(f);
+}
+
+/*
+ * A relay frame of a version we do not speak (§7.10). Its sender is a
+ * newer trusted node, not an attacker (Kx is authenticated), so the
+ * connection stays and the relay is aborted back to the sender, which
+ * knows the link keys its frame named; we cannot read them.
+ */
+static void on_version(struct relay *r, struct link *l,
+		       const struct kx_msg *km)
+{
+	struct route_path p;
+	struct relay_msg m;
+	const char *why;
+
+	if (relay_msg_envelope(km->type, km->raw, km->raw_len, &m, &why) ||
+	    (why = check_hop(r, l, &m)) || m.type == KX_RELAY_ABORT) {
+		log_warn("peer %s: %s of relay version %u dropped: %s",
+			 l->cfg->id, relay_type_name(km->type), km->raw[0],
+			 why ?: "an abort is not answered");
+		return;
+	}
+	log_warn("relay %016" PRIx64 " %s -> %s: %s of relay version %u aborted",
+		 m.relay, m.route[0], m.route[m.nodes - 1],
+		 relay_type_name(m.type), km->raw[0]);
+	r->aborted++;
+	path_of(&m, &p);
+	send_abort(r, m.relay, &p, m.to, m.from - m.to, m.key_id,
+		   RELAY_ABORT_VERSION, NULL, 0);
+}
+
 static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
 		      const char **why)
 {
@@ -883,6 +982,10 @@ static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
 
 	if (km->type == KX_LSA)
 		return on_lsa(r, l, km, why);
+	if (km->raw_len && km->raw[0] != RELAY_VERSION) {
+		on_version(r, l, km);
+		return 0;
+	}
 	if (relay_msg_decode(km->type, km->raw, km->raw_len, &m, why))
 		goto out;
 	*why = check_hop(r, l, &m);
@@ -892,8 +995,7 @@ static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
 	if (m.type == KX_RELAY)
 		on_relay(r, l, &m);
 	else if (m.type == KX_RELAY_REQUEST)
-		log_info("peer %s: RELAY_REQUEST ignored (not implemented)",
-			 l->cfg->id);
+		on_request(r, &m);
 	else
 		on_e2e(r, l, &m);
 out:
@@ -975,6 +1077,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (r->stopping)
+		return;
 	route_db_expire(r->db, now / 1000);
 	lsa_originate(r, false);
 	for (h = r->hops; h; h = next) {
@@ -1035,6 +1139,59 @@ int relay_start(struct kmd *k)
 	k->upper = &relay_ops;
 	lsa_originate(r, true);
 	return 0;
+}
+
+int relay_request(struct kmd *k, const struct kmd_peer_cfg *c,
+		  unsigned int count)
+{
+	static const uint8_t no_key[QKD_KEY_ID_LEN];
+	struct relay *r = k->relay;
+	struct far *f = r ? far_of(r, c->id) : NULL;
+	struct route_path p, back;
+	uint64_t now = now_ms(), id;
+	struct relay_msg m;
+	int err;
+
+	if (!f || r->stopping)
+		return -ENOENT;
+	/* The request goes our way; the keys come the far node's way. */
+	err = route_path(r->db, c->id, 0, &p) ?:
+	      route_path_to_us(r->db, c->id, dry_need(r), &back);
+	if (err)
+		return err;
+	/* An application retrying in a loop asks once a second. */
+	if (count <= f->asked && now - f->asked_ms < REQUEST_MS)
+		return 0;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		return -EIO;
+	envelope(&m, KX_RELAY_REQUEST, id, &p, 0, 1, no_key);
+	m.count = count > KX_IDS_MAX ? KX_IDS_MAX : count;
+	m.key_bytes = c->key_size / 8;
+	err = send_msg(r, &m);
+	if (err)
+		return err;
+	f->asked = count;
+	f->asked_ms = now;
+	log_info("far %s: %u keys asked for", c->id, m.count);
+	return 0;
+}
+
+bool relay_withdraw(struct kmd *k)
+{
+	struct relay *r = k->relay;
+	uint64_t sent;
+	struct lsa lsa;
+
+	if (!r || r->stopping)
+		return false;
+	r->stopping = true;
+	if (route_db_get(r->db, self(r), now_s(), &lsa))
+		return false;
+	lsa.age = ROUTE_MAX_AGE;
+	sent = r->lsa_sent;
+	lsa_flood(r, &lsa, NULL);
+	log_notice("relay: routes through %s withdrawn", self(r));
+	return r->lsa_sent != sent;
 }
 
 void relay_stop(struct kmd *k)

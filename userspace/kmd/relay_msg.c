@@ -23,6 +23,7 @@ static const char *const abort_names[__RELAY_ABORT_MAX] = {
 	[RELAY_ABORT_POOL] = "pool add failed",
 	[RELAY_ABORT_UNKNOWN] = "unknown relay",
 	[RELAY_ABORT_PROTOCOL] = "protocol error",
+	[RELAY_ABORT_VERSION] = "unsupported relay version",
 };
 
 const char *relay_type_name(uint8_t type)
@@ -125,12 +126,14 @@ static const char *check(const struct relay_msg *m)
 	return "not a relay message type";
 }
 
-static void get_envelope(struct wire_rd *r, struct relay_msg *m)
+/* any_version: read the envelope of a frame of another version too. */
+static void get_envelope(struct wire_rd *r, struct relay_msg *m,
+			 bool any_version)
 {
 	uint64_t v;
 	unsigned int i;
 
-	if (!wire_get_be(r, &v, 1) && v != RELAY_VERSION)
+	if (!wire_get_be(r, &v, 1) && v != RELAY_VERSION && !any_version)
 		wire_fail(r, "unsupported relay version");
 	wire_get_be(r, &m->relay, 8);
 	if (!wire_get_be(r, &v, 1) && (v < 2 || v > ROUTE_PATH_MAX))
@@ -205,24 +208,42 @@ static void get_body(struct wire_rd *r, struct relay_msg *m)
 		get_abort(r, m);
 }
 
+/* Read the envelope of a relay frame of type, as get_envelope() does. */
+static int start(uint8_t type, const uint8_t *p, size_t len,
+		 struct relay_msg *m, struct wire_rd *r, bool any_version)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	wire_rd_init(r, p, len);
+	if (type <= KX_LSA || type >= __KX_RELAY_TYPE_MAX)
+		return wire_fail(r, "not a relay message type");
+	get_envelope(r, m, any_version);
+	return 0;
+}
+
 int relay_msg_decode(uint8_t type, const uint8_t *p, size_t len,
 		     struct relay_msg *m, const char **why)
 {
 	struct wire_rd r;
 
-	memset(m, 0, sizeof(*m));
-	m->type = type;
-	if (type <= KX_LSA || type >= __KX_RELAY_TYPE_MAX) {
-		*why = "not a relay message type";
-		return -EINVAL;
+	if (!start(type, p, len, m, &r, false)) {
+		get_body(&r, m);
+		if (!wire_end(&r))
+			r.why = check(m);
 	}
-	wire_rd_init(&r, p, len);
-	get_envelope(&r, m);
-	get_body(&r, m);
-	if (!wire_end(&r))
-		r.why = check(m);
 	*why = r.why;
 	return r.why ? -EINVAL : 0;
+}
+
+int relay_msg_envelope(uint8_t type, const uint8_t *p, size_t len,
+		       struct relay_msg *m, const char **why)
+{
+	struct wire_rd r;
+
+	if (!start(type, p, len, m, &r, true) && type != KX_RELAY_REQUEST)
+		wire_get(&r, m->key_id, QKD_KEY_ID_LEN);
+	*why = r.why ?: check_route(m);
+	return *why ? -EINVAL : 0;
 }
 
 /* The authenticated part of a RELAY: everything before the ciphertext. */

@@ -26,6 +26,10 @@
  *
  * Decoders are strict: anything that does not parse exactly, or breaks a
  * rule above, is rejected with a reason.
+ *
+ * Every version keeps the version byte, the envelope and (but in REQUEST)
+ * the key ID where version 1 has them, so that a node can abort a relay
+ * of a version it does not speak (relay_msg_envelope()).
  */
 #ifndef KMD_RELAY_MSG_H
 #define KMD_RELAY_MSG_H
@@ -50,6 +54,7 @@ enum relay_abort_reason {
 	RELAY_ABORT_POOL,		/* adding K to the far stream failed */
 	RELAY_ABORT_UNKNOWN,		/* no such relay (restart, late) */
 	RELAY_ABORT_PROTOCOL,		/* a frame broke the protocol */
+	RELAY_ABORT_VERSION,		/* a relay version we do not speak */
 	__RELAY_ABORT_MAX
 };
 
@@ -80,6 +85,13 @@ struct relay_msg {
 /* Strictly decode the payload of a relay frame: 0, or -EINVAL with *why. */
 int relay_msg_decode(uint8_t type, const uint8_t *p, size_t len,
 		     struct relay_msg *m, const char **why);
+/*
+ * Decode only what every relay version keeps (the envelope and, but in
+ * REQUEST, the key ID) of a frame of any version; what follows is not
+ * looked at. 0, or -EINVAL with *why.
+ */
+int relay_msg_envelope(uint8_t type, const uint8_t *p, size_t len,
+		       struct relay_msg *m, const char **why);
 /* Encode a payload: its length, or -EINVAL (invalid) / -ENOSPC. */
 int relay_msg_encode(const struct relay_msg *m, uint8_t *out, size_t size);
 /*

@@ -418,18 +418,12 @@ static int pinned(const struct route_db *db, const struct pin *p,
 	return err;
 }
 
-int route_path(const struct route_db *db, const char *dst, uint32_t need,
-	       struct route_path *path)
+/* Learned paths only: a static route is ours, for our relays. */
+static int learned(const struct route_db *db, const char *from,
+		   const char *dst, uint32_t need, struct route_path *path)
 {
-	int src, d;
+	int src = find(db, from), d = find(db, dst);
 
-	if (!strcmp(dst, db->self) || !route_id_valid(dst))
-		return -EINVAL;
-	d = find_pin(db, dst);
-	if (d >= 0)
-		return pinned(db, &db->pin[d], need, path);
-	src = find(db, db->self);
-	d = find(db, dst);
 	if (src < 0 || d < 0)
 		return -EHOSTUNREACH;
 	if (!shortest(db, src, d, need, path))
@@ -437,6 +431,27 @@ int route_path(const struct route_db *db, const char *dst, uint32_t need,
 	/* Tell "no keys yet" from "no way at all": only the first heals. */
 	return need && !shortest(db, src, d, 0, path) ? -EAGAIN :
 	       -EHOSTUNREACH;
+}
+
+int route_path(const struct route_db *db, const char *dst, uint32_t need,
+	       struct route_path *path)
+{
+	int d;
+
+	if (!strcmp(dst, db->self) || !route_id_valid(dst))
+		return -EINVAL;
+	d = find_pin(db, dst);
+	if (d >= 0)
+		return pinned(db, &db->pin[d], need, path);
+	return learned(db, db->self, dst, need, path);
+}
+
+int route_path_to_us(const struct route_db *db, const char *src,
+		     uint32_t need, struct route_path *path)
+{
+	if (!strcmp(src, db->self) || !route_id_valid(src))
+		return -EINVAL;
+	return learned(db, src, db->self, need, path);
 }
 
 int route_lsa_encode(const struct lsa *lsa, uint8_t *out, size_t size)

@@ -113,6 +113,14 @@ int route_static_set(struct route_db *db, const char *dst,
 int route_path(const struct route_db *db, const char *dst, uint32_t need,
 	       struct route_path *path);
 
+/*
+ * The path src would choose to us, as route_path() from src's side (over
+ * what we learned; src's static routes are not known here): how the keys
+ * we ask src for will come.
+ */
+int route_path_to_us(const struct route_db *db, const char *src,
+		     uint32_t need, struct route_path *path);
+
 /* Encode an LSA payload; returns its length, or -EINVAL / -ENOSPC. */
 int route_lsa_encode(const struct lsa *lsa, uint8_t *out, size_t size);
 /* Strictly decode an LSA payload: 0, or -EINVAL with *why. */

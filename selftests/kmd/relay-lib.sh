@@ -14,10 +14,13 @@
 # The caller sets work, pki, link_target, far_target and kme_rate, then
 # nodes, edges ("1-2 2-3") and fars ("1-3") before each topology; faults
 # (node -> QKD_KMD_FAULT, run by $kmd_faults), extra_far (node -> far
-# node without a route), link_max and far_max (max_keys) and link_batch
+# node without a route), link_targets (link "i-j", i < j -> its
+# fill_target instead of $link_target), link_max and far_max (max_keys),
+# link_batch, relay_timeout and relay_window ([relay] timeout, window)
 # are optional.
 
 nodes=0 edges="" fars=""
+declare -A link_targets=()
 
 ns() { echo "qkd-r$1-$$"; }
 in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
@@ -40,6 +43,8 @@ far_of() { other_ends "$1" "$fars"; }
 
 lo() { (($1 < $2)) && echo "$1" || echo "$2"; }
 hi() { (($1 > $2)) && echo "$1" || echo "$2"; }
+# target_of I J: the fill target of the link between nodes I and J.
+target_of() { echo "${link_targets[$(lo "$1" "$2")-$(hi "$1" "$2")]:-$link_target}"; }
 
 write_conf()
 {
@@ -52,7 +57,8 @@ write_conf()
 		echo "ca = $pki/ca.pem"
 		echo "status_file = $work/$i.status.json"
 		echo "log_level = info"
-		printf '[relay]\ntimeout = 20\ndry = 4\n'
+		printf '[relay]\ntimeout = %s\ndry = 4\n' "${relay_timeout:-20}"
+		if [ -n "${relay_window:-}" ]; then echo "window = $relay_window"; fi
 		[ -n "$(far_of "$i")" ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
 		for j in $(neighbours "$i"); do
 			echo "[peer node-$j]"
@@ -67,7 +73,7 @@ write_conf()
 			echo "peer_sae_id = sae-$j"
 			echo "kme_cert = $pki/sae-$i.pem"
 			echo "kme_key = $pki/sae-$i.key"
-			echo "fill_target = $link_target"
+			echo "fill_target = $(target_of "$i" "$j")"
 			echo "batch = ${link_batch:-32}"
 			echo "max_keys = ${link_max:-2000}"
 		done
@@ -217,18 +223,19 @@ idle()
 		[ "$(far "$2" "$1" '.inflight | add')" = 0 ]
 }
 
-# cross I J: take node I's local-owned keys of the far stream, then the
-# same IDs (peer-owned there) at node J; IDs and material must match.
+# cross I J [MIN]: take node I's local-owned keys of the stream to node
+# J, at least MIN of them (default 1), then the same IDs (peer-owned
+# there) at node J; IDs and material must match.
 cross()
 {
-	local i=$1 j=$2 n
+	local i=$1 j=$2 min=${3:-1} n
 
 	in_ns "$i" "$keys" drain "node-$j" >"$work/$i.local"
 	cut -d' ' -f1 "$work/$i.local" |
 		in_ns "$j" "$keys" take "node-$i" >"$work/$j.peer"
 	n=$(wc -l <"$work/$i.local")
 	echo "node-$i owned $n keys of the far stream; node-$j had the same"
-	[ "$n" -gt 0 ]
+	[ "$n" -ge "$min" ]
 	! grep -q ' error$' "$work/$j.peer" || false
 	cmp -s "$work/$i.local" "$work/$j.peer"
 	rm -f "$work/$i.local" "$work/$j.peer"

@@ -8,6 +8,7 @@
 #   line of 3:  1 - 2 - 3                 far 1 <-> 3
 #   line of 5:  1 - 2 - 3 - 4 - 5         far 1 <-> 5, node 2 tampers
 #   ring of 6:  1 - 2 - 3 - 4 - 5 - 6 - 1 far 1 <-> 4, link 2-3 cut
+#   line of 3:  1 - 2 - 3                 far 1 <-> 3, link 2-3 short of keys
 #
 # Key material stays in files under $work, compared with cmp and removed:
 # the test never prints it.
@@ -30,7 +31,7 @@ pki=$top/build/kmd-test/relay-pki
 link_target=200
 far_target=40
 kme_rate=2000
-tests=18
+tests=19
 
 kmd_plan relay $tests "$kmd_faults" "$qkdctl"
 trap relay_cleanup EXIT
@@ -336,8 +337,8 @@ links_idle()
 
 	for e in $edges; do
 		a=${e%-*} b=${e#*-}
-		[ "$(pool_keys "$a" "$b")" = $link_target ] || return 1
-		[ "$(pool_keys "$b" "$a")" = $link_target ] || return 1
+		[ "$(pool_keys "$a" "$b")" = "$(target_of "$a" "$b")" ] || return 1
+		[ "$(pool_keys "$b" "$a")" = "$(target_of "$a" "$b")" ] || return 1
 	done
 	for i in $(seq "$nodes"); do
 		jq -e '[.peers[].batches] | all(. == 0)' \
@@ -362,8 +363,9 @@ links_mirrored()
 	done
 	for e in $edges; do
 		a=${e%-*} b=${e#*-}
-		cross "$a" "$b"
-		cross "$b" "$a"
+		# A small link stream may be owned by one end only.
+		cross "$a" "$b" 0
+		cross "$b" "$a" 0
 		echo "link $e left: $(pool_keys "$a" "$b") and $(pool_keys "$b" "$a") keys"
 		[ "$(pool_keys "$a" "$b")" = 0 ]
 		[ "$(pool_keys "$b" "$a")" = 0 ]
@@ -371,6 +373,30 @@ links_mirrored()
 }
 
 test_links_mirrored() { links_mirrored 1 4; }
+
+# A trusted node whose next link has too few keys parks the relays there
+# until the link's fill brings more (§7.3): link 2-3 holds 16 keys at
+# most, 8 relays' worth for its two ends, while each far end starts up to
+# 20 at once. Nothing is aborted, so no link key is wasted; both ends
+# get the same keys and every link stream stays mirrored.
+test_park()
+{
+	local i aborted=0
+
+	topology
+	wait_for 120 links_up
+	wait_for 180 idle 1 3
+	for i in 1 2 3; do
+		aborted=$((aborted + $(st "$i" .relay.counters.aborted)))
+	done
+	echo "node-2: relayed $(st 2 .relay.counters.relayed), waited for link keys $(st 2 .relay.counters.waited); relays aborted anywhere: $aborted"
+	[ "$(st 2 .relay.counters.waited)" -gt 0 ]
+	[ "$aborted" = 0 ]
+	[ "$(st 2 .relay.parked)" = 0 ]
+	cross 1 3
+	cross 3 1
+	links_mirrored 1 3
+}
 
 rm -rf "$pki"
 nodes=3 edges="1-2 2-3" fars="1-3"
@@ -408,6 +434,9 @@ ktap_test "relay: ring of 6, middle node stopped: routes withdrawn, other way" \
 	test_ring_stop
 ktap_test "relay: link streams mirrored: no link key at one end only" \
 	test_links_mirrored
+nodes=3 edges="1-2 2-3" fars="1-3" link_targets=([2-3]=16) relay_timeout=60
+ktap_test "relay: a dry link on the path: relays wait for its keys, none aborted" \
+	test_park
 ktap_test "relay: no key manager crashed" \
 	bash -c "! grep -l 'qkd-kmd: crashed' $work/kmd-*.log"
 for f in kmd-1 kmd-2 kmd-3; do

@@ -238,7 +238,7 @@ TEST(config_errors)
 
 static const char far_conf[] =
 	"[node]\nid = node-a\ncert = a.pem\nkey = a.key\nca = ca.pem\n"
-	"[relay]\ntimeout = 4\ndry = 8\n"
+	"[relay]\ntimeout = 4\ndry = 8\nwindow = 100\n"
 	"[peer node-b]\nrole = master\naddress = 10.0.0.2:7001\n"
 	"kme_url = https://127.0.0.1:8443\nsae_id = sae-a\n"
 	"peer_sae_id = sae-b\nrelay_reserve = 10\n"
@@ -251,6 +251,7 @@ TEST(config_far)
 	ASSERT_EQ(0, kmd_config_parse("t", far_conf, &cfg));
 	EXPECT_EQ(4000, cfg.relay_timeout_ms);
 	EXPECT_EQ(8, cfg.relay_dry);
+	EXPECT_EQ(100, cfg.relay_window);
 	EXPECT_EQ(10, cfg.peers->relay_reserve);
 	EXPECT_EQ(0, cfg.peers->no_relay);
 	ASSERT_NE(NULL, cfg.fars);
@@ -278,6 +279,9 @@ TEST(config_far_errors)
 	EXPECT_EQ(-EINVAL, bad_far("node-c node-e", "node/c node-e"));
 	EXPECT_EQ(-EINVAL, bad_far("fill_target = 64", "kme_url = x"));
 	EXPECT_EQ(-EINVAL, bad_far("dry = 8", "dry = 0"));
+	EXPECT_EQ(-EINVAL, bad_far("window = 100", "window = 0"));
+	EXPECT_EQ(-EINVAL, bad_far("window = 100", "window = 1025"));
+	EXPECT_EQ(0, bad_far("window = 100", "window = 1024"));
 	EXPECT_EQ(-EINVAL, bad_far("timeout = 4", "hops = 4"));
 }
 

@@ -239,6 +239,8 @@ static int relay_key(struct ctx *c, const char *k, const char *v)
 	if (!strcmp(k, "dry"))
 		return set_u32(c, &cfg->relay_dry, v, 1,
 			       QKD_STREAM_KEYS_LIMIT);
+	if (!strcmp(k, "window"))
+		return set_u32(c, &cfg->relay_window, v, 1, RELAY_WINDOW_MAX);
 	return fail(c, "unknown key '%s' in [relay]", k);
 }
 
@@ -442,6 +444,7 @@ int kmd_config_parse(const char *name, const char *text,
 	cfg->log_level = LOG_NOTICE;
 	cfg->relay_timeout_ms = 10000;
 	cfg->relay_dry = 16;
+	cfg->relay_window = 32;
 	while (*p) {
 		c.line++;
 		nl = strchr(p, '\n');

@@ -15,6 +15,7 @@
 #define KMD_ID_MAX	64
 #define KMD_PATH_MAX	256
 #define KMD_ROUTE_HOPS	15	/* nodes after us on a static route */
+#define RELAY_WINDOW_MAX	1024	/* [relay] window */
 
 struct kmd_peer_cfg {
 	char id[KMD_ID_MAX];		/* the peer's node ID (its cert CN) */
@@ -59,6 +60,7 @@ struct kmd_config {
 	struct kmd_peer_cfg *fars;
 	uint32_t relay_timeout_ms;
 	uint32_t relay_dry;		/* keys below which a link is dry */
+	uint32_t relay_window;		/* relays sourced at once per far */
 };
 
 /*

@@ -9,7 +9,9 @@
  * *hop record* (struct hop) remembers, at a node that sent a RELAY hop,
  * the link keys the hop spent, so that a connection lost under the frame
  * can be settled forward on reconnect. Everything else (COMPLETE, ADDED,
- * DONE, ABORT) is source-routed and needs no state in between.
+ * DONE, ABORT) is source-routed and needs no state in between, but for a
+ * *parked* relay (struct park): one that reached us while its next link
+ * was dry, held (K included) until that link's fill catches up.
  *
  * K (the relayed key) lives in struct rl and on the stack only, and is
  * wiped (OPENSSL_cleanse) as soon as it is in the pool or given up on.
@@ -34,7 +36,7 @@
 #include "store.h"
 
 #define TICK_MS		200
-#define FAR_INFLIGHT	4	/* relays sourced at once per far stream */
+#define PARK_MAX	4096	/* relays waiting here for link keys */
 #define RESEND_MIN_MS	2000	/* RELAY_ADDED again until DONE or ABORT */
 #define RESEND_MAX_MS	30000
 #define RESERVE_MS	5000	/* a reservation outliving us is released */
@@ -91,11 +93,26 @@ struct hop {
 	uint64_t expires_ms;
 };
 
+/*
+ * A relay waiting here for keys of its next link (§7.3). Its earlier hops
+ * are spent, so waiting for the link's fill wastes nothing, where an abort
+ * would waste them; it waits a quarter of the relay timeout at most, well
+ * within the source's patience.
+ */
+struct park {
+	struct park *next;
+	struct relay_msg m;		/* the next hop's frame */
+	uint8_t k[QKD_KEY_MAX_LEN];
+	uint64_t deadline_ms;
+};
+
 struct relay {
 	struct kmd *kmd;
 	struct route_db *db;
 	struct far *fars;
 	struct hop *hops;
+	struct park *parked, **parked_tail;	/* oldest first */
+	unsigned int nparked;
 	struct event *tick;
 	uint64_t lsa_ms;		/* our last origination */
 	bool stopping;			/* withdrawn: start nothing */
@@ -107,6 +124,7 @@ struct relay {
 	uint64_t aborted;		/* aborts this node started */
 	uint64_t mac_failures, missing_keys;
 	uint64_t no_route;		/* relays not started: no path */
+	uint64_t waited;		/* relays parked for link keys */
 	uint64_t link_keys_sent, link_keys_rcvd;	/* spent as sender, receiver */
 	uint64_t lsa_rcvd, lsa_sent;
 };
@@ -514,7 +532,7 @@ static void far_fill(struct far *f)
 	}
 	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
-	while (busy < FAR_INFLIGHT &&
+	while (busy < f->r->kmd->cfg.relay_window &&
 	       (st.avail_peer + sent < half || sent < f->owed)) {
 		if (!far_start(f))
 			return;
@@ -555,6 +573,81 @@ static void at_destination(struct relay *r, const struct relay_msg *m,
 	send_msg(r, &c);
 }
 
+/* A trusted node gives up on relay m, which reached position pos. */
+static void abort_back(struct relay *r, const struct relay_msg *m, int pos,
+		       uint8_t reason)
+{
+	struct route_path p;
+
+	log_warn("relay %016" PRIx64 " %s -> %s: aborted at %s: %s", m->relay,
+		 m->route[0], m->route[m->nodes - 1], self(r),
+		 relay_abort_name(reason));
+	r->aborted++;
+	path_of(m, &p);
+	send_abort(r, m->relay, &p, pos, -1, m->key_id, reason, NULL, 0);
+}
+
+static int park(struct relay *r, const struct relay_msg *m, const uint8_t *k)
+{
+	struct park *pk;
+
+	if (r->nparked >= PARK_MAX || !(pk = calloc(1, sizeof(*pk))))
+		return -ENOSPC;
+	pk->m = *m;
+	memcpy(pk->k, k, m->key_bytes);
+	pk->deadline_ms = now_ms() + r->kmd->cfg.relay_timeout_ms / 4;
+	*r->parked_tail = pk;
+	r->parked_tail = &pk->next;
+	r->nparked++;
+	r->waited++;
+	return 0;
+}
+
+static void park_free(struct relay *r, struct park **pp)
+{
+	struct park *pk = *pp;
+
+	*pp = pk->next;
+	if (r->parked_tail == &pk->next)
+		r->parked_tail = pp;
+	r->nparked--;
+	OPENSSL_cleanse(pk, sizeof(*pk));
+	free(pk);
+}
+
+/* Drop a parked relay its source has aborted. true if there was one. */
+static bool park_drop(struct relay *r, uint64_t id)
+{
+	struct park **pp;
+
+	for (pp = &r->parked; *pp; pp = &(*pp)->next)
+		if ((*pp)->m.relay == id) {
+			park_free(r, pp);
+			return true;
+		}
+	return false;
+}
+
+/* Send on what the next links' fill allows; abort what waited too long. */
+static void park_retry(struct relay *r, uint64_t now)
+{
+	struct park **pp = &r->parked, *pk;
+	int reason;
+
+	while ((pk = *pp)) {
+		reason = hop_send(r, &pk->m, pk->k);
+		if (reason == RELAY_ABORT_DRY && now < pk->deadline_ms) {
+			pp = &pk->next;
+			continue;
+		}
+		if (!reason)
+			r->relayed++;
+		else
+			abort_back(r, &pk->m, pk->m.from, reason);
+		park_free(r, pp);
+	}
+}
+
 /* A RELAY hop for us (§7.3): spend its link keys, open, pass K on. */
 static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 {
@@ -562,7 +655,6 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 	unsigned int i, n = m->npad + m->nmac, got = 0;
 	uint8_t k[QKD_KEY_MAX_LEN], aad[RELAY_AAD_MAX];
 	struct relay_hop_keys hk;
-	struct route_path p;
 	struct relay_msg fwd;
 	int len, err, reason;
 
@@ -605,21 +697,18 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 	fwd.from = m->to;
 	fwd.to = m->to + 1;
 	reason = hop_send(r, &fwd, k);
+	if (reason == RELAY_ABORT_DRY && !park(r, &fwd, k))
+		reason = 0;
+	else if (!reason)
+		r->relayed++;
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(&fwd, sizeof(fwd));
-	if (!reason) {
-		r->relayed++;
+	if (!reason)
 		return;
-	}
 abort:
 	OPENSSL_cleanse(recs, sizeof(recs));
 	OPENSSL_cleanse(k, sizeof(k));
-	log_warn("relay %016" PRIx64 " %s -> %s: aborted at %s: %s", m->relay,
-		 m->route[0], m->route[m->nodes - 1], self(r),
-		 relay_abort_name(reason));
-	r->aborted++;
-	path_of(m, &p);
-	send_abort(r, m->relay, &p, m->to, -1, m->key_id, reason, NULL, 0);
+	abort_back(r, m, m->to, reason);
 }
 
 /* End of a relay at its source (§7.4). */
@@ -773,8 +862,10 @@ static void on_e2e(struct relay *r, struct link *l, const struct relay_msg *m)
 		return;
 	}
 	/* Forward, an abort stops where the relay never got. */
-	if (!h)
+	if (!h) {
+		park_drop(r, m->relay);
 		return;
+	}
 	fwd.nids = h->n;
 	memcpy(fwd.ids, h->ids, sizeof(fwd.ids));
 	/* Not out: the record sends it when the link is back. */
@@ -1086,6 +1177,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (now >= h->expires_ms)
 			hop_free(r, h);
 	}
+	park_retry(r, now);
 	for (f = r->fars; f; f = f->next) {
 		timeouts(r, f, now);
 		far_fill(f);
@@ -1110,6 +1202,7 @@ int relay_start(struct kmd *k)
 	if (!r)
 		return -ENOMEM;
 	r->kmd = k;
+	r->parked_tail = &r->parked;
 	k->relay = r;
 	ret = route_db_create(k->cfg.node_id, &r->db);
 	if (ret) {
@@ -1212,6 +1305,8 @@ void relay_stop(struct kmd *k)
 	}
 	while (r->hops)
 		hop_free(r, r->hops);
+	while (r->parked)
+		park_free(r, &r->parked);
 	route_db_destroy(r->db);
 	free(r);
 	k->relay = NULL;
@@ -1289,11 +1384,13 @@ json_t *relay_status_json(struct kmd *k)
 	fars = json_array();
 	for (f = r->fars; f; f = f->next)
 		json_array_append_new(fars, far_json(f));
-	return json_pack("{s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-			 "s:I,s:I}}",
+	return json_pack("{s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I,s:I,s:I}}",
 		"lsdb", (json_int_t)route_db_count(r->db),
+		"parked", (json_int_t)r->nparked,
 		"routes", routes, "far", fars,
 		"counters", "relayed", (json_int_t)r->relayed,
+			    "waited", (json_int_t)r->waited,
 			    "delivered", (json_int_t)r->delivered,
 			    "aborted", (json_int_t)r->aborted,
 			    "mac_failures", (json_int_t)r->mac_failures,

@@ -115,10 +115,13 @@ static void print_relay(json_t *relay)
 	}
 	v = json_object_get(relay, "counters");
 	printf("relay: relayed %lld, delivered %lld, aborted %lld, "
+	       "waited for link keys %lld (%lld now), "
 	       "MAC failures %lld, link keys missing %lld, no route %lld; "
 	       "link keys spent %lld sent, %lld received\n",
 	       num(v, "relayed", NULL), num(v, "delivered", NULL),
-	       num(v, "aborted", NULL), num(v, "mac_failures", NULL),
+	       num(v, "aborted", NULL), num(v, "waited", NULL),
+	       num(relay, "parked", NULL),
+	       num(v, "mac_failures", NULL),
 	       num(v, "missing_link_keys", NULL), num(v, "no_route", NULL),
 	       num(v, "link_keys_sent", NULL),
 	       num(v, "link_keys_received", NULL));

@@ -212,6 +212,17 @@ test_tamper()
 	settled 1 5
 }
 
+# not_idle I J: why far I-J is not idle, for a failed test's output.
+not_idle()
+{
+	local n
+
+	for n in "$1" "$2"; do
+		echo "node-$n: far stream $(info "$n" "$(($1 + $2 - n))"), status $(st "$n" "[.relay.far[] | {node, route_state, inflight, pool}, .relay.parked] | tostring")"
+		grep -v 'Kx up\|KME .* is up' "$work/kmd-$n.log" | tail -n 8
+	done
+}
+
 # kill_mid_relay N: node-N's key manager dies (kill -9) while relays
 # between node-1 and node-5 run, three times, and starts again; then both
 # ends hold the same keys.
@@ -220,7 +231,7 @@ kill_mid_relay()
 	local round
 
 	for round in 1 2 3; do
-		wait_for 180 idle 1 5
+		wait_for 180 idle 1 5 || { not_idle 1 5; return 1; }
 		# Use keys at both ends: both start relaying, and node-N dies
 		# while relays run through it.
 		in_ns 1 "$keys" drain node-5 | cut -d' ' -f1 |

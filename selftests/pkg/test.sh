@@ -16,6 +16,9 @@
 #     -> udevd applies 60-qkdpool.rules: /dev/qkdpool root:qkd 0660
 #     -> /usr/sbin/qkdctl fills a stream; qkd-tlsproxy carries a
 #        connection; the units verify
+#     -> the demo's pool, key manager, IPsec and MACsec steps on the
+#        installed packages alone (QKD_INSTALLED=1, demo/paths.sh), the
+#        build tree's product directories hidden under empty mounts
 #   dpkg --purge -> no file of ours left, the module unloaded, and no copy
 #     of a key that was in the pool left in RAM (/proc/kcore)
 set -u
@@ -42,7 +45,7 @@ kcore_keys=$top/build/pool/kcore_keys
 tls_pids=()
 
 tests=(prev upgrade restart reload dkms udev access qkdctl tlsproxy units
-       security plugin purge)
+       security plugin demo demo_kmd demo_ipsec demo_macsec purge)
 declare -A titles=(
 	[prev]="the previous build installs; qkd-kmd runs with keys in the pool"
 	[upgrade]="dpkg -i upgrades: the loaded module and its keys stay, DKMS has the new one"
@@ -56,6 +59,10 @@ declare -A titles=(
 	[units]="systemd-analyze verify: the installed units are clean"
 	[security]="systemd-analyze security: both daemons rated OK or better"
 	[plugin]="strongswan-plugin-qkd needs the strongSwan it was built with"
+	[demo]="the demo's steps 10-40 run on the packages, the build tree hidden"
+	[demo_kmd]="demo: installed qkd-kmd and qkd-simkme fill both gateways' streams"
+	[demo_ipsec]="demo: charon with the packaged plugin, IKE_SA with a QKD PPK, ESP"
+	[demo_macsec]="demo: installed qkd-macsecd rekeys MACsec from the pool, no loss"
 	[purge]="dpkg --purge leaves no file of ours, the module unloaded, no key in RAM"
 )
 
@@ -364,6 +371,93 @@ tls_stop()
 		wait "$pid" 2>/dev/null
 	done
 	tls_pids=()
+}
+
+# The demo (demo/gateways.sh) in installed mode, in a mount namespace of
+# its own where an empty read-only tmpfs covers each directory of the
+# checkout that holds a product part (programs, module, plugin, units,
+# configurations): what the demo reaches there, it reaches installed. Its
+# test helpers stay (selftests/: certs.sh, pooltool, msctl). In a PID
+# namespace too, so that no daemon of a demo that failed halfway outlives
+# it and holds the module the purge must unload.
+test_demo()
+{
+	local rc=0
+
+	unshare --mount --pid --fork --mount-proc --propagation private bash -c '
+		top=$1
+		shift
+		for d in "$@"; do
+			mount -t tmpfs -o ro,size=4k qkd-hidden "$top/$d" || exit 1
+		done
+		QKD_INSTALLED=1 QKD_DEMO_STEPS="10 20 30 40 90" \
+			exec "$top/demo/gateways.sh"' \
+		sh "$top" kmod userspace strongswan-plugin dist docs \
+		>"$tmp/demo.out" 2>&1 || rc=$?
+	cat "$tmp/demo.out"
+	((rc == 0))
+	grep -qx '== done' "$tmp/demo.out"
+	! grep -q 'not built yet' "$tmp/demo.out" || false
+}
+
+# demo_part TITLE: the demo's output under its step "== TITLE...".
+demo_part()
+{
+	awk -v t="== $1" 'index($0, t) == 1 { on = 1; next } /^== / { on = 0 } on' \
+		"$tmp/demo.out"
+}
+
+# ran PART EXE N: N processes of that step ran EXE, an installed
+# program; none ran a file of the checkout.
+ran()
+{
+	demo_part "$1" | sed -n 's/^ *running: //p' >"$tmp/ran"
+	cat "$tmp/ran"
+	! grep -qF "$top" "$tmp/ran" || false
+	[[ $(grep -c "^$2\( \|$\)" "$tmp/ran") == "$3" ]]
+}
+
+test_demo_kmd()
+{
+	local part="key manager"
+
+	ran "$part" /usr/sbin/qkd-simkme 2
+	ran "$part" /usr/sbin/qkd-kmd 2
+	demo_part "$part" | grep -q 'gw2 takes it by ID: material identical: yes'
+}
+
+test_demo_ipsec()
+{
+	local part="IPsec" sent used
+
+	ran "$part" "/usr/lib/ipsec/charon plugin /usr/lib/ipsec/plugins/libstrongswan-qkd.so" 2
+	demo_part "$part" >"$tmp/ipsec"
+	grep -qx '    IKE_SA with a PPK: yes' "$tmp/ipsec"
+	sent=$(sed -n 's/^    PPK_ID on the wire: //p' "$tmp/ipsec")
+	used=$(sed -n 's/^    gw2 used: //p' "$tmp/ipsec")
+	echo "sent $sent, used $used"
+	[[ $sent == qkd:* ]] && [[ $sent == "$used" ]]
+	grep -q '3 packets transmitted, 3 received, 0% packet loss' "$tmp/ipsec"
+	[[ $(sed -n "s/^    ESP packets counted by gw1's SAs: //p" "$tmp/ipsec") -ge 6 ]]
+	# the reauthentication's IKE_SA took the next key
+	[[ $(sed -n 's/^    reauthentication: new IKE_SA with PPK_ID //p' "$tmp/ipsec") == qkd:* ]]
+	[[ $(sed -n 's/^    reauthentication: new IKE_SA with PPK_ID //p' "$tmp/ipsec") != "$sent" ]]
+}
+
+# Every row of the rekeying shows both ends receiving each other's key;
+# keys were taken (rekeys), and no frame was lost or refused.
+test_demo_macsec()
+{
+	local part="MACsec" taken
+
+	ran "$part" /usr/sbin/qkd-macsecd 2
+	demo_part "$part" >"$tmp/macsec"
+	grep -q 'ping over MACsec while rekeying: 150 packets transmitted, 150 received, 0% packet loss' \
+		"$tmp/macsec"
+	grep -q 'NotValid 0, NotUsingSA 0,' "$tmp/macsec"
+	taken=$(sed -n 's/.*keys taken gw1 \([0-9]*\),.*/\1/p' "$tmp/macsec" | tail -n1)
+	echo "keys taken by gw1's rekeys: $taken"
+	((taken >= 3))
 }
 
 # Purge with a key in the pool: unloading the module wipes it, and a scan

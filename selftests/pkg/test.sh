@@ -22,6 +22,9 @@
 #   dpkg --purge -> no file of ours left, the module unloaded, and no copy
 #     of a key that was in the pool left in RAM (/proc/kcore)
 set -u
+# Name the command that failed a test (errexit alone is silent).
+set -E
+trap 'echo "failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -46,7 +49,11 @@ tls_pids=()
 
 tests=(prev upgrade restart reload dkms udev access qkdctl tlsproxy units
        security plugin demo demo_kmd demo_ipsec demo_macsec purge)
+# QKD_PKG_ONLY="TEST...": a shorter run while working on these tests: this
+# build installed (one DKMS build instead of two), these tests, the purge.
+[ -z "${QKD_PKG_ONLY:-}" ] || read -ra tests <<<"install $QKD_PKG_ONLY purge"
 declare -A titles=(
+	[install]="dpkg -i this build (QKD_PKG_ONLY: no upgrade)"
 	[prev]="the previous build installs; qkd-kmd runs with keys in the pool"
 	[upgrade]="dpkg -i upgrades: the loaded module and its keys stay, DKMS has the new one"
 	[restart]="qkd-kmd restarts from the new binary, finds the keys, a stalled scrape holds nothing up"
@@ -74,6 +81,11 @@ cleanup()
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# Each dpkg -i ends with man-db's trigger rebuilding the index of every
+# manual page of the system, minutes under TCG, and nothing here reads
+# that index (the guest's root is thrown away).
+rm -f /var/lib/man-db/auto-update
 
 # dpkg -i DEB...: install or upgrade, and check each package is at the
 # version of the file.
@@ -122,6 +134,21 @@ kmd_stop()
 # keys STREAM: the keys in the stream, of either owner.
 keys() { "$qkdctl" -j pool show "$1" | jq '.[0].avail_local + .[0].avail_peer'; }
 
+# Which build of the module is loaded, and which one the next modprobe
+# loads: their GNU build IDs (Debian's kernel has no srcversion of a module
+# without MODULE_VERSION). The kernel shows the loaded module's note in
+# sysfs: 12 bytes of header, "GNU\0", then the ID.
+loaded_id()
+{
+	od -An -v -tx1 -j16 -N20 /sys/module/qkdpool/notes/.note.gnu.build-id | tr -d ' \n'
+}
+
+file_id()
+{
+	xz -dcf "$(modinfo -n qkdpool)" >"$tmp/next.ko"
+	readelf -n "$tmp/next.ko" | sed -n 's/^ *Build ID: //p'
+}
+
 # same_key: a key taken from upg-a (local-owned) has the same material as
 # the key of that ID taken from upg-b, its mirror. Compared, never printed.
 same_key()
@@ -142,7 +169,8 @@ test_prev()
 	[[ $(dpkg --compare-versions "$prev_ver" lt "$ver" && echo older) == older ]]
 	dpkg_install "${prev_debs[@]}"
 	modprobe qkdpool
-	cat /sys/module/qkdpool/srcversion >"$tmp/srcversion"
+	loaded_id >"$tmp/build_id"
+	[ -s "$tmp/build_id" ]
 	"$top/selftests/kmd/certs.sh" "$tmp/pki" >/dev/null
 	install -m 0644 "$tmp/pki/ca.pem" /etc/qkd/ca.pem
 	install -m 0600 "$tmp/pki"/{node-a,sae-a}.{pem,key} /etc/qkd/
@@ -158,6 +186,12 @@ test_prev()
 	"$qkdctl" pool show
 }
 
+test_install()
+{
+	dpkg_install "${debs[@]}"
+	modprobe qkdpool
+}
+
 # Upgrade while qkd-kmd runs: the module that holds the keys stays
 # loaded (the new build's is for its next load, debian/README.Debian),
 # the keys stay, and the running daemon's binary was replaced: the
@@ -167,10 +201,9 @@ test_upgrade()
 	local postinst=/var/lib/dpkg/info/qkdpool-tools.postinst
 
 	dpkg_install "${debs[@]}"
-	[[ $(cat /sys/module/qkdpool/srcversion) == $(cat "$tmp/srcversion") ]]
-	echo "loaded: $(cat /sys/module/qkdpool/srcversion)," \
-		"next load: $(modinfo -F srcversion qkdpool)"
-	[[ $(modinfo -F srcversion qkdpool) != $(cat "$tmp/srcversion") ]]
+	echo "build IDs: loaded $(loaded_id), next load $(file_id)"
+	[[ $(loaded_id) == $(cat "$tmp/build_id") ]]
+	[[ $(file_id) != $(cat "$tmp/build_id") ]]
 	dkms status qkdpool
 	dkms status -k "$kver" qkdpool | grep -q "qkdpool/$ver, $kver, .*: installed"
 	! dkms status qkdpool | grep -q "qkdpool/$prev_ver" || false
@@ -208,7 +241,7 @@ test_reload()
 	kmd_stop
 	rmmod qkdpool
 	modprobe qkdpool
-	[[ $(cat /sys/module/qkdpool/srcversion) == $(modinfo -F srcversion qkdpool) ]]
+	[[ $(loaded_id) == $(file_id) ]]
 	rm -f "$kmd_conf" /etc/qkd/{ca,node-a,sae-a}.pem /etc/qkd/{node-a,sae-a}.key
 }
 
@@ -335,6 +368,9 @@ test_tlsproxy()
 {
 	local tp=/usr/sbin/qkd-tlsproxy
 
+	# On a failure, nothing left running (a proxy holds the module the
+	# purge unloads) and the logs shown.
+	trap 'tls_stop; tail -n 20 "$tmp"/http.log "$tmp"/tls-[cs].log' EXIT
 	[[ $(dpkg -S "$tp") == "qkdpool-tools: $tp" ]]
 	[ -f /usr/share/man/man8/qkd-tlsproxy.8.gz ]
 	"$qkdctl" pool stream add tls-c
@@ -353,13 +389,29 @@ test_tlsproxy()
 	"$tp" --mode client --listen 127.0.0.1:7101 --connect 127.0.0.1:7102 \
 		--stream tls-c >"$tmp/tls-c.log" 2>&1 &
 	tls_pids+=($!)
-	wait_for 30 curl -sf -o "$tmp/got" http://127.0.0.1:7101/index.txt
+	# Every connection the client proxy accepts takes a key: the first
+	# one waits until all three listen.
+	wait_for 60 listening 7103 7102 7101
+	curl -sS --max-time 60 -o "$tmp/got" http://127.0.0.1:7101/index.txt
 	cmp "$tmp/got" "$tmp/www/index.txt"
+	echo "keys taken: client $("$qkdctl" -j pool show tls-c | jq '.[0].taken')," \
+		"server $("$qkdctl" -j pool show tls-s | jq '.[0].taken')"
 	[[ $("$qkdctl" -j pool show tls-c | jq '.[0].taken') == 1 ]]
 	[[ $("$qkdctl" -j pool show tls-s | jq '.[0].taken') == 1 ]]
+	trap - EXIT
 	tls_stop
 	"$qkdctl" pool stream del tls-c
 	"$qkdctl" pool stream del tls-s
+}
+
+# listening PORT...: a TCP socket listens on each PORT.
+listening()
+{
+	local port
+
+	for port in "$@"; do
+		ss -Hltn "sport = :$port" | grep -q . || return 1
+	done
 }
 
 tls_stop()
@@ -493,7 +545,8 @@ test_purge()
 
 ktap_plan ${#tests[@]}
 for t in "${tests[@]}"; do
-	if [ "$t" != prev ] && [ "$t" != upgrade ] && [ "$t" != purge ] &&
+	if [ "$t" != install ] && [ "$t" != prev ] && [ "$t" != upgrade ] &&
+	   [ "$t" != purge ] &&
 	   ! dpkg-query -W qkdpool-tools >/dev/null 2>&1; then
 		ktap_skip "pkg: ${titles[$t]}" "packages not installed"
 		continue

@@ -50,8 +50,13 @@ if demo_installed; then
 	qkd_ko=$(modinfo -n qkdpool 2>/dev/null || echo /nonexistent)
 	ms_config() { demo_ms_config "$@"; }
 	ms_run() { demo_ms_run "$@"; }
-	# the mount point of the gateways' /etc/netns/GW/qkd-macsecd
-	mkdir -p /etc/qkd-macsecd
+	# the mount point of the gateways' /etc/netns/GW/qkd-macsecd; a
+	# machine's own stays as it is
+	demo_ms_etc=
+	if [ ! -d /etc/qkd-macsecd ]; then
+		mkdir /etc/qkd-macsecd
+		demo_ms_etc=/etc/qkd-macsecd
+	fi
 fi
 
 # The pool order of a key ID (#1 = the first key added), as ip prints it.
@@ -136,7 +141,7 @@ demo_macsec()
 	ms_cleanup
 	if demo_installed; then
 		rm -rf "/etc/netns/$gw1/qkd-macsecd" "/etc/netns/$gw2/qkd-macsecd"
-		rmdir /etc/qkd-macsecd
+		[ -z "$demo_ms_etc" ] || rmdir "$demo_ms_etc"
 	fi
 }
 

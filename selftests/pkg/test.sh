@@ -419,8 +419,8 @@ tls_stop()
 	local pid
 
 	for pid in "${tls_pids[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
 	tls_pids=()
 }

@@ -12,11 +12,15 @@
 # The key relay step (steps/95-relay.sh) adds a third gateway, gw3, with a
 # QKD link to gw2 only: gw1 and gw3 share keys relayed through gw2.
 #
+# QKD_INSTALLED=1: the installed packages' qkdpool instead of the build
+# tree's (demo/paths.sh); QKD_DEMO_STEPS="10 20 ...": only the steps of
+# these numbers.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$top/selftests/lib/topo.sh"
+. "$here/paths.sh"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -35,6 +39,9 @@ done
 # did, and says "not built yet" if its component is missing.
 for file in "$here"/steps/[0-9]*.sh; do
 	[ -e "$file" ] || continue
+	demo_no=$(basename "$file")
+	demo_no=${demo_no%%-*}
+	[[ " ${QKD_DEMO_STEPS:-$demo_no} " == *" $demo_no "* ]] || continue
 	. "$file"
 done
 step "done"

@@ -5,11 +5,11 @@
 # at one end is found by its ID, with the same material, at the other end.
 # The demo stream is deleted at the end: later steps start from empty pools.
 step "key pool (qkdpool.ko) and qkdctl"
-qkdctl=$top/userspace/qkdctl/qkdctl
-if [ ! -e kmod/qkdpool.ko ] || [ ! -x "$qkdctl" ]; then
+qkdctl=$demo_qkdctl
+if ! demo_have_pool || [ ! -x "$qkdctl" ]; then
 	echo "    not built yet: skipped"
 else
-	lsmod | grep -q '^qkdpool ' || insmod kmod/qkdpool.ko
+	demo_load_pool
 	echo "    loaded; /dev/qkdpool: $(stat -c '%A %U' /dev/qkdpool 2>/dev/null || echo absent)"
 	demo_keys=$(mktemp -u /tmp/qkd-demo-keys.XXXXXX)
 	n1 "$qkdctl" pool stream add demo-link low-watermark 10 lifetime 1h

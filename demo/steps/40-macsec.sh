@@ -2,9 +2,62 @@
 # shellcheck shell=bash
 # Demo step: a MACsec link between the gateways, rekeyed from the QKD pool
 # every second by qkd-macsecd while a ping runs; key IDs follow the pool.
+#
+# Installed (QKD_INSTALLED=1): each gateway's daemon runs as the packaged
+# qkd-macsecd@link12.service starts it, on /etc/qkd-macsecd/link12.conf
+# made from the packaged example (/etc/qkd/examples/qkd-macsecd.conf), in
+# the gateway's /etc/netns/GW/, which ip netns exec puts over /etc.
 step "MACsec link rekeyed from the pool (qkd-macsecd)"
 . "$top/selftests/lib/ktap.sh"
 . "$top/selftests/macsec/lib.sh"
+demo_ms_inst=link12
+
+# demo_ms_config N [KEY=VALUE...]: ms_config's settings in the packaged
+# example, as gwN's /etc/qkd-macsecd/link12.conf.
+demo_ms_config()
+{
+	local n=$1 etc f kv
+
+	etc=/etc/netns/$([ "$n" = 1 ] && echo "$gw1" || echo "$gw2")/qkd-macsecd
+	f=$etc/$demo_ms_inst.conf
+	shift
+	mkdir -p "$etc"
+	cp "$demo_examples/qkd-macsecd.conf" "$f"
+	install -m 0600 "$ms_dir/ctl.key" "$etc/macsec0.key"
+	demo_conf_set "$f" control-socket "/run/qkd-macsecd/$demo_ms_inst.sock"
+	demo_conf_set "$f" device veth0
+	demo_conf_set "$f" stream "$ms_stream"
+	demo_conf_set "$f" local "10.0.0.$n:$ms_port"
+	demo_conf_set "$f" peer "10.0.0.$((3 - n)):$ms_port"
+	# gw2 adopts a macsec0 made by ip link, with its default cipher.
+	demo_conf_set "$f" cipher gcm-aes-128
+	for kv in "$@"; do
+		demo_conf_set "$f" "${kv%%=*}" "${kv#*=}"
+	done
+}
+
+# demo_ms_run NSNAME N: ms_run by the packaged unit; its RuntimeDirectory,
+# where the control socket is, is $ms_dir/gwN.run, and ms_start and
+# ms_admin find the socket through a link at their path.
+demo_ms_run()
+{
+	ln -sfn "gw$2.run/$demo_ms_inst.sock" "$ms_dir/gw$2.sock"
+	demo_unit "$1" "$ms_dir/gw$2.run" qkd-macsecd@.service "$demo_ms_inst"
+}
+
+if demo_installed; then
+	macsecd=$demo_macsecd qkdctl=$demo_qkdctl
+	qkd_ko=$(modinfo -n qkdpool 2>/dev/null || echo /nonexistent)
+	ms_config() { demo_ms_config "$@"; }
+	ms_run() { demo_ms_run "$@"; }
+	# the mount point of the gateways' /etc/netns/GW/qkd-macsecd; a
+	# machine's own stays as it is
+	demo_ms_etc=
+	if [ ! -d /etc/qkd-macsecd ]; then
+		mkdir /etc/qkd-macsecd
+		demo_ms_etc=/etc/qkd-macsecd
+	fi
+fi
 
 # The pool order of a key ID (#1 = the first key added), as ip prints it.
 demo_key_no()
@@ -43,6 +96,7 @@ demo_macsec()
 {
 	local i out pid t0
 
+	demo_load_pool
 	ms_init
 	# No keys arrive here: the stock alone paces the rekeys (qkd-macsecd(8),
 	# "Rekeying"), and 96 keys beyond the reserve allow 1.6 a second.
@@ -52,6 +106,9 @@ demo_macsec()
 	ms_link2
 	ms_start 1
 	ms_start 2
+	if demo_installed; then
+		demo_show_exe "$(ms_pid 1)" "$(ms_pid 2)"
+	fi
 	wait_for 30 ms_ping
 	echo "    gw1 (leader) created macsec0 on veth0; gw2 (follower) adopted its own"
 	echo "    key #N = the N-th key of the pool; 'ip macsec show' prints its ID:" \
@@ -82,6 +139,10 @@ demo_macsec()
 	ip1 link del macsec0
 	ip2 link del macsec0
 	ms_cleanup
+	if demo_installed; then
+		rm -rf "/etc/netns/$gw1/qkd-macsecd" "/etc/netns/$gw2/qkd-macsecd"
+		[ -z "$demo_ms_etc" ] || rmdir "$demo_ms_etc"
+	fi
 }
 
 if ms_built; then

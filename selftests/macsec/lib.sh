@@ -22,7 +22,7 @@ ms_dir=
 
 ms_built()
 {
-	[ -x "$macsecd" ] && [ -x "$qkdctl" ] && [ -e "$ms_top/kmod/qkdpool.ko" ] &&
+	[ -x "$macsecd" ] && [ -x "$qkdctl" ] && [ -e "$qkd_ko" ] &&
 		[ -x "$ms_top/selftests/macsec/msctl" ]
 }
 
@@ -121,14 +121,18 @@ ms_link2()
 	ip2 link set macsec0 up
 }
 
+# ms_run NSNAME N: gwN's daemon in gateway NSNAME, in place of the calling
+# shell, so that in the background $! is the daemon (n1/n2 would leave a
+# subshell between). The demo's installed mode replaces it: the packaged
+# unit's command line on the packaged configuration.
+ms_run() { exec ip netns exec "$1" "$macsecd" -d -c "$ms_dir/gw$2.conf"; }
+
 ms_start()
 {
 	local n=$1 ns=$gw1
 
 	[ "$n" = 2 ] && ns=$gw2
-	# Not through n1/n2: $! must be the daemon, not a subshell.
-	ip netns exec "$ns" "$macsecd" -d -c "$ms_dir/gw$n.conf" \
-		>> "$ms_dir/gw$n.log" 2>&1 &
+	ms_run "$ns" "$n" >> "$ms_dir/gw$n.log" 2>&1 &
 	echo $! > "$ms_dir/gw$n.pid"
 	# long enough for a start on a loaded machine under TCG
 	wait_for 30 test -S "$ms_dir/gw$n.sock"

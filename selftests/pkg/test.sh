@@ -16,9 +16,15 @@
 #     -> udevd applies 60-qkdpool.rules: /dev/qkdpool root:qkd 0660
 #     -> /usr/sbin/qkdctl fills a stream; qkd-tlsproxy carries a
 #        connection; the units verify
+#     -> the demo's pool, key manager, IPsec and MACsec steps on the
+#        installed packages alone (QKD_INSTALLED=1, demo/paths.sh), the
+#        build tree's product directories hidden under empty mounts
 #   dpkg --purge -> no file of ours left, the module unloaded, and no copy
 #     of a key that was in the pool left in RAM (/proc/kcore)
 set -u
+# Name the command that failed a test (errexit alone is silent).
+set -E
+trap 'echo "failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -42,8 +48,12 @@ kcore_keys=$top/build/pool/kcore_keys
 tls_pids=()
 
 tests=(prev upgrade restart reload dkms udev access qkdctl tlsproxy units
-       security plugin purge)
+       security plugin demo demo_kmd demo_ipsec demo_macsec purge)
+# QKD_PKG_ONLY="TEST...": a shorter run while working on these tests: this
+# build installed (one DKMS build instead of two), these tests, the purge.
+[ -z "${QKD_PKG_ONLY:-}" ] || read -ra tests <<<"install $QKD_PKG_ONLY purge"
 declare -A titles=(
+	[install]="dpkg -i this build (QKD_PKG_ONLY: no upgrade)"
 	[prev]="the previous build installs; qkd-kmd runs with keys in the pool"
 	[upgrade]="dpkg -i upgrades: the loaded module and its keys stay, DKMS has the new one"
 	[restart]="qkd-kmd restarts from the new binary, finds the keys, a stalled scrape holds nothing up"
@@ -56,6 +66,10 @@ declare -A titles=(
 	[units]="systemd-analyze verify: the installed units are clean"
 	[security]="systemd-analyze security: both daemons rated OK or better"
 	[plugin]="strongswan-plugin-qkd needs the strongSwan it was built with"
+	[demo]="the demo's steps 10-40 run on the packages, the build tree hidden"
+	[demo_kmd]="demo: installed qkd-kmd and qkd-simkme fill both gateways' streams"
+	[demo_ipsec]="demo: charon with the packaged plugin, IKE_SA with a QKD PPK, ESP"
+	[demo_macsec]="demo: installed qkd-macsecd rekeys MACsec from the pool, no loss"
 	[purge]="dpkg --purge leaves no file of ours, the module unloaded, no key in RAM"
 )
 
@@ -67,6 +81,11 @@ cleanup()
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+# Each dpkg -i ends with man-db's trigger rebuilding the index of every
+# manual page of the system, minutes under TCG, and nothing here reads
+# that index (the guest's root is thrown away).
+rm -f /var/lib/man-db/auto-update
 
 # dpkg -i DEB...: install or upgrade, and check each package is at the
 # version of the file.
@@ -115,6 +134,21 @@ kmd_stop()
 # keys STREAM: the keys in the stream, of either owner.
 keys() { "$qkdctl" -j pool show "$1" | jq '.[0].avail_local + .[0].avail_peer'; }
 
+# Which build of the module is loaded, and which one the next modprobe
+# loads: their GNU build IDs (Debian's kernel has no srcversion of a module
+# without MODULE_VERSION). The kernel shows the loaded module's note in
+# sysfs: 12 bytes of header, "GNU\0", then the ID.
+loaded_id()
+{
+	od -An -v -tx1 -j16 -N20 /sys/module/qkdpool/notes/.note.gnu.build-id | tr -d ' \n'
+}
+
+file_id()
+{
+	xz -dcf "$(modinfo -n qkdpool)" >"$tmp/next.ko"
+	readelf -n "$tmp/next.ko" | sed -n 's/^ *Build ID: //p'
+}
+
 # same_key: a key taken from upg-a (local-owned) has the same material as
 # the key of that ID taken from upg-b, its mirror. Compared, never printed.
 same_key()
@@ -135,7 +169,8 @@ test_prev()
 	[[ $(dpkg --compare-versions "$prev_ver" lt "$ver" && echo older) == older ]]
 	dpkg_install "${prev_debs[@]}"
 	modprobe qkdpool
-	cat /sys/module/qkdpool/srcversion >"$tmp/srcversion"
+	loaded_id >"$tmp/build_id"
+	[ -s "$tmp/build_id" ]
 	"$top/selftests/kmd/certs.sh" "$tmp/pki" >/dev/null
 	install -m 0644 "$tmp/pki/ca.pem" /etc/qkd/ca.pem
 	install -m 0600 "$tmp/pki"/{node-a,sae-a}.{pem,key} /etc/qkd/
@@ -151,6 +186,12 @@ test_prev()
 	"$qkdctl" pool show
 }
 
+test_install()
+{
+	dpkg_install "${debs[@]}"
+	modprobe qkdpool
+}
+
 # Upgrade while qkd-kmd runs: the module that holds the keys stays
 # loaded (the new build's is for its next load, debian/README.Debian),
 # the keys stay, and the running daemon's binary was replaced: the
@@ -160,10 +201,9 @@ test_upgrade()
 	local postinst=/var/lib/dpkg/info/qkdpool-tools.postinst
 
 	dpkg_install "${debs[@]}"
-	[[ $(cat /sys/module/qkdpool/srcversion) == $(cat "$tmp/srcversion") ]]
-	echo "loaded: $(cat /sys/module/qkdpool/srcversion)," \
-		"next load: $(modinfo -F srcversion qkdpool)"
-	[[ $(modinfo -F srcversion qkdpool) != $(cat "$tmp/srcversion") ]]
+	echo "build IDs: loaded $(loaded_id), next load $(file_id)"
+	[[ $(loaded_id) == $(cat "$tmp/build_id") ]]
+	[[ $(file_id) != $(cat "$tmp/build_id") ]]
 	dkms status qkdpool
 	dkms status -k "$kver" qkdpool | grep -q "qkdpool/$ver, $kver, .*: installed"
 	! dkms status qkdpool | grep -q "qkdpool/$prev_ver" || false
@@ -201,7 +241,7 @@ test_reload()
 	kmd_stop
 	rmmod qkdpool
 	modprobe qkdpool
-	[[ $(cat /sys/module/qkdpool/srcversion) == $(modinfo -F srcversion qkdpool) ]]
+	[[ $(loaded_id) == $(file_id) ]]
 	rm -f "$kmd_conf" /etc/qkd/{ca,node-a,sae-a}.pem /etc/qkd/{node-a,sae-a}.key
 }
 
@@ -328,6 +368,9 @@ test_tlsproxy()
 {
 	local tp=/usr/sbin/qkd-tlsproxy
 
+	# On a failure, nothing left running (a proxy holds the module the
+	# purge unloads) and the logs shown.
+	trap 'tls_stop; tail -n 20 "$tmp"/http.log "$tmp"/tls-[cs].log' EXIT
 	[[ $(dpkg -S "$tp") == "qkdpool-tools: $tp" ]]
 	[ -f /usr/share/man/man8/qkd-tlsproxy.8.gz ]
 	"$qkdctl" pool stream add tls-c
@@ -346,13 +389,29 @@ test_tlsproxy()
 	"$tp" --mode client --listen 127.0.0.1:7101 --connect 127.0.0.1:7102 \
 		--stream tls-c >"$tmp/tls-c.log" 2>&1 &
 	tls_pids+=($!)
-	wait_for 30 curl -sf -o "$tmp/got" http://127.0.0.1:7101/index.txt
+	# Every connection the client proxy accepts takes a key: the first
+	# one waits until all three listen.
+	wait_for 60 listening 7103 7102 7101
+	curl -sS --max-time 60 -o "$tmp/got" http://127.0.0.1:7101/index.txt
 	cmp "$tmp/got" "$tmp/www/index.txt"
+	echo "keys taken: client $("$qkdctl" -j pool show tls-c | jq '.[0].taken')," \
+		"server $("$qkdctl" -j pool show tls-s | jq '.[0].taken')"
 	[[ $("$qkdctl" -j pool show tls-c | jq '.[0].taken') == 1 ]]
 	[[ $("$qkdctl" -j pool show tls-s | jq '.[0].taken') == 1 ]]
+	trap - EXIT
 	tls_stop
 	"$qkdctl" pool stream del tls-c
 	"$qkdctl" pool stream del tls-s
+}
+
+# listening PORT...: a TCP socket listens on each PORT.
+listening()
+{
+	local port
+
+	for port in "$@"; do
+		ss -Hltn "sport = :$port" | grep -q . || return 1
+	done
 }
 
 tls_stop()
@@ -360,10 +419,97 @@ tls_stop()
 	local pid
 
 	for pid in "${tls_pids[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
 	done
 	tls_pids=()
+}
+
+# The demo (demo/gateways.sh) in installed mode, in a mount namespace of
+# its own where an empty read-only tmpfs covers each directory of the
+# checkout that holds a product part (programs, module, plugin, units,
+# configurations): what the demo reaches there, it reaches installed. Its
+# test helpers stay (selftests/: certs.sh, pooltool, msctl). In a PID
+# namespace too, so that no daemon of a demo that failed halfway outlives
+# it and holds the module the purge must unload.
+test_demo()
+{
+	local rc=0
+
+	unshare --mount --pid --fork --mount-proc --propagation private bash -c '
+		top=$1
+		shift
+		for d in "$@"; do
+			mount -t tmpfs -o ro,size=4k qkd-hidden "$top/$d" || exit 1
+		done
+		QKD_INSTALLED=1 QKD_DEMO_STEPS="10 20 30 40 90" \
+			exec "$top/demo/gateways.sh"' \
+		sh "$top" kmod userspace strongswan-plugin dist docs \
+		>"$tmp/demo.out" 2>&1 || rc=$?
+	cat "$tmp/demo.out"
+	((rc == 0))
+	grep -qx '== done' "$tmp/demo.out"
+	! grep -q 'not built yet' "$tmp/demo.out" || false
+}
+
+# demo_part TITLE: the demo's output under its step "== TITLE...".
+demo_part()
+{
+	awk -v t="== $1" 'index($0, t) == 1 { on = 1; next } /^== / { on = 0 } on' \
+		"$tmp/demo.out"
+}
+
+# ran PART EXE N: N processes of that step ran EXE, an installed
+# program; none ran a file of the checkout.
+ran()
+{
+	demo_part "$1" | sed -n 's/^ *running: //p' >"$tmp/ran"
+	cat "$tmp/ran"
+	! grep -qF "$top" "$tmp/ran" || false
+	[[ $(grep -c "^$2\( \|$\)" "$tmp/ran") == "$3" ]]
+}
+
+test_demo_kmd()
+{
+	local part="key manager"
+
+	ran "$part" /usr/sbin/qkd-simkme 2
+	ran "$part" /usr/sbin/qkd-kmd 2
+	demo_part "$part" | grep -q 'gw2 takes it by ID: material identical: yes'
+}
+
+test_demo_ipsec()
+{
+	local part="IPsec" sent used
+
+	ran "$part" "/usr/lib/ipsec/charon plugin /usr/lib/ipsec/plugins/libstrongswan-qkd.so" 2
+	demo_part "$part" >"$tmp/ipsec"
+	grep -qx '    IKE_SA with a PPK: yes' "$tmp/ipsec"
+	sent=$(sed -n 's/^    PPK_ID on the wire: //p' "$tmp/ipsec")
+	used=$(sed -n 's/^    gw2 used: //p' "$tmp/ipsec")
+	echo "sent $sent, used $used"
+	[[ $sent == qkd:* ]] && [[ $sent == "$used" ]]
+	grep -q '3 packets transmitted, 3 received, 0% packet loss' "$tmp/ipsec"
+	[[ $(sed -n "s/^    ESP packets counted by gw1's SAs: //p" "$tmp/ipsec") -ge 6 ]]
+	# the reauthentication's IKE_SA took the next key
+	[[ $(sed -n 's/^    reauthentication: new IKE_SA with PPK_ID //p' "$tmp/ipsec") == qkd:* ]]
+	[[ $(sed -n 's/^    reauthentication: new IKE_SA with PPK_ID //p' "$tmp/ipsec") != "$sent" ]]
+}
+
+# Every row of the rekeying shows both ends receiving each other's key;
+# keys were taken (rekeys), and no frame was lost or refused.
+test_demo_macsec()
+{
+	local part="MACsec" taken
+
+	ran "$part" /usr/sbin/qkd-macsecd 2
+	demo_part "$part" >"$tmp/macsec"
+	grep -q 'ping over MACsec while rekeying: 150 packets transmitted, 150 received, 0% packet loss' \
+		"$tmp/macsec"
+	grep -q 'NotValid 0, NotUsingSA 0,' "$tmp/macsec"
+	taken=$(sed -n 's/.*keys taken gw1 \([0-9]*\),.*/\1/p' "$tmp/macsec" | tail -n1)
+	echo "keys taken by gw1's rekeys: $taken"
+	((taken >= 3))
 }
 
 # Purge with a key in the pool: unloading the module wipes it, and a scan
@@ -399,7 +545,8 @@ test_purge()
 
 ktap_plan ${#tests[@]}
 for t in "${tests[@]}"; do
-	if [ "$t" != prev ] && [ "$t" != upgrade ] && [ "$t" != purge ] &&
+	if [ "$t" != install ] && [ "$t" != prev ] && [ "$t" != upgrade ] &&
+	   [ "$t" != purge ] &&
 	   ! dpkg-query -W qkdpool-tools >/dev/null 2>&1; then
 		ktap_skip "pkg: ${titles[$t]}" "packages not installed"
 		continue

@@ -21,7 +21,7 @@
 #include "qkdctl.h"
 
 #define ARGS_MAX	24
-#define FD_SPAN		32	/* holes noted below libFuzzer's descriptors */
+#define FD_GAPS		16	/* among the descriptors open at the start */
 #define FD_PROBE	1024
 
 int qkdctl_main(int argc, char *argv[]);
@@ -62,34 +62,46 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /*
  * What exit() would close: the descriptors a run opened. Those open before
- * the first run are libFuzzer's (it has set up its descriptors by then); a
- * run opens above the highest of them, or in a hole below it. Noting them
- * once and closing the rest with close_range() costs a syscall a run, where
- * probing each descriptor around every run took most of the target's time.
+ * the first run are libFuzzer's and what the caller passed down (it has
+ * set up its descriptors by then); a run opens above the highest of them
+ * or in a gap below it. Noting the gaps once and closing them and what is
+ * above with close_range() costs a few syscalls a run, where probing each
+ * descriptor around every run took most of the target's time.
  */
-static int fd_base = -1, fd_holes[FD_SPAN], n_fd_holes;
+static struct {
+	unsigned int first, last;
+} gaps[FD_GAPS + 1];
+static int n_gaps = -1;
 
 static void fds_note(void)
 {
-	int fd;
+	bool open, was_open = true;
+	int fd, top = 0;
 
-	if (fd_base >= 0)
+	if (n_gaps >= 0)
 		return;
 	for (fd = 0; fd < FD_PROBE; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
-			fd_base = fd + 1;
-	for (fd = 0; fd < fd_base && n_fd_holes < FD_SPAN; fd++)
-		if (fcntl(fd, F_GETFD) < 0)
-			fd_holes[n_fd_holes++] = fd;
+			top = fd + 1;
+	n_gaps = 0;
+	for (fd = 0; fd < top && n_gaps < FD_GAPS; fd++) {
+		open = fcntl(fd, F_GETFD) >= 0;
+		if (!open && was_open)
+			gaps[n_gaps].first = fd;
+		else if (open && !was_open)
+			gaps[n_gaps++].last = fd - 1;
+		was_open = open;
+	}
+	gaps[n_gaps].first = top;
+	gaps[n_gaps++].last = ~0U;
 }
 
 static void fds_close(void)
 {
 	int i;
 
-	for (i = 0; i < n_fd_holes; i++)
-		close(fd_holes[i]);
-	close_range(fd_base, ~0U, 0);
+	for (i = 0; i < n_gaps; i++)
+		close_range(gaps[i].first, gaps[i].last, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

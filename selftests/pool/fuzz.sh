@@ -101,7 +101,7 @@ for attr in failslab fail_page_alloc; do
 	if [ $rc = 0 ]; then
 		ok "$attr: no key lost under failing allocations"
 	else
-		fail "$attr: no key lost under failing allocations"
+		fail "$attr: no key lost under failing allocations (pool_fuzz: status $rc)"
 	fi
 done
 

@@ -941,6 +941,15 @@ int main(int argc, char *argv[])
 		printf("# cannot create the acct stream: %s\n", strerror(-ret));
 		return 1;
 	}
+	/*
+	 * A marked thread's page fault on a file not yet read (this program
+	 * and its libraries come over 9p in the VM) fails with SIGBUS when
+	 * failslab hits the read: fault in and lock all of it first.
+	 */
+	if (faults && mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		perror("pool_fuzz: mlockall");
+		return 1;
+	}
 	for (i = 0; i < threads; i++) {
 		thr[i].rnd = (seed + 1) * 0x9e3779b97f4a7c15ULL + i;
 		thr[i].kind = faults ? (i % 4 == 3 ? NETNS : ACCOUNT) : mix[i % 8];

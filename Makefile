@@ -43,8 +43,8 @@ debug-kernel:
 # injection and trinity for a quarter and a half of the time each) for
 # FUZZ_KERNEL_TIME seconds under the debug kernel: the long run of which
 # the pool-fuzz suite of make check is the bounded one. pool_fuzz made
-# about 250 operations a second there (TCG, a loaded 2-core machine): 10^6
-# of them take FUZZ_KERNEL_TIME=4000, about 2.5 hours in all.
+# 250 to 1000 operations a second there (TCG, 2 cores, as loaded): 10^6 of
+# them take FUZZ_KERNEL_TIME=1000 to 4000 (the whole run about twice that).
 FUZZ_KERNEL_TIME ?= 1800
 fuzz-kernel: all
 	@mkdir -p build/results

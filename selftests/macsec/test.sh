@@ -521,8 +521,11 @@ test_metrics()
 }
 
 # Daemons down after a failed test: start them again for the next one.
+# One a failed test left stopped (SIGSTOP) would never answer a status
+# request, and the next test would hang on it: continue it first.
 ensure_running()
 {
+	kill -CONT "$(ms_pid 1)" "$(ms_pid 2)" 2>/dev/null || true
 	kill -0 "$(ms_pid 1)" 2>/dev/null && kill -0 "$(ms_pid 2)" 2>/dev/null &&
 		return 0
 	restart

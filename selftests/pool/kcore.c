@@ -2,6 +2,7 @@
 /* The /proc/kcore scan for key material: see kcore.h. */
 
 #include <elf.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,30 +41,64 @@ int secret_add(int fd, const struct secret *sec, uint32_t tag, uint32_t n)
 	return ret == sizeof(rec) ? 0 : -1;
 }
 
-static size_t match_at(const uint8_t *buf, size_t len,
-		       const struct secret *sec)
+/*
+ * The first two bytes of each secret, a bit per value: most offsets of RAM
+ * are ruled out there, however many secrets are looked for.
+ */
+struct prefixes {
+	uint8_t bits[65536 / 8];
+};
+
+static void prefix_add(struct prefixes *pre, const struct secret *sec)
 {
-	size_t i, j, hits = 0;
+	unsigned int v = (sec->masked[0] ^ MASK) << 8 | (sec->masked[1] ^ MASK);
+
+	pre->bits[v / 8] |= 1 << (v % 8);
+}
+
+static bool prefix_has(const struct prefixes *pre, const uint8_t *p)
+{
+	unsigned int v = p[0] << 8 | p[1];
+
+	return pre->bits[v / 8] & (1 << (v % 8));
+}
+
+static size_t match_at(const uint8_t *buf, size_t len,
+		       const struct secret *secs, size_t n,
+		       const struct prefixes *pre)
+{
+	size_t i, j, k, hits = 0;
 
 	for (i = 0; i + MAT_LEN <= len; i++) {
-		if ((buf[i] ^ MASK) != sec->masked[0])
+		if (!prefix_has(pre, buf + i))
 			continue;
-		for (j = 1; j < MAT_LEN; j++)
-			if ((buf[i + j] ^ MASK) != sec->masked[j])
-				break;
-		hits += j == MAT_LEN;
+		for (k = 0; k < n; k++) {
+			for (j = 0; j < MAT_LEN; j++)
+				if ((buf[i + j] ^ MASK) != secs[k].masked[j])
+					break;
+			hits += j == MAT_LEN;
+		}
 	}
 	return hits;
 }
 
 long kcore_count(const struct secret *sec)
 {
+	return kcore_count_all(sec, 1);
+}
+
+long kcore_count_all(const struct secret *secs, size_t n)
+{
 	uint8_t *buf = malloc(CHUNK);
+	struct prefixes pre = {};
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
 	long hits = 0;
+	size_t k;
 	int fd, i;
 
+	for (k = 0; k < n; k++)
+		prefix_add(&pre, &secs[k]);
 	fd = open("/proc/kcore", O_RDONLY);
 	if (fd < 0 || !buf ||
 	    pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
@@ -79,13 +114,14 @@ long kcore_count(const struct secret *sec)
 		/* RAM and kernel text have a physical address; vmalloc not. */
 		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1)
 			continue;
-		for (done = 0; done < ph.p_filesz; done += CHUNK - MAT_LEN) {
+		/* Chunks overlap by a copy's length less one: none is seen twice. */
+		for (done = 0; done < ph.p_filesz; done += CHUNK - MAT_LEN + 1) {
 			ssize_t got = pread(fd, buf, CHUNK,
 					    ph.p_offset + done);
 
 			if (got <= 0)
 				break;
-			hits += match_at(buf, got, sec);
+			hits += match_at(buf, got, secs, n, &pre);
 			if ((size_t)got < CHUNK)
 				break;
 		}

@@ -8,6 +8,7 @@
 #ifndef QKD_SELFTEST_KCORE_H
 #define QKD_SELFTEST_KCORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MASK 0x5a
@@ -23,5 +24,7 @@ void secret_init(struct secret *sec);
 int secret_add(int fd, const struct secret *sec, uint32_t tag, uint32_t n);
 /* Copies of the material in RAM; -1 if /proc/kcore is unreadable. */
 long kcore_count(const struct secret *sec);
+/* The same for n secrets, in one pass over RAM: copies of any of them. */
+long kcore_count_all(const struct secret *secs, size_t n);
 
 #endif /* QKD_SELFTEST_KCORE_H */

@@ -2,7 +2,7 @@
 /*
  * A fuzzer of qkdpool's user API, run as root in a VM (pool_fuzz.sh):
  *
- *   pool_fuzz [-t SECONDS] [-j THREADS] [-s SEED] [-f]
+ *   pool_fuzz [-t SECONDS] [-j THREADS] [-s SEED] [-f] [-k FILE]
  *
  * Threads send random and mutated generic netlink messages to the family
  * (commands, flags, attribute types, lengths, nesting), well-formed
@@ -17,11 +17,19 @@
  * ("acct", which the random messages never name) and take, read, reserve,
  * commit, release and flush them. At the end, every key added is taken,
  * flushed or still present, exactly once: no key lost, none handed out
- * twice, every record intact. With -f only the accounting threads run, and
- * each marks itself for fault injection (/proc/thread-self/make-it-fail):
- * the caller sets up failslab or fail_page_alloc, so that the module's
- * allocations fail under add, take and reserve; the invariants must hold
- * all the same.
+ * twice, every record intact. With -f only the accounting threads and one
+ * thread of namespace children in four run, and each marks itself for
+ * fault injection (/proc/thread-self/make-it-fail, which the children
+ * inherit): the caller sets up failslab or fail_page_alloc, so that the
+ * module's allocations fail under add, take and reserve, and while the
+ * children's files, sockets and namespaces go at their exit; the
+ * invariants must hold all the same.
+ *
+ * With -k, the namespace children also add keys of secret material
+ * (kcore.h) to a stream no one takes from, then delete or flush it, let
+ * the keys expire or leave them to the namespace's exit; FILE gets the
+ * masked secrets, for a scan of RAM once the namespaces are gone
+ * (kcore_keys count FILE): every copy must have been wiped.
  *
  * Prints the operations done ("# ops ...") and exits 0 if the invariants
  * hold. Kernel reports are the caller's to find in dmesg.
@@ -44,6 +52,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "kcore.h"
 #include "qkdnl.h"
 
 #define NAMES		6		/* "fz0".."fz5" */
@@ -51,6 +60,7 @@
 #define ACCT_MAX	(1U << 20)	/* key numbers of the acct stream */
 #define MSG_MAX		8192
 #define THREADS_MAX	16
+#define SECRETS		16
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum { RANDOM_NL, VALID_NL, DEVICE, ACCOUNT, NETNS, USERNS, __KINDS };
@@ -63,12 +73,15 @@ static const char *const kind_names[__KINDS] = {
 struct shared {
 	unsigned long ops[__KINDS];
 	unsigned long userns_refused;
+	unsigned long secrets_added, secrets_refused;
 };
 
 static struct shared *sh;
 static int stop;
 static uint32_t tag;
 static uint16_t family;
+static struct secret secrets[SECRETS];
+static bool use_secrets;
 
 /* The acct stream: what was added, and what came back of each key. */
 static struct {
@@ -548,8 +561,13 @@ static void op_account(struct thr *t, struct qkd_genl *g, int fd)
 		acct_add(t, g, fd);
 		break;
 	case 2:
-		if (!qkd_genl_key_take(g, ACCT, NULL, &recs[0]))
+		/* A take whose ACK fails looks undone: under -f, a read. */
+		if (t->fail) {
+			if (read(fd, recs, sizeof(recs[0])) == sizeof(recs[0]))
+				mark(&recs[0]);
+		} else if (!qkd_genl_key_take(g, ACCT, NULL, &recs[0])) {
 			mark(&recs[0]);
+		}
 		break;
 	case 3:
 		got = read(fd, recs, (1 + rnd(t, 4)) * sizeof(recs[0]));
@@ -594,6 +612,8 @@ static void op_account(struct thr *t, struct qkd_genl *g, int fd)
 
 /* ---- children in namespaces of their own ---- */
 
+static void mark_for_faults(void);
+
 struct ns_taker {
 	struct thr t;
 	int stop;
@@ -621,6 +641,40 @@ static void *ns_take(void *arg)
 }
 
 /*
+ * Secret keys into the "sec" stream of the child's namespace, which no one
+ * reads: whatever becomes of them there, the kernel must wipe them. Each
+ * is added alone through the device, so a refused add is a refused key.
+ */
+static void add_secrets(struct thr *t, struct qkd_genl *g, int round)
+{
+	int fd, i, n = 1 + rnd(t, 4);
+
+	/* Some with a lifetime short enough to see them expire. */
+	qnl_stream_new(g, "sec", 0, 0, chance(t, 4) ? 1 + rnd(t, 50) : 0);
+	fd = qdev_open("sec", 0);
+	if (fd < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (secret_add(fd, &secrets[rnd(t, SECRETS)], tag + 3,
+			       round * 8 + i))
+			ADD(sh->secrets_refused, 1);
+		else
+			ADD(sh->secrets_added, 1);
+	}
+	close(fd);
+	switch (rnd(t, 4)) {
+	case 0:
+		qkd_genl_key_flush(g, "sec", 0);
+		break;
+	case 1:
+		qkd_genl_stream_del(g, "sec");
+		break;
+	default:	/* left to expire or to the namespace's exit */
+		break;
+	}
+}
+
+/*
  * A child in a new netns: two threads take while this one deletes and
  * re-creates the stream and adds keys; then it exits with all of it open,
  * a reservation included, so the namespace's exit frees what is left.
@@ -635,6 +689,12 @@ static void netns_child(struct thr *t)
 
 	if (unshare(CLONE_NEWNET) || qkd_genl_open(&g))
 		_exit(1);
+	/*
+	 * Only now: a fork or unshare, hundreds of allocations, would
+	 * hardly ever get through faults injected at one in twenty.
+	 */
+	if (t->fail)
+		mark_for_faults();
 	for (i = 0; i < 2; i++) {
 		nt[i].t.rnd = rnd64(t) | 1;
 		nt[i].stop = 0;
@@ -649,6 +709,8 @@ static void netns_child(struct thr *t)
 		qkd_genl_key_reserve(g, "fz0", NULL, 5000, &recs[0], NULL);
 		if (rnd(t, 2))
 			qkd_genl_stream_del(g, "fz0");
+		if (use_secrets)
+			add_secrets(t, g, round);
 		ADD(sh->ops[NETNS], 4);
 	}
 	explicit_bzero(recs, sizeof(recs));
@@ -731,7 +793,8 @@ static void *worker(void *arg)
 	acct_fd = qdev_open(ACCT, O_NONBLOCK);
 	if (acct_fd < 0)
 		abort();
-	if (t->fail)
+	/* Namespace children mark themselves. */
+	if (t->fail && t->kind != NETNS)
 		mark_for_faults();
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
 		switch (t->kind) {
@@ -766,6 +829,23 @@ static void *worker(void *arg)
 	close(nl);
 	qkd_genl_close(g);
 	return NULL;
+}
+
+/* Fresh secrets, masked into @path for the scan after this run. */
+static int write_secrets(const char *path)
+{
+	FILE *f;
+	int i;
+
+	for (i = 0; i < SECRETS; i++)
+		secret_init(&secrets[i]);
+	f = fopen(path, "w");
+	if (!f || fwrite(secrets, sizeof(secrets), 1, f) != 1 || fclose(f)) {
+		perror(path);
+		return -1;
+	}
+	use_secrets = true;
+	return 0;
 }
 
 static void wake(int sig)
@@ -814,8 +894,9 @@ int main(int argc, char *argv[])
 	struct sigaction sa = { 0 };
 	struct qnl_raw q;
 	unsigned long total = 0;
+	const char *secrets_file = NULL;
 
-	while ((c = getopt(argc, argv, "t:j:s:f")) != -1) {
+	while ((c = getopt(argc, argv, "t:j:s:fk:")) != -1) {
 		switch (c) {
 		case 't':
 			seconds = atoi(optarg);
@@ -829,8 +910,11 @@ int main(int argc, char *argv[])
 		case 'f':
 			faults = 1;
 			break;
+		case 'k':
+			secrets_file = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-j THREADS] [-s SEED] [-f]\n",
+			fprintf(stderr, "usage: %s [-t SECONDS] [-j THREADS] [-s SEED] [-f] [-k FILE]\n",
 				argv[0]);
 			return 2;
 		}
@@ -863,15 +947,26 @@ int main(int argc, char *argv[])
 	if (guard == MAP_FAILED || munmap(guard + page, page))
 		return 1;
 	tag = seed * 4;
+	if (secrets_file && write_secrets(secrets_file))
+		return 1;
 	qkd_genl_stream_del(g, ACCT);
 	ret = qkd_genl_stream_new(g, ACCT, &lim);
 	if (ret) {
 		printf("# cannot create the acct stream: %s\n", strerror(-ret));
 		return 1;
 	}
+	/*
+	 * A marked thread's page fault on a file not yet read (this program
+	 * and its libraries come over 9p in the VM) fails with SIGBUS when
+	 * failslab hits the read: fault in and lock all of it first.
+	 */
+	if (faults && mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		perror("pool_fuzz: mlockall");
+		return 1;
+	}
 	for (i = 0; i < threads; i++) {
 		thr[i].rnd = (seed + 1) * 0x9e3779b97f4a7c15ULL + i;
-		thr[i].kind = faults ? ACCOUNT : mix[i % 8];
+		thr[i].kind = faults ? (i % 4 == 3 ? NETNS : ACCOUNT) : mix[i % 8];
 		thr[i].fail = faults;
 		pthread_create(&th[i], NULL, worker, &thr[i]);
 	}
@@ -904,6 +999,9 @@ int main(int argc, char *argv[])
 		printf("# userns: %lu children could not unshare (unprivileged user namespaces off?)\n",
 		       sh->userns_refused);
 	printf("# ops %lu\n", total);
+	if (use_secrets)
+		printf("# secret keys: %lu added, %lu refused\n",
+		       sh->secrets_added, sh->secrets_refused);
 	ret = check_account(g);
 	for (i = 0; i < NAMES; i++) {
 		char name[8];

@@ -63,6 +63,7 @@ struct rl {
 	uint8_t nhop0;			/* source: the first hop's link keys */
 	uint8_t hop0[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
 	uint64_t deadline_ms;
+	uint64_t start_ms;		/* source: when RELAY went out */
 	unsigned int resend_ms;
 };
 
@@ -73,6 +74,7 @@ struct far {
 	struct rl *rls;
 	int route_err;			/* of the last path choice */
 	struct route_path path;		/* the last path chosen */
+	unsigned int window;		/* relays sourced at once, now */
 	uint64_t delivered, aborted;
 	/* RELAY_REQUEST: keys the far node asked for, not yet added... */
 	uint32_t owed;
@@ -508,10 +510,29 @@ static bool far_start(struct far *f)
 	}
 	rl->nhop0 = m.npad + m.nmac;
 	memcpy(rl->hop0, m.ids, sizeof(rl->hop0));
-	rl->deadline_ms = now_ms() + r->kmd->cfg.relay_timeout_ms;
+	rl->start_ms = now_ms();
+	rl->deadline_ms = rl->start_ms + r->kmd->cfg.relay_timeout_ms;
 	log_debug("far %s: relay %016" PRIx64 " sent over %u hops", f->cfg->id,
 		  id, p.nodes - 1);
 	return true;
+}
+
+/*
+ * The window follows the relays' round trip (§7.6). A relay that takes a
+ * quarter of the timeout means queues on its path (busy key managers, dry
+ * links): more in flight would only lengthen them until relays time out
+ * and waste the link keys they spent. So one slow relay shrinks the
+ * window by one, one fast relay grows it by one, up to [relay] window.
+ */
+static void far_window(struct far *f, uint64_t rtt_ms)
+{
+	const struct kmd_config *c = &f->r->kmd->cfg;
+	uint64_t slow = c->relay_timeout_ms / 4;
+
+	if (rtt_ms > slow && f->window > 1)
+		f->window--;
+	else if (rtt_ms < slow / 2 && f->window < c->relay_window)
+		f->window++;
 }
 
 /*
@@ -532,7 +553,7 @@ static void far_fill(struct far *f)
 	}
 	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
-	while (busy < f->r->kmd->cfg.relay_window &&
+	while (busy < f->window &&
 	       (st.avail_peer + sent < half || sent < f->owed)) {
 		if (!far_start(f))
 			return;
@@ -750,6 +771,7 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 	}
 	if (m->type == KX_RELAY_DONE) {
 		if (rl && rl->state == RL_ADDED) {
+			far_window(f, now_ms() - rl->start_ms);
 			f->delivered++;
 			r->delivered++;
 			rl_free(rl);
@@ -1147,12 +1169,14 @@ static void timeouts(struct relay *r, struct far *f, uint64_t now)
 		log_info("far %s: relay %016" PRIx64 " timed out", f->cfg->id,
 			 rl->id);
 		/* The source lists the first hop's keys for node 1 to drop. */
-		if (rl->state == RL_SENT)
+		if (rl->state == RL_SENT) {
+			f->window = f->window > 1 ? f->window / 2 : 1;
 			send_abort(r, rl->id, &rl->path, 0, 1, rl->key_id,
 				   RELAY_ABORT_TIMEOUT, rl->hop0, rl->nhop0);
-		else
+		} else {
 			send_abort(r, rl->id, &rl->path, rl->path.nodes - 1, -1,
 				   rl->key_id, RELAY_ABORT_TIMEOUT, NULL, 0);
+		}
 		r->aborted++;
 		f->aborted++;
 		rl_free(rl);
@@ -1220,6 +1244,8 @@ int relay_start(struct kmd *k)
 		f->r = r;
 		f->cfg = c;
 		f->route_err = -EHOSTUNREACH;
+		/* Grown by the round trips, from a few (far_window()). */
+		f->window = k->cfg.relay_window < 8 ? k->cfg.relay_window : 8;
 		f->next = r->fars;
 		r->fars = f;
 		if (c->route_count &&
@@ -1340,7 +1366,7 @@ static json_t *far_json(struct far *f)
 		completed += rl->state == RL_COMPLETED;
 	}
 	return json_pack("{s:s,s:s,s:{s:b,s:I,s:I,s:I,s:I},s:s,s:o,"
-			 "s:{s:I,s:I,s:I},s:I,s:I}",
+			 "s:{s:I,s:I,s:I},s:I,s:I,s:I}",
 		"node", f->cfg->id, "stream", f->cfg->stream,
 		"pool", "present", have >= 0,
 			"keys", (json_int_t)(have >= 0 ? have : 0),
@@ -1354,7 +1380,8 @@ static json_t *far_json(struct far *f)
 			    "added", (json_int_t)added,
 			    "completed", (json_int_t)completed,
 		"delivered", (json_int_t)f->delivered,
-		"aborted", (json_int_t)f->aborted);
+		"aborted", (json_int_t)f->aborted,
+		"window", (json_int_t)f->window);
 }
 
 json_t *relay_status_json(struct kmd *k)

@@ -54,8 +54,14 @@ opts=(-close_fd_mask=3 -print_final_stats=1 -rss_limit_mb=2048 -timeout=60)
 # ASAN_OPTIONS come last and win.
 export ASAN_OPTIONS=quarantine_size_mb=16${ASAN_OPTIONS:+:$ASAN_OPTIONS}
 
-# dict TARGET: the target's dictionary option, if it has one.
-dict() { [ -f "$here/$1.dict" ] && echo "-dict=$here/$1.dict"; }
+# dict TARGET: the target's dictionary option in dopt, if it has one.
+dict()
+{
+	dopt=()
+	if [ -f "$here/$1.dict" ]; then
+		dopt=("-dict=$here/$1.dict")
+	fi
+}
 n=0 rc=0
 
 # result OK NAME LOG: a TAP line, and the log on failure.
@@ -79,11 +85,12 @@ if [ -n "$campaign" ]; then
 	for t in "${targets[@]}"; do
 		mkdir -p "$out/corpus/$t" "$out/artifacts/$t"
 		log=$out/$t.campaign.log
+		dict "$t"
 		# Leaks are still found input by input. The check at exit
 		# stops the world from a tracer that, at nice 15 on a loaded
 		# machine, had made no progress after minutes.
 		ASAN_OPTIONS=leak_check_at_exit=0:$ASAN_OPTIONS \
-		nice -n "${FUZZ_NICE:-15}" "$out/$t" "${opts[@]}" $(dict "$t") \
+		nice -n "${FUZZ_NICE:-15}" "$out/$t" "${opts[@]}" "${dopt[@]}" \
 			-max_total_time="$campaign" \
 			-runs="${FUZZ_RUNS:--1}" \
 			-artifact_prefix="$out/artifacts/$t/" \
@@ -101,7 +108,8 @@ for t in "${targets[@]}"; do
 	result $? "$t: the committed corpus" "$log"
 	scratch=$(mktemp -d)
 	mkdir -p "$out/artifacts/$t"
-	"$out/$t" "${opts[@]}" $(dict "$t") -max_total_time="$short" \
+	dict "$t"
+	"$out/$t" "${opts[@]}" "${dopt[@]}" -max_total_time="$short" \
 		-artifact_prefix="$out/artifacts/$t/" \
 		"$scratch" "$here/corpus/$t" > "$log" 2>&1
 	result $? "$t: $(execs "$log") executions in $short s" "$log"

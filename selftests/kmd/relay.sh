@@ -445,7 +445,7 @@ ktap_test "relay: ring of 6, middle node stopped: routes withdrawn, other way" \
 	test_ring_stop
 ktap_test "relay: link streams mirrored: no link key at one end only" \
 	test_links_mirrored
-nodes=3 edges="1-2 2-3" fars="1-3" link_targets=([2-3]=16) relay_timeout=60
+nodes=3 edges="1-2 2-3" fars="1-3" link_targets=([2-3]=16) relay_timeout=60 relay_window=32
 ktap_test "relay: a dry link on the path: relays wait for its keys, none aborted" \
 	test_park
 ktap_test "relay: no key manager crashed" \

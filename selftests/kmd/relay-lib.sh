@@ -179,6 +179,8 @@ teardown()
 	for f in "$work"/*.pid; do
 		if [ -f "$f" ]; then
 			kill -9 "$(cat "$f")" 2>/dev/null || true
+			# Reaped here, bash does not print "Killed" for it.
+			wait "$(cat "$f")" 2>/dev/null || true
 		fi
 	done
 	sleep 0.3

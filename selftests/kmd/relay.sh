@@ -223,6 +223,8 @@ not_idle()
 	done
 }
 
+route_ok() { [ "$(far "$1" "$2" .route_state)" = ok ]; }
+
 # kill_mid_relay N: node-N's key manager dies (kill -9) while relays
 # between node-1 and node-5 run, three times, and starts again; then both
 # ends hold the same keys.
@@ -241,10 +243,16 @@ kill_mid_relay()
 		sleep "0.$((round * 2))"
 		kill -9 "$(pidof_ "kmd-$1")"
 		wait_for 10 gone "$(pidof_ "kmd-$1")"
+		# Reaped if ours (restarted in this test): no "Killed" line.
+		wait "$(pidof_ "kmd-$1")" 2>/dev/null || true
 		echo "$(date +%T) kmd-$1 killed (round $round): inflight node-1 $(far 1 5 '.inflight | add'), node-5 $(far 5 1 '.inflight | add')"
 		sleep 1
 		start_kmd "$1"
 	done
+	wait_for 180 idle 1 5 || { not_idle 1 5; return 1; }
+	# The restarted node's status shows its route too, relaying or not.
+	wait_for 10 route_ok 5 1
+	wait_for 10 route_ok 1 5
 	settled 1 5
 	echo "aborted: node-1 $(far 1 5 .aborted), node-5 $(far 5 1 .aborted)"
 }

@@ -27,7 +27,7 @@ target=200
 max_keys=1000
 kme_rate=2000
 batch=32
-tests=14
+tests=16
 
 kmd_plan kmd $tests "$qkdctl"
 kmd_pair
@@ -242,6 +242,29 @@ test_target()
 		[ "$(pool_keys a)" -le $target ]
 		[ "$(pool_keys b)" -le $target ]
 		sleep 0.2
+	done
+}
+
+local_keys() { info "$1" | cut -d' ' -f1; }
+half_back() { [ "$(local_keys "$1")" -ge "$2" ] && filled; }
+
+# One end's consumers take every key it owns, three times over, the
+# other end's none: each time the master gives the refill to the end
+# that spent, and that end's half is back at its share. (Batches owned
+# in turn by each end would leave it a quarter, then less, the rest of
+# the target held by the idle end's half.)
+test_one_sided()
+{
+	local me round
+
+	for me in a b; do
+		for round in 1 2 3; do
+			wait_for 60 filled
+			cross "$me" >/dev/null
+			wait_for 60 half_back "$me" $((target / 2)) ||
+				{ echo "node-$me after round $round: $(info "$me")"; false; }
+		done
+		echo "node-$me: $(info "$me") (avail_local avail_peer reserved added taken)"
 	done
 }
 
@@ -622,6 +645,7 @@ ktap_test "kmd: qkdctl km status shows links, KME health, fill" test_km_status
 ktap_test "kmd: Prometheus metrics match qkdctl -j, only GET /metrics" test_metrics
 ktap_test "kmd: same key IDs and material, mirrored ownership" test_same_keys
 ktap_test "kmd: fill target respected" test_target
+ktap_test "kmd: one end takes all it owns: the refill is its" test_one_sided
 ktap_test "kmd: KME outage shows in status, delivery resumes" test_kme_down
 ktap_test "kmd: malformed Kx frames rejected with a reason" test_malformed
 ktap_test "kmd: kill -9 of either KM mid-delivery, restart keeps the pool" test_kill9

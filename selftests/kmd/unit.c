@@ -195,6 +195,10 @@ TEST(config_good)
 	EXPECT_EQ(100, cfg.peers->fill_target);
 	EXPECT_EQ(60000, cfg.peers->lifetime_ms);
 	EXPECT_EQ(256, cfg.peers->key_size);
+	/* [relay] defaults: qkd-kmd.conf(5) */
+	EXPECT_EQ(10000, cfg.relay_timeout_ms);
+	EXPECT_EQ(16, cfg.relay_dry);
+	EXPECT_EQ(32, cfg.relay_window);
 	kmd_config_free(&cfg);
 }
 

@@ -444,7 +444,7 @@ int kmd_config_parse(const char *name, const char *text,
 	cfg->log_level = LOG_NOTICE;
 	cfg->relay_timeout_ms = 10000;
 	cfg->relay_dry = 16;
-	cfg->relay_window = 4;
+	cfg->relay_window = 32;
 	while (*p) {
 		c.line++;
 		nl = strchr(p, '\n');

@@ -304,7 +304,7 @@ static void enc_done(void *arg, struct etsi014_result *r)
 	link_fill(l);
 }
 
-static int request_keys(struct link *l, uint16_t n)
+static int request_keys(struct link *l, uint16_t n, uint8_t owner)
 {
 	uint64_t id;
 	struct batch *b;
@@ -316,10 +316,7 @@ static int request_keys(struct link *l, uint16_t n)
 		return -ENOMEM;
 	b->state = B_KME;
 	b->key_bytes = l->cfg->key_size / 8;
-	/* Alternate batch by batch: each end owns half of the keys. */
-	b->owner = l->next_owner;
-	l->next_owner = l->next_owner == KX_OWNER_MASTER ? KX_OWNER_SLAVE
-							 : KX_OWNER_MASTER;
+	b->owner = owner;
 	if (etsi014_client_enc_keys(l->kme, l->cfg->peer_sae, n,
 				    l->cfg->key_size, enc_done, b)) {
 		batch_free(b);
@@ -340,12 +337,50 @@ static unsigned int batches_in_delivery(const struct link *l)
 	return n;
 }
 
-/* Master: keep the stream at its fill target. */
+/* Keys of batches in delivery that the master (or the slave) will own. */
+static uint32_t inflight_owned(const struct link *l, uint8_t owner)
+{
+	const struct batch *b;
+	uint32_t n = 0;
+
+	for (b = l->batches; b; b = b->next)
+		if (b->state != B_DONE && b->state != B_ABORT &&
+		    b->owner == owner)
+			n += b->count;
+	return n;
+}
+
+/*
+ * The owner of the next batch and how many keys it may bring: the end
+ * whose half (its keys, in the pool and on the way) is further below its
+ * share of the fill target, the master's share the odd key. Giving each
+ * batch to the end that needs it, not to each end in turn, keeps an end
+ * whose consumers take all the keys from starving behind a full half at
+ * the other end. Returns 0 when both halves are at their share.
+ */
+static uint32_t next_batch(const struct link *l,
+			   const struct qkd_stream_stats *st, uint8_t *owner)
+{
+	uint32_t target = l->cfg->fill_target, need_master, need_slave;
+	/* The master's pool: its local-owned keys are the master's half. */
+	uint32_t master = st->avail_local + st->reserved +
+			  inflight_owned(l, KX_OWNER_MASTER);
+	uint32_t slave = st->avail_peer + inflight_owned(l, KX_OWNER_SLAVE);
+
+	need_master = target - target / 2 > master ?
+		      target - target / 2 - master : 0;
+	need_slave = target / 2 > slave ? target / 2 - slave : 0;
+	*owner = need_master >= need_slave ? KX_OWNER_MASTER : KX_OWNER_SLAVE;
+	return need_master >= need_slave ? need_master : need_slave;
+}
+
+/* Master: keep each end's half of the stream at its share of the target. */
 static void link_fill(struct link *l)
 {
 	struct qkd_stream_stats st;
-	int have;
+	uint8_t owner;
 	uint32_t want;
+	int have;
 
 	if (!l->cfg->master || !l->up || l->kme_waiting)
 		return;
@@ -356,10 +391,9 @@ static void link_fill(struct link *l)
 				l->cfg->stream, strerror(-have));
 			return;
 		}
-		have += link_inflight(l);
-		if ((uint32_t)have >= l->cfg->fill_target)
+		want = next_batch(l, &st, &owner);
+		if (!want)
 			return;
-		want = l->cfg->fill_target - have;
 		if (want > l->cfg->batch)
 			want = l->cfg->batch;
 		/*
@@ -376,7 +410,7 @@ static void link_fill(struct link *l)
 		if (want > l->kme_stored)
 			want = l->kme_stored;
 		l->kme_stored -= want;
-		if (request_keys(l, want))
+		if (request_keys(l, want, owner))
 			return;
 		/* After a failure, one request probes the KME first. */
 		if (!l->kme_ok)
@@ -766,7 +800,6 @@ int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
 		return -ENOMEM;
 	l->kmd = k;
 	l->cfg = cfg;
-	l->next_owner = KX_OWNER_MASTER;
 	l->kx.ops = &kx_ops;
 	l->kx.id = cfg->id;
 	l->kx.address = cfg->address;

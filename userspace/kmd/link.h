@@ -50,7 +50,6 @@ struct link {
 	uint64_t probe_answered;	/* kme_answered when status was sent */
 
 	struct batch *batches;
-	uint8_t next_owner;		/* master: alternates per batch */
 	struct event *fill_timer;
 	unsigned int ticks;
 

@@ -471,6 +471,20 @@ static int random_ids(uint64_t *id, uint8_t key_id[QKD_KEY_ID_LEN])
 	return 0;
 }
 
+/*
+ * The path a relay would take now, for the status of a stream that
+ * starts none: an end that restarted with its stream full would show the
+ * "unreachable" it started with until it next sources a relay.
+ */
+static void far_route(struct far *f)
+{
+	struct route_path p;
+
+	f->route_err = route_path(f->r->db, f->cfg->id, dry_need(f->r), &p);
+	if (f->route_err != -EHOSTUNREACH)
+		f->path = p;
+}
+
 /* Source: relay one key to the far node. false if none could start. */
 static bool far_start(struct far *f)
 {
@@ -553,6 +567,11 @@ static void far_fill(struct far *f)
 	}
 	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
+	if (busy >= f->window ||
+	    (st.avail_peer + sent >= half && sent >= f->owed)) {
+		far_route(f);
+		return;
+	}
 	while (busy < f->window &&
 	       (st.avail_peer + sent < half || sent < f->owed)) {
 		if (!far_start(f))
@@ -649,14 +668,38 @@ static bool park_drop(struct relay *r, uint64_t id)
 	return false;
 }
 
-/* Send on what the next links' fill allows; abort what waited too long. */
+static bool in_list(const struct link *const *ls, unsigned int n,
+		    const struct link *l)
+{
+	while (n--)
+		if (ls[n] == l)
+			return true;
+	return false;
+}
+
+/*
+ * Send on what the next links' fill allows; abort what waited too long.
+ * Once a link is found dry, the younger relays waiting for it wait on
+ * without asking: each ask is a netlink round trip, thousands may be
+ * parked, and the oldest keeps its turn.
+ */
 static void park_retry(struct relay *r, uint64_t now)
 {
+	const struct link *dry[ROUTE_LINKS_MAX];
 	struct park **pp = &r->parked, *pk;
+	unsigned int ndry = 0;
+	struct link *l;
 	int reason;
 
 	while ((pk = *pp)) {
-		reason = hop_send(r, &pk->m, pk->k);
+		l = link_to(r, pk->m.route[pk->m.to]);
+		if (in_list(dry, ndry, l))
+			reason = RELAY_ABORT_DRY;
+		else
+			reason = hop_send(r, &pk->m, pk->k);
+		if (reason == RELAY_ABORT_DRY && ndry < ROUTE_LINKS_MAX &&
+		    !in_list(dry, ndry, l))
+			dry[ndry++] = l;
 		if (reason == RELAY_ABORT_DRY && now < pk->deadline_ms) {
 			pp = &pk->next;
 			continue;

@@ -421,18 +421,35 @@ dropped_at_b() { [ "$(st b .keys_dropped)" -gt 0 ]; }
 # frozen; node-a dies before adding. After restart, node-b resends ADDED,
 # node-a's pool probe finds nothing, node-b drops its half: nothing is
 # left on one side only (checked exactly by the last test).
-test_reconcile()
+# half_added: node-b adds a batch node-a owns (as peer-owned, first),
+# with node-a frozen before it could add its half.
+half_added()
 {
 	local peer0
 
-	wait_for 60 idle
 	kill -STOP "$(pidof_ kme-b)"		# dec_keys at node-b hangs
-	cross a >/dev/null			# node-a asks for keys...
-	wait_for 30 batches_at b		# ...and offers them
+	cross a >/dev/null || return 1		# node-a asks for keys...
+	wait_for 30 batches_at b || return 1	# ...and offers them
 	peer0=$(info b | cut -d' ' -f2)
 	kill -STOP "$(pidof_ kmd-a)"
 	kill -CONT "$(pidof_ kme-b)"
 	wait_for 30 peer_keys_above "$peer0"	# node-b added its half
+}
+
+test_reconcile()
+{
+	local try
+
+	for try in 1 2 3; do
+		wait_for 60 idle
+		half_added && break
+		# KME-b stopped for longer than node-b's 10 s KME timeout (a
+		# loaded machine): it refused the retried dec_keys as already
+		# delivered and node-b aborted the batch. Again.
+		kill -CONT "$(pidof_ kme-b)" "$(pidof_ kmd-a)"
+		echo "try $try: node-b did not add the batch: $(info b)"
+		[ "$try" -lt 3 ]
+	done
 	echo "$(date +%T) node-b added as peer: $(info b)"
 	kill -9 "$(pidof_ kmd-a)"
 	wait_for 10 gone "$(pidof_ kmd-a)"

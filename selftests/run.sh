@@ -27,11 +27,15 @@ cd "$top" || exit 1
 # compiles the module twice under TCG (previous build, then the upgrade).
 # Its one run to the end took 52 min (3098 s) on a 2-core machine running
 # two other VMs: 5 min on the host, 47 in the VM, of which each dpkg -i
-# took 17. Beside the ~34 min of the default suites that does not fit
-# the 60 minutes CI may take, so it stays opt-in; its timeout leaves room
-# for a loaded machine. macsec's tests 1-9 took 58 min under the debug
-# kernel (its timeout is three times this one) on a machine running three
-# other VMs: its timeout leaves room for the other six.
+# took 17; with four VMs and a fuzzer the two took 23 and 36 min (1375 s,
+# 2131 s), each of the three depmod -a in them about 4 min. QEMU
+# spent some 1,300 CPU seconds up to the end of the upgrade alone, so
+# even on a quiet machine the two DKMS builds would take ~11-22 min.
+# Beside the ~35 min of the default suites that does not fit the 60
+# minutes CI may take, so it stays opt-in; its timeout leaves room for a
+# loaded machine. macsec's tests 1-9 took 58 min under the debug kernel
+# (its timeout is three times this one) on a machine running three other
+# VMs: its timeout leaves room for the other six.
 suites=(
 	"host:unit:selftests/unit/run.sh:120"
 	"host:harness:selftests/qemu/test-harness.sh:600"

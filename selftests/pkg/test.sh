@@ -87,6 +87,18 @@ trap cleanup EXIT
 # that index (the guest's root is thrown away).
 rm -f /var/lib/man-db/auto-update
 
+# stamp: each line of the input after the seconds since the first, so
+# that a slow dpkg -i shows which of its steps took the time (DKMS prints
+# a line as each of its steps ends: build, signing, install, depmod).
+stamp()
+{
+	local start=$SECONDS line
+
+	while IFS= read -r line; do
+		printf '%5d s  %s\n' $((SECONDS - start)) "$line"
+	done
+}
+
 # dpkg -i DEB...: install or upgrade, and check each package is at the
 # version of the file.
 dpkg_install()
@@ -94,7 +106,8 @@ dpkg_install()
 	local start=$SECONDS deb p v
 
 	# The DKMS build dominates: minutes under QEMU's TCG.
-	DEBIAN_FRONTEND=noninteractive dpkg -i "$@"
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$@" 2>&1 | stamp
+	((PIPESTATUS[0] == 0))
 	echo "dpkg -i: $((SECONDS - start)) s"
 	for deb in "$@"; do
 		p=$(dpkg-deb -f "$deb" Package)

@@ -133,15 +133,23 @@ static struct batch *batch_new(struct link *l, uint64_t id, uint16_t count)
 	return b;
 }
 
-unsigned int link_inflight(const struct link *l)
+/* Keys of batches in delivery that the master (or the slave) will own. */
+static uint32_t inflight_owned(const struct link *l, uint8_t owner)
 {
 	const struct batch *b;
-	unsigned int n = 0;
+	uint32_t n = 0;
 
 	for (b = l->batches; b; b = b->next)
-		if (b->state != B_DONE && b->state != B_ABORT)
+		if (b->state != B_DONE && b->state != B_ABORT &&
+		    b->owner == owner)
 			n += b->count;
 	return n;
+}
+
+unsigned int link_inflight(const struct link *l)
+{
+	return inflight_owned(l, KX_OWNER_MASTER) +
+	       inflight_owned(l, KX_OWNER_SLAVE);
 }
 
 unsigned int link_batches(const struct link *l)
@@ -334,19 +342,6 @@ static unsigned int batches_in_delivery(const struct link *l)
 
 	for (b = l->batches; b; b = b->next)
 		n += b->state != B_DONE && b->state != B_ABORT;
-	return n;
-}
-
-/* Keys of batches in delivery that the master (or the slave) will own. */
-static uint32_t inflight_owned(const struct link *l, uint8_t owner)
-{
-	const struct batch *b;
-	uint32_t n = 0;
-
-	for (b = l->batches; b; b = b->next)
-		if (b->state != B_DONE && b->state != B_ABORT &&
-		    b->owner == owner)
-			n += b->count;
 	return n;
 }
 

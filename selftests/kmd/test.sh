@@ -27,7 +27,7 @@ target=200
 max_keys=1000
 kme_rate=2000
 batch=32
-tests=16
+tests=17
 
 kmd_plan kmd $tests "$qkdctl"
 kmd_pair
@@ -267,6 +267,37 @@ test_one_sided()
 		echo "node-$me: $(info "$me") (avail_local avail_peer reserved added taken)"
 	done
 }
+
+# node-a takes every key it owns while node-b keeps their copies, and
+# node-b's stream has no room beyond them: each refill is refused there
+# (pool full). The master must hold the fill back, doubling its wait from
+# 0.5 s with each refusal and then sending one batch at a time, not ask
+# its KME for new batches at once in a loop (each refused batch throws
+# its KME keys away): the 4 batches in delivery at the first refusal,
+# then one after 4 s and one after 12 s make at most 6 refusals in 15 s
+# whatever the machine's speed, where asking at once made several a
+# second. Room made, the link fills again.
+test_full_peer()
+{
+	local a0 a1 held
+
+	wait_for 60 filled
+	# No room at node-b before node-a takes: the refill would race in.
+	$(ns b) "$qkdctl" pool stream set "$(stream b)" max-keys "$(pool_keys b)"
+	$(ns a) "$keys" drain "$(stream a)" | cut -d' ' -f1 >"$work/a.taken"
+	a0=$(st a .batches_aborted)
+	sleep 15
+	a1=$(st a .batches_aborted)
+	held=$(st a .fill_backoff_ms)
+	echo "batches refused in 15 s: $((a1 - a0)), fill held for $held ms"
+	$(ns b) "$keys" take "$(stream b)" <"$work/a.taken" >/dev/null
+	$(ns b) "$qkdctl" pool stream set "$(stream b)" max-keys "$max_keys"
+	((a1 - a0 >= 1 && a1 - a0 <= 6))
+	((held >= 1000))
+	wait_for 60 filled
+	wait_for 10 fill_free
+}
+fill_free() { [ "$(st a .fill_backoff_ms)" = 0 ]; }
 
 # km_status NODE [-j]: qkdctl km status of the node (its status file).
 km_status() { "$qkdctl" ${2-} km status file "$work/$1.status.json"; }
@@ -663,6 +694,7 @@ ktap_test "kmd: Prometheus metrics match qkdctl -j, only GET /metrics" test_metr
 ktap_test "kmd: same key IDs and material, mirrored ownership" test_same_keys
 ktap_test "kmd: fill target respected" test_target
 ktap_test "kmd: one end takes all it owns: the refill is its" test_one_sided
+ktap_test "kmd: a peer's full pool holds the refill back, no batch storm" test_full_peer
 ktap_test "kmd: KME outage shows in status, delivery resumes" test_kme_down
 ktap_test "kmd: malformed Kx frames rejected with a reason" test_malformed
 ktap_test "kmd: kill -9 of either KM mid-delivery, restart keeps the pool" test_kill9

@@ -186,6 +186,30 @@ static void send_batch(struct link *l, uint8_t type, const struct batch *b,
 	free(m);
 }
 
+/*
+ * A batch a pool refused (full, a duplicate ID) cost the KMEs its keys:
+ * the next batch would most likely meet the same refusal, and asking at
+ * once wastes QKD keys in a loop. Ask again after a backoff, doubling to
+ * BACKOFF_MAX_MS while batches keep failing, one batch at a time; a
+ * batch done ends it.
+ */
+static void fill_back_off(struct link *l)
+{
+	l->fill_backoff_ms = backoff(l->fill_backoff_ms);
+	timer_ms(l->fill_hold, l->fill_backoff_ms);
+}
+
+static void fill_resume(struct link *l)
+{
+	l->fill_backoff_ms = 0;
+	evtimer_del(l->fill_hold);
+}
+
+static bool fill_held(const struct link *l)
+{
+	return evtimer_pending(l->fill_hold, NULL);
+}
+
 static void abort_batch(struct batch *b, const char *reason)
 {
 	struct link *l = b->l;
@@ -218,6 +242,7 @@ static int add_keys(struct batch *b)
 	snprintf(why, sizeof(why), "pool add failed: %s %s", strerror(-ret),
 		 qkd_genl_extack(l->kmd->genl));
 	abort_batch(b, why);
+	fill_back_off(l);
 	return ret;
 }
 
@@ -377,9 +402,10 @@ static void link_fill(struct link *l)
 	uint32_t want;
 	int have;
 
-	if (!l->cfg->master || !l->up || l->kme_waiting)
+	if (!l->cfg->master || !l->up || l->kme_waiting || fill_held(l))
 		return;
-	while (batches_in_delivery(l) < MAX_INFLIGHT) {
+	/* Backing off, one batch at a time probes the pools. */
+	while (batches_in_delivery(l) < (l->fill_backoff_ms ? 1 : MAX_INFLIGHT)) {
 		have = store_count(l->kmd->genl, l->cfg->stream, &st);
 		if (have < 0) {
 			log_err("peer %s: stream %s: %s", l->cfg->id,
@@ -551,6 +577,7 @@ static int on_added(struct link *l, const struct kx_msg *m)
 		send_batch(l, KX_DONE, b, NULL);
 		l->batches_done++;
 		batch_free(b);
+		fill_resume(l);
 		link_fill(l);
 		return 0;
 	}
@@ -571,6 +598,7 @@ static int on_done(struct link *l, const struct kx_msg *m)
 	}
 	l->batches_done++;
 	batch_free(b);
+	fill_resume(l);
 	link_fill(l);
 	return 0;
 }
@@ -591,6 +619,7 @@ static int on_abort(struct link *l, const struct kx_msg *m)
 	if (b) {
 		l->batches_aborted++;
 		batch_free(b);
+		fill_back_off(l);
 	}
 	link_fill(l);
 	return 0;
@@ -750,6 +779,13 @@ static void kme_timer_cb(evutil_socket_t fd, short what, void *arg)
 	link_fill(l);
 }
 
+static void fill_hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	link_fill(arg);
+}
+
 static void fill_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct link *l = arg;
@@ -803,8 +839,9 @@ int link_create(struct kmd *k, const struct kmd_peer_cfg *cfg,
 	l->redial = evtimer_new(k->base, redial_cb, l);
 	l->kme_timer = evtimer_new(k->base, kme_timer_cb, l);
 	l->fill_timer = event_new(k->base, -1, EV_PERSIST, fill_cb, l);
+	l->fill_hold = evtimer_new(k->base, fill_hold_cb, l);
 	if (!l->kme || !l->redial || !l->kme_timer || !l->fill_timer ||
-	    event_add(l->fill_timer, &tick)) {
+	    !l->fill_hold || event_add(l->fill_timer, &tick)) {
 		link_destroy(l);
 		return -ENOMEM;
 	}
@@ -833,5 +870,7 @@ void link_destroy(struct link *l)
 		event_free(l->kme_timer);
 	if (l->fill_timer)
 		event_free(l->fill_timer);
+	if (l->fill_hold)
+		event_free(l->fill_hold);
 	free(l);
 }

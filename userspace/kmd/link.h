@@ -52,6 +52,9 @@ struct link {
 	struct batch *batches;
 	struct event *fill_timer;
 	unsigned int ticks;
+	/* After a batch the pools refused: no new batch until it ends. */
+	struct event *fill_hold;
+	unsigned int fill_backoff_ms;	/* 0: none */
 
 	struct qkd_pool *skip_pool;	/* skip.c: the stream for routers */
 

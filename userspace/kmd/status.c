@@ -59,7 +59,7 @@ static json_t *link_json(struct link *l)
 			 "s:{s:s,s:s,s:s,s:I,s:I},"
 			 "s:{s:b,s:I,s:I,s:I,s:I,s:I},"
 			 "s:{s:I,s:I},"
-			 "s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"peer", l->cfg->id,
 		"role", l->cfg->master ? "master" : "slave",
 		"stream", l->cfg->stream,
@@ -86,7 +86,8 @@ static json_t *link_json(struct link *l)
 		"keys_added", (json_int_t)l->keys_added,
 		"keys_dropped", (json_int_t)l->keys_dropped,
 		"batches_done", (json_int_t)l->batches_done,
-		"batches_aborted", (json_int_t)l->batches_aborted);
+		"batches_aborted", (json_int_t)l->batches_aborted,
+		"fill_backoff_ms", (json_int_t)l->fill_backoff_ms);
 }
 
 static int write_status(struct kmd *k)

@@ -34,7 +34,6 @@ struct rx_retiring {
 	uint64_t marked_ms;		/* when the watch began */
 	bool sealed;			/* the peer's SEALED came */
 	uint64_t last_pn;		/* its last PN on this SA */
-	uint64_t delayed;		/* the SC's InPktsDelayed at the mark */
 };
 
 /*
@@ -98,7 +97,15 @@ struct iface {
 	int tx_old_an;			/* replaced TX SA, -1 none */
 	uint64_t tx_old_retire_ms;
 	struct tx_seal seals[MSEC_NUM_AN];
-	uint64_t rx_delayed0[MSEC_NUM_AN];	/* SC's InPktsDelayed at RX SA install */
+	/*
+	 * The frame ledger of the RX SAs (sa.c): the SC's InPktsDelayed and
+	 * rx_gone_delayed at the last dump that found every RX SA in order.
+	 */
+	bool rx_clean_seen;
+	uint64_t rx_clean_sci;
+	uint64_t rx_clean_delayed;
+	uint64_t rx_clean_gone;
+	uint64_t rx_gone_delayed;	/* most Delayed frames deleted RX SAs had */
 	uint64_t last_req_ms;		/* follower: last REKEY request */
 	uint64_t next_hello_ms;
 	bool blocked;

@@ -884,6 +884,7 @@ static int observe(struct iface *ifc, uint64_t now)
 	if (ret)
 		return ret;
 	ifc->next_refresh_ms = now + IDLE_REFRESH_MS;
+	sa_ledger(ifc);
 	sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
 	/* Frames on the new RX SA prove the peer transmits there. */
 	if (ifc->st != ST_IDLE && sc && sc->sa[ifc->p_an].present &&

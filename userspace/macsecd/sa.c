@@ -36,6 +36,24 @@ int sa_ensure_rxsc(struct iface *ifc, uint64_t sci)
 	return iface_refresh(ifc);
 }
 
+/*
+ * Frames below an RX SA's next PN that it did not accept in order: each
+ * was accepted out of order (the SC's InPktsDelayed), or is still on its
+ * way, or was lost. The most Delayed frames the SA can have had.
+ */
+static uint64_t out_of_order_max(const struct msec_sa *sa)
+{
+	return sa->pn > (uint64_t)sa->pkts + 1 ? sa->pn - 1 - sa->pkts : 0;
+}
+
+/* Delete an RX SA; its Delayed frames stay in the SC's count (sa_ledger()). */
+static void rxsa_del(struct iface *ifc, struct msec_rxsc *sc, uint8_t an)
+{
+	ifc->rx_gone_delayed += out_of_order_max(&sc->sa[an]);
+	msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
+	sc->sa[an].present = false;
+}
+
 void sa_remove_an(struct iface *ifc, uint8_t an)
 {
 	struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
@@ -43,7 +61,7 @@ void sa_remove_an(struct iface *ifc, uint8_t an)
 	if (an != ifc->tx_an && ifc->dev.tx[an].present)
 		msec_txsa_del(&ifc->k->msec, ifc->ifindex, an);
 	if (sc && sc->sa[an].present)
-		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
+		rxsa_del(ifc, sc, an);
 	ifc->dev.tx[an].present = false;
 	ifc->retiring[an].pending = false;
 	ifc->seals[an].valid = false;
@@ -102,11 +120,6 @@ int sa_install(struct iface *ifc, uint8_t an, const struct qkd_key_record *key)
 	if (!ret)
 		ret = sa_ensure_rxsc(ifc, ifc->peer_sci);
 	if (!ret) {
-		const struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev,
-							   ifc->peer_sci);
-
-		/* Its Delayed frames count from here (proven()). */
-		ifc->rx_delayed0[an] = sc ? sc->delayed : 0;
 		sa_remove_an(ifc, an);
 		ret = add_pair(ifc, an, key->id, sak, salt);
 	}
@@ -303,7 +316,7 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  * frame has been accepted; InPktsOK of the SA (frames at or above the
  * replay window's low edge) >= last PN says every one was, PNs being
  * 1, 2, ... on a fresh SA; frames reordered behind a higher PN count as
- * InPktsDelayed of the SC instead (proven() below).
+ * InPktsDelayed of the SC instead (the ledger below).
  *
  * If the last frame itself was lost nothing moves next PN past it, so a
  * safety timeout (safety_ms(), from when the peer left the SA) ends the
@@ -319,7 +332,7 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  */
 #define RETIRE_IDLE_GRACES	3
 
-static void watch(const struct iface *ifc, struct rx_retiring *r,
+static void watch(struct rx_retiring *r,
 		  const struct msec_rxsc *sc, unsigned int an, uint8_t cur_an,
 		  uint64_t now)
 {
@@ -327,7 +340,7 @@ static void watch(const struct iface *ifc, struct rx_retiring *r,
 		.pending = true, .cur_an = cur_an,
 		.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
 		.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
-		.marked_ms = now, .delayed = ifc->rx_delayed0[an],
+		.marked_ms = now,
 	};
 }
 
@@ -341,7 +354,7 @@ void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
 	for (an = 0; an < MSEC_NUM_AN; an++)
 		if (an != cur_an && sc->sa[an].present &&
 		    !ifc->retiring[an].pending)
-			watch(ifc, &ifc->retiring[an], sc, an, cur_an, now);
+			watch(&ifc->retiring[an], sc, an, cur_an, now);
 }
 
 void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
@@ -357,7 +370,7 @@ void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
 	    memcmp(sc->sa[an].keyid, keyid, 16))
 		return;
 	if (!r->pending)
-		watch(ifc, r, sc, an, an, now);
+		watch(r, sc, an, an, now);
 	if (!r->sealed)
 		log_debug("%s: peer sealed its SA %u at PN %llu", ifc->cfg.name,
 			  an, (unsigned long long)last_pn);
@@ -387,22 +400,65 @@ static bool drained(struct iface *ifc, struct rx_retiring *r,
 }
 
 /*
- * Proof (a sealing peer): whether every frame it sent on the SA is in.
- * Frames reordered behind a higher PN are accepted as InPktsDelayed, which
- * the kernel counts per SC only: the SA's shortfall must be covered by the
- * SC's Delayed frames since the SA was installed (an upper bound of its
- * own, as other SAs' count there too), else frames are still on their way
- * and only the safety timeout ends the wait. An SA adopted from a previous
- * run counts the SC's Delayed frames from 0.
+ * The frame ledger. Frames reordered behind a higher PN are accepted as
+ * InPktsDelayed, which the kernel counts per SC only, so the SC's Delayed
+ * count cannot say which SA a frame came on: a Delayed frame of the
+ * current SA once covered an old SA's frame still on its way, the old SA
+ * was retired, and that frame met its AN reused with a new key
+ * (InPktsNotValid, under the debug kernel). What the counters do prove:
+ * a dump that finds every RX SA's InPktsOK one below its next PN finds
+ * every frame below those PNs accepted in order, none Delayed, none
+ * missing (a clean dump, kept in rx_clean_*). From there on, every frame
+ * below any SA's next PN that was not accepted in order (out_of_order_max(),
+ * of present SAs and of those deleted since) is either Delayed or missing;
+ * if the SC's Delayed frames since the clean dump cover all of them, none
+ * is missing, on any SA. The kernel reports the SC's counters before the
+ * SAs' and an SA's counters before its next PN: a frame between the reads
+ * only makes the ledger look shorter.
  */
-static bool proven(const struct rx_retiring *r, const struct msec_sa *sa,
-		   const struct msec_rxsc *sc)
+void sa_ledger(struct iface *ifc)
+{
+	const struct msec_rxsc *sc = msec_dev_rxsc(&ifc->dev, ifc->peer_sci);
+	unsigned int an;
+
+	if (!sc)
+		return;
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (sc->sa[an].present &&
+		    sc->sa[an].pn != (uint64_t)sc->sa[an].pkts + 1)
+			return;
+	ifc->rx_clean_seen = true;
+	ifc->rx_clean_sci = sc->sci;
+	ifc->rx_clean_delayed = sc->delayed;
+	ifc->rx_clean_gone = ifc->rx_gone_delayed;
+}
+
+static bool ledger_balances(const struct iface *ifc,
+			    const struct msec_rxsc *sc)
+{
+	uint64_t owed = ifc->rx_gone_delayed - ifc->rx_clean_gone;
+	unsigned int an;
+
+	if (!ifc->rx_clean_seen || ifc->rx_clean_sci != sc->sci)
+		return false;
+	for (an = 0; an < MSEC_NUM_AN; an++)
+		if (sc->sa[an].present)
+			owed += out_of_order_max(&sc->sa[an]);
+	return sc->delayed - ifc->rx_clean_delayed >= owed;
+}
+
+/*
+ * Proof (a sealing peer): whether every frame it sent on the SA is in:
+ * the last one is (next PN), and every one came in order, or the ledger
+ * says no frame is missing. Otherwise frames are still on their way and
+ * only the safety timeout ends the wait.
+ */
+static bool proven(const struct iface *ifc, const struct rx_retiring *r,
+		   const struct msec_sa *sa, const struct msec_rxsc *sc)
 {
 	if (!r->sealed || sa->pn <= r->last_pn)
 		return false;
-	if (sa->pkts >= r->last_pn)
-		return true;
-	return sc->delayed - r->delayed >= r->last_pn - sa->pkts;
+	return sa->pkts >= r->last_pn || ledger_balances(ifc, sc);
 }
 
 static bool may_retire(struct iface *ifc, struct rx_retiring *r,
@@ -411,7 +467,11 @@ static bool may_retire(struct iface *ifc, struct rx_retiring *r,
 {
 	if (!ifc->peer_seals && !r->sealed)
 		return drained(ifc, r, sc, an, now);
-	if (proven(r, &sc->sa[an], sc)) {
+	if (proven(ifc, r, &sc->sa[an], sc)) {
+		if (sc->sa[an].pkts < r->last_pn)
+			log_debug("%s: RX SA %u: %llu frames out of order, all in by the ledger",
+				  ifc->cfg.name, an,
+				  (unsigned long long)(r->last_pn - sc->sa[an].pkts));
 		if (now - r->marked_ms > ifc->proof_wait_max_ms)
 			ifc->proof_wait_max_ms = now - r->marked_ms;
 		return true;
@@ -445,8 +505,7 @@ void sa_retire(struct iface *ifc, uint64_t now)
 		if (!may_retire(ifc, r, sc, an, now))
 			continue;
 		r->pending = false;
-		msec_rxsa_del(&ifc->k->msec, ifc->ifindex, ifc->peer_sci, an);
-		sc->sa[an].present = false;
+		rxsa_del(ifc, sc, an);
 		log_debug("%s: retired RX SA %u (%u frames)", ifc->cfg.name,
 			  an, sc->sa[an].pkts);
 	}

@@ -28,6 +28,8 @@ void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
 		    uint64_t last_pn, uint64_t now);
 /* The peer is known to transmit on cur_an: watch its other RX SAs. */
 void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now);
+/* ifc->dev was just read: note whether every RX SA was in order. */
+void sa_ledger(struct iface *ifc);
 /* Delete the watched RX SAs proven (or judged) done; ifc->dev fresh. */
 void sa_retire(struct iface *ifc, uint64_t now);
 bool sa_retiring(const struct iface *ifc);

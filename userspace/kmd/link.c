@@ -187,7 +187,8 @@ static void send_batch(struct link *l, uint8_t type, const struct batch *b,
 }
 
 /*
- * A batch a pool refused (full, a duplicate ID) cost the KMEs its keys:
+ * A batch a pool refused (full, a duplicate ID), or that the peer aborted
+ * for another reason (its KME refused the IDs), cost the KMEs its keys:
  * the next batch would most likely meet the same refusal, and asking at
  * once wastes QKD keys in a loop. Ask again after a backoff, doubling to
  * BACKOFF_MAX_MS while batches keep failing, one batch at a time; a
@@ -195,6 +196,8 @@ static void send_batch(struct link *l, uint8_t type, const struct batch *b,
  */
 static void fill_back_off(struct link *l)
 {
+	if (!l->cfg->master)
+		return;		/* the master alone asks for batches */
 	l->fill_backoff_ms = backoff(l->fill_backoff_ms);
 	timer_ms(l->fill_hold, l->fill_backoff_ms);
 }

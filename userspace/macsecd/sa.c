@@ -439,7 +439,9 @@ static bool ledger_balances(const struct iface *ifc,
 	uint64_t owed = ifc->rx_gone_delayed - ifc->rx_clean_gone;
 	unsigned int an;
 
-	if (!ifc->rx_clean_seen || ifc->rx_clean_sci != sc->sci)
+	/* An SC made anew (same SCI) counts from 0: no ledger until clean. */
+	if (!ifc->rx_clean_seen || ifc->rx_clean_sci != sc->sci ||
+	    sc->delayed < ifc->rx_clean_delayed)
 		return false;
 	for (an = 0; an < MSEC_NUM_AN; an++)
 		if (sc->sa[an].present)

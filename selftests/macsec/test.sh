@@ -495,6 +495,48 @@ test_paced_by_key_rate()
 	wait_for 20 quiet
 }
 
+# A follower whose clock runs ahead of the leader's asks for rekeys by it
+# (here its key reserve is smaller, so it sees a surplus the leader does
+# not; at a slow key rate the two ends' rate estimates differ alike): the
+# leader keeps its reserve for needs. An operator's rekey at the follower
+# is a need: that one draws on it.
+test_follower_clock_ahead()
+{
+	local r0 a0 l0 asks
+
+	wait_for 10 quiet
+	n1 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	n2 "$qkdctl" pool key flush "$ms_stream" >/dev/null
+	ms_add_keys 10
+	ms_stop 1
+	ms_stop 2
+	ms_config 1 "${base[@]}" rekey-interval=500ms key-reserve=20
+	ms_config 2 "${base[@]}" rekey-interval=500ms key-reserve=1
+	ms_start 1
+	ms_start 2
+	wait_for 60 quiet
+	r0=$(ms_field 1 rekeys)
+	a0=$(ms_avail n1)
+	l0=$(wc -l < "$ms_dir/gw1.log")
+	# The follower's interval: 60 s / 9 keys of surplus + the handshake
+	# timeout, about 11 s: it asks at least twice in 30 s.
+	sleep 30
+	asks=$(tail -n +"$((l0 + 1))" "$ms_dir/gw1.log" | grep -c 'got REKEY') || true
+	echo "# follower asked $asks times; leader rekeys $r0 -> $(ms_field 1 rekeys), keys $a0 -> $(ms_avail n1)"
+	((asks >= 1))
+	[ "$(ms_field 1 rekeys)" = "$r0" ]
+	[ "$(ms_avail n1)" = "$a0" ]
+	! tail -n +"$((l0 + 1))" "$ms_dir/gw1.log" | grep -q 'draws on the key reserve' || false
+	kill -USR1 "$(ms_pid 2)"
+	wait_for 60 ms_is 1 rekeys -gt "$r0"
+	wait_for 30 quiet
+	tail -n +"$((l0 + 1))" "$ms_dir/gw1.log" | grep -q 'draws on the key reserve'
+	ms_ping 3
+	ms_add_keys 50
+	restart
+	wait_for 20 quiet
+}
+
 # scrape N: gwN's Prometheus metrics, over its UNIX socket.
 scrape() { curl -sS --max-time 10 --unix-socket "$ms_dir/gw$1.metrics" http://localhost/metrics; }
 sample() { awk -v s="$2" '$1 == s { print $2 }' "$1"; }
@@ -640,7 +682,7 @@ t()
 	fi
 }
 
-ktap_plan 16
+ktap_plan 17
 t "macsec: daemons key the link from the pool" test_bringup
 t "macsec: rekey on demand (SIGUSR1)" test_rekey_on_demand
 t "macsec: rekey every second for 30 s, no frame lost" test_rekey_every_second
@@ -664,4 +706,6 @@ else
 	ktap_skip "macsec: frames reordered while rekeying, none lost" \
 		"no netem, prio or matchall in this kernel"
 fi
+t "macsec: a follower's clock leaves the leader's key reserve alone" \
+	daemons test_follower_clock_ahead
 ktap_finish

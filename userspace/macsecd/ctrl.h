@@ -70,6 +70,13 @@ enum ctrl_status {
 
 /* PREPARE's status byte: flags. */
 #define CTRL_F_PEER_KEY	0x01	/* no key ID: the follower supplies one */
+/*
+ * REKEY's status byte: flags. A follower asks by its own clock when the
+ * leader seems late; the two ends measure the key rate apart, so that is
+ * no need to spend the leader's key reserve on. Leaders before this flag
+ * ignore it (status is not checked on REKEY).
+ */
+#define CTRL_F_CLOCK	0x01	/* due by the paced clock, not by a need */
 /* HELLO's status byte: capabilities. */
 #define CTRL_F_SEALS	0x01	/* I send SEALED for each TX SA I retire */
 

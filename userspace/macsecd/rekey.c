@@ -499,13 +499,18 @@ static enum outcome leader_resync(struct iface *ifc, const struct ctrl_msg *m,
 /*
  * A request names the generation the follower transmits on (0: none yet
  * in this session); one about an SA already replaced is answered already.
+ * One the follower's clock made waits for a surplus of keys here: only a
+ * need (PN threshold, lifetime, operator) draws on the key reserve.
  */
 static enum outcome asked(struct iface *ifc, const struct ctrl_msg *m,
 			  uint64_t now)
 {
 	(void)now;
-	if (m->generation == ifc->done_gen || !m->generation)
-		ifc->rekey_now = true;
+	if (m->generation != ifc->done_gen && m->generation)
+		return STAY;
+	if ((m->status & CTRL_F_CLOCK) && !pace_has_surplus(&ifc->pace))
+		return STAY;
+	ifc->rekey_now = true;
 	return STAY;
 }
 
@@ -532,6 +537,8 @@ static enum outcome ask(struct iface *ifc, const struct ctrl_msg *unused,
 		return STAY;
 	/* Names the SA to replace: the leader drops stale asks. */
 	m.generation = ifc->done_gen;
+	if (!ifc->demand)
+		m.status = CTRL_F_CLOCK;
 	send_msg(ifc, &m);
 	ifc->last_req_ms = now;
 	return STAY;

@@ -95,8 +95,11 @@ struct far {
 	unsigned int window;		/* relays sourced at once, now */
 	unsigned int batch;		/* keys per relay at most, now */
 	uint8_t version;		/* 2, or 1 once a peer refused 2 */
-	/* Delivered here: batches and keys, counted together (delivered()). */
-	uint64_t relays, relayed;
+	/*
+	 * Relays we sourced and saw delivered (DONE): batches and keys,
+	 * counted together (delivered()); keys the far node relayed to us.
+	 */
+	uint64_t relays, relayed, received;
 	uint64_t aborted;
 	/* RELAY_REQUEST: keys the far node asked for, not yet added... */
 	uint32_t owed;
@@ -543,14 +546,18 @@ static void drop_batch(struct far *f, const uint8_t key_id[QKD_KEY_ID_LEN],
 }
 
 /*
- * A batch delivered at this end: its batch and key counters move
- * together, here only, so that a status never shows one without the
- * other.
+ * A batch in the far stream at this end, its source (DONE) or its
+ * destination (added): the source's batch and key counters move together,
+ * here only, so that a status never shows one without the other.
  */
-static void delivered(struct far *f, const struct rl *rl)
+static void delivered(struct far *f, const struct rl *rl, bool source)
 {
-	f->relays++;
-	f->relayed += rl->b.nkeys;
+	if (source) {
+		f->relays++;
+		f->relayed += rl->b.nkeys;
+	} else {
+		f->received += rl->b.nkeys;
+	}
 	f->r->delivered += rl->b.nkeys;
 }
 
@@ -998,7 +1005,7 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 	if (m->type == KX_RELAY_DONE) {
 		if (rl && rl->state == RL_ADDED) {
 			far_window(f, now_ms() - rl->start_ms);
-			delivered(f, rl);
+			delivered(f, rl, true);
 			if (f->batch < f->r->kmd->cfg.relay_batch)
 				f->batch++;
 			rl_free(rl);
@@ -1047,7 +1054,7 @@ static void at_dest_end(struct relay *r, const struct relay_msg *m)
 			rl_free(rl);
 			return;
 		}
-		delivered(f, rl);
+		delivered(f, rl, false);
 		rl_free(rl);
 	} else if (rl && m->type == KX_RELAY_ABORT) {
 		log_info("far %s: relay %016" PRIx64 " aborted: %s", f->cfg->id,
@@ -1608,7 +1615,7 @@ static json_t *far_json(struct far *f)
 		completed += rl->state == RL_COMPLETED;
 	}
 	return json_pack("{s:s,s:s,s:{s:b,s:I,s:I,s:I,s:I},s:s,s:o,"
-			 "s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I}",
+			 "s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"node", f->cfg->id, "stream", f->cfg->stream,
 		"pool", "present", have >= 0,
 			"keys", (json_int_t)(have >= 0 ? have : 0),
@@ -1623,6 +1630,7 @@ static json_t *far_json(struct far *f)
 			    "completed", (json_int_t)completed,
 		"relays", (json_int_t)f->relays,
 		"relayed", (json_int_t)f->relayed,
+		"received", (json_int_t)f->received,
 		"aborted", (json_int_t)f->aborted,
 		"window", (json_int_t)f->window,
 		"relay_version", (json_int_t)f->version,

@@ -605,36 +605,38 @@ static void far_route(struct far *f)
 }
 
 /*
- * How many keys the next relay on path p carries (§7.6): what the far
- * stream still needs, within the batch now (which a dry link halved), and
- * what the path's least stocked hop can pay for, as its first link's
- * keys cost: b keys spend b * pads + macs link keys a hop.
+ * How many keys the next relay on path p carries (§7.11): what the far
+ * stream still needs, within the batch in use (which an abort for a dry
+ * link halved), and what the path's least stocked hop can pay for (the
+ * first hop's stock as it is now, the others' as advertised), at the
+ * first link's cost: b keys spend b * pads + macs link keys a hop.
  */
 static unsigned int far_batch(const struct far *f, const struct route_path *p,
 			      unsigned int want)
 {
 	const struct link *l = link_to(f->r, p->node[1]);
 	unsigned int n = f->version > 1 ? f->batch : 1;
+	uint32_t stock = p->bottleneck;
 	uint8_t pads, macs;
 
 	if (want < n)
 		n = want;
-	if (l && !relay_otp_cost(f->cfg->key_size / 8, link_bytes(l), 1,
-				 &pads, &macs) &&
-	    p->bottleneck < macs + (uint64_t)n * pads)
-		n = p->bottleneck > macs ? (p->bottleneck - macs) / pads : 1;
+	if (n < 2 || !l || relay_otp_cost(f->cfg->key_size / 8, link_bytes(l),
+					  1, &pads, &macs))
+		return 1;
+	if (link_stock(f->r, l) < stock)
+		stock = link_stock(f->r, l);
+	if (stock < macs + (uint64_t)n * pads)
+		n = stock > macs ? (stock - macs) / pads : 1;
 	return n ? n : 1;
 }
 
-/* A relay not started: a dry first link halves the batch. */
 static void far_not_started(struct far *f, uint64_t id, int reason)
 {
 	log_info("far %s: relay %016" PRIx64 " not started: %s", f->cfg->id,
 		 id, relay_abort_name(reason));
-	if (reason != RELAY_ABORT_DRY)
-		return;
-	f->route_err = -EAGAIN;
-	f->batch = f->batch > 1 ? f->batch / 2 : 1;
+	if (reason == RELAY_ABORT_DRY)
+		f->route_err = -EAGAIN;
 }
 
 /*

@@ -71,10 +71,11 @@ set ylabel 'keys/s added to the far stream'
 set logscale xy
 set format x '10^{%T}'
 set format y '10^{%T}'
-plot dat using (\$1 == 1 ? \$2 : 1/0):3 with linespoints lw 2 pt 7 title '3-hop relay, batch 1 (version 1)', \
-     dat using (\$1 == 16 ? \$2 : 1/0):3 with linespoints lw 2 pt 5 title '3-hop relay, batch 16 (version 2)', \
-     dat using (\$1 == 1 ? \$2 : 1/0):4 with lines dt 2 title 'limit, batch 1: link rate / 2', \
-     dat using (\$1 == 16 ? \$2 : 1/0):4 with lines dt 3 title 'limit, batch 16: link rate x 16/17'
+# Rows alternate batch 1 and batch 16 (bench-relay.sh's default batches).
+plot dat every 2 using 2:3 with linespoints lw 2 pt 7 title '3-hop relay, batch 1 (version 1)', \
+     dat every 2::1 using 2:3 with linespoints lw 2 pt 5 title '3-hop relay, batch 16 (version 2)', \
+     dat every 2 using 2:4 with lines dt 2 title 'limit, batch 1: link rate / 2', \
+     dat every 2::1 using 2:4 with lines dt 3 title 'limit, batch 16: link rate x 16/17'
 EOF
 
 plot macsec-rekey-latency <<EOF

@@ -9,7 +9,8 @@
 #                                KME rate (selftests/kmd/bench.sh)
 #   kmd-relay.dat             -> kmd-relay.png: 3-hop relay throughput
 #                                against the link rate and the limit the
-#                                links set (kmd/bench-relay.sh)
+#                                links set, batch 1 and 16
+#                                (kmd/bench-relay.sh)
 #   macsec-rekey-latency.dat  -> macsec-rekey-latency.png: the rekey
 #                                latencies' distribution (macsec/bench.sh)
 #   pool-take-cost.dat        -> pool-take-cost.png: a take's cost against
@@ -70,8 +71,11 @@ set ylabel 'keys/s added to the far stream'
 set logscale xy
 set format x '10^{%T}'
 set format y '10^{%T}'
-plot dat using 1:2 with linespoints lw 2 pt 7 title '3-hop relay', \
-     dat using 1:3 with lines dt 2 title 'limit: link rate / 2 (OTP + MAC key per hop)'
+# Rows alternate batch 1 and batch 16 (bench-relay.sh's default batches).
+plot dat every 2 using 2:3 with linespoints lw 2 pt 7 title '3-hop relay, batch 1 (version 1)', \
+     dat every 2::1 using 2:3 with linespoints lw 2 pt 5 title '3-hop relay, batch 16 (version 2)', \
+     dat every 2 using 2:4 with lines dt 2 title 'limit, batch 1: link rate / 2', \
+     dat every 2::1 using 2:4 with lines dt 3 title 'limit, batch 16: link rate x 16/17'
 EOF
 
 plot macsec-rekey-latency <<EOF

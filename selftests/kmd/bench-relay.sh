@@ -7,13 +7,19 @@
 # relay without pause. Prints:
 #
 # 1. Throughput of a 3-hop relay (line 1-2-3-4, far stream 1-4) against
-#    the limit its links set: a relayed 32-byte key spends 2 link keys (K
-#    or pad, and the MAC key) of every hop, and both directions share a
-#    link, so the far stream can gain at most (link rate) / 2 keys/s. For
-#    link rates (qkd-simkme --rate) from 200 to 50,000 keys/s. Where the
-#    key managers' CPU is the bottleneck, not the links, the "cpu/s"
-#    column (CPU seconds the key managers used per second) says so.
-# 2. Link keys spent per relayed key per hop (the OTP + MAC cost is 2),
+#    the limit its links set: a relay of b 32-byte keys spends b + 1 link
+#    keys (K or pad of each key, and one MAC key) of every hop, and both
+#    directions share a link, so the far stream can gain at most
+#    (link rate) x b / (b + 1) keys/s: rate / 2 for one key a relay
+#    (relay version 1, [relay] batch 1), 16/17 of it for batches of 16
+#    (version 2). For [relay] batch 1 and 16 (QKD_RELAY_BENCH_BATCHES),
+#    link rates (qkd-simkme --rate) from 200 to 50,000 keys/s
+#    (QKD_RELAY_BENCH_RATES), and the ratio of the two batches' far keys/s
+#    at each rate. Where the key managers' CPU is the bottleneck, not the
+#    links, the "cpu/s" column (CPU seconds the key managers used per
+#    second) says so.
+# 2. Link keys spent per relayed key per hop (the OTP + MAC cost is
+#    (b + 1) / b),
 #    relays aborted, and relays that waited at a trusted node for keys of
 #    their next link, over the same spans.
 # 3. Latency of one key: [relay] window 1 (one relay at a time at each
@@ -27,7 +33,8 @@
 # under TCG the guest's tick accounting overcounts. Ratios are measured
 # in this one run; absolute numbers depend on the machine (TCG in CI). No
 # assertion: this is not a test. Rows of 1. also go to
-# build/bench/kmd-relay.dat for selftests/plot.sh.
+# build/bench/kmd-relay.dat for selftests/plot.sh. QKD_RELAY_BENCH_EXTRA=0
+# skips 3. and 4.
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,6 +50,8 @@ rates=${QKD_RELAY_BENCH_RATES:-200 2000 10000 50000}
 span=${QKD_RELAY_BENCH_SPAN:-10}	# seconds measured
 warmup=${QKD_RELAY_BENCH_WARMUP:-5}	# longer on a loaded machine
 window=${QKD_RELAY_BENCH_WINDOW:-32}	# [relay] window
+batches=${QKD_RELAY_BENCH_BATCHES:-1 16}	# [relay] batch
+extra=${QKD_RELAY_BENCH_EXTRA:-1}
 far_target=2000000
 far_max=2000000
 declare -A faults=() extra_far=()
@@ -98,8 +107,9 @@ routes_up()
 }
 
 # measure HOPS: start the network, warm up, then print one row:
-# "link_rate far_keys/s limit ratio link_keys/key/hop aborted cpu_ms/key
-# cpu_s/s waited" over $span seconds. The link streams hold about a
+# "batch link_rate far_keys/s limit ratio link_keys/key/hop aborted
+# cpu_ms/key cpu_s/s waited" over $span seconds, relay_batch keys a relay
+# at most (32-byte keys). The link streams hold about a
 # second of their rate, so that after the warm-up the relays live on
 # what the links bring, not on a stock filled before.
 measure()
@@ -120,39 +130,56 @@ measure()
 	w1=$(counter waited) c1=$(cpu) t1=$(now)
 	awk -v r="$kme_rate" -v k=$((k1 - k0)) -v l=$((l1 - l0)) \
 		-v a=$((a1 - a0)) -v c=$((c1 - c0)) -v w=$((w1 - w0)) \
-		-v t0="$t0" -v t1="$t1" -v h="$hops" \
+		-v t0="$t0" -v t1="$t1" -v h="$hops" -v b="${relay_batch:-16}" \
 		-v n="$(wc -w <<<"$edges")" 'BEGIN {
 		t = t1 - t0
 		s = k / t
-		lim = n * r / (2 * h)
-		printf "%8d %10.1f %8.0f %7.3f %8.2f %7d %9.2f %6.2f %7d\n", r,
-			s, lim, s / lim, (k ? l / k / h : 0), a,
+		lim = n * r * b / ((b + 1) * h)
+		printf "%5d %8d %10.1f %8.0f %7.3f %8.2f %7d %9.2f %6.2f %7d\n",
+			b, r, s, lim, s / lim, (k ? l / k / h : 0), a,
 			(k ? c / 1e6 / k : 0), c / 1e9 / t, w }'
 }
 
 header()
 {
-	printf '# %6s %10s %8s %7s %8s %7s %9s %6s %7s\n' "link/s" \
+	printf '# %5s %8s %10s %8s %7s %8s %7s %9s %6s %7s\n' "batch" "link/s" \
 		"far keys/s" "limit/s" "ratio" "lk/k/hop" "aborted" \
 		"cpu ms/k" "cpu/s" "waited"
 }
 
 out=$top/build/bench
 mkdir -p "$out"
-echo "# 3-hop relay, line 1-2-3-4, far stream 1-4; limit = link rate / 2"
-echo "# (links x link rate / (2 x hops): every link key spent on a relay);"
-echo "# lk/k/hop: link keys spent per relayed key per hop (OTP + MAC: 2);"
+echo "# 3-hop relay, line 1-2-3-4, far stream 1-4; limit = link rate x b / (b + 1)"
+echo "# (links x link rate x b / ((b + 1) x hops): every link key spent on a relay);"
+echo "# lk/k/hop: link keys spent per relayed key per hop (OTP + MAC: (b + 1) / b);"
 echo "# cpu/s: CPU seconds of all key managers per second (the VM has 2);"
 echo "# waited: relays parked at a trusted node for link keys;" \
 	"[relay] window $window; ${span}s measured after ${warmup}s"
 header
-echo "# link_keys_per_s far_keys_per_s limit ratio link_keys_per_key_hop aborted cpu_ms_per_key cpu_s_per_s waited" \
+echo "# batch link_keys_per_s far_keys_per_s limit ratio link_keys_per_key_hop aborted cpu_ms_per_key cpu_s_per_s waited" \
 	>"$out/kmd-relay.dat"
 relay_window=$window
 nodes=4 edges="1-2 2-3 3-4" fars="1-4"
+declare -A by=()
 for kme_rate in $rates; do
-	measure 3 | tee -a "$out/kmd-relay.dat" | sed 's/^/# /'
+	for relay_batch in $batches; do
+		row=$(measure 3)
+		echo "$row" | tee -a "$out/kmd-relay.dat" | sed 's/^/# /'
+		by[$relay_batch-$kme_rate]=$(awk '{ print $3 }' <<<"$row")
+	done
 done
+# Batches against single keys, in this run, at each link rate.
+first=${batches%% *} last=${batches##* }
+if [ "$first" != "$last" ]; then
+	for kme_rate in $rates; do
+		awk -v a="${by[$last-$kme_rate]:-0}" -v b="${by[$first-$kme_rate]:-0}" \
+			-v r="$kme_rate" -v f="$first" -v l="$last" 'BEGIN {
+			printf "# %d link keys/s: batch %d / batch %d far keys/s = %s\n",
+				r, l, f, b > 0 ? sprintf("%.2f", a / b) : "n/a" }'
+	done
+fi
+unset relay_batch
+[ "$extra" = 0 ] && exit 0
 
 # One key at a time, where the links are no limit.
 relay_window=1

@@ -17,10 +17,11 @@
 # node without a route), link_targets (link "i-j", i < j -> its
 # fill_target instead of $link_target), link_max and far_max (max_keys),
 # link_batch, relay_timeout and relay_window ([relay] timeout, window)
-# are optional.
+# and relay_batches (node -> [relay] batch) or relay_batch (every node's;
+# default the daemon's, 16) are optional.
 
 nodes=0 edges="" fars=""
-declare -A link_targets=()
+declare -A link_targets=() relay_batches=()
 
 ns() { echo "qkd-r$1-$$"; }
 in_ns() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
@@ -59,6 +60,9 @@ write_conf()
 		echo "log_level = info"
 		printf '[relay]\ntimeout = %s\ndry = 4\n' "${relay_timeout:-20}"
 		if [ -n "${relay_window:-}" ]; then echo "window = $relay_window"; fi
+		if [ -n "${relay_batches[$i]-${relay_batch:-}}" ]; then
+			echo "batch = ${relay_batches[$i]-$relay_batch}"
+		fi
 		[ -n "$(far_of "$i")" ] && printf '[ak]\nlisten = 127.0.0.1:9443\n'
 		for j in $(neighbours "$i"); do
 			echo "[peer node-$j]"

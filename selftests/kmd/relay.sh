@@ -31,7 +31,7 @@ pki=$top/build/kmd-test/relay-pki
 link_target=200
 far_target=40
 kme_rate=2000
-tests=19
+tests=21
 
 kmd_plan relay $tests "$kmd_faults" "$qkdctl"
 trap relay_cleanup EXIT
@@ -47,17 +47,21 @@ test_line3_routes()
 
 test_line3_fill()
 {
+	local c
+
 	wait_for 120 idle 1 3
 	echo "$(date +%T) far stream full: node-1 $(info 1 3), node-3 $(info 3 1)"
 	# Each end owns half: the other end relays its half to it.
 	[ "$(info 1 3 | cut -d' ' -f1)" = $((far_target / 2)) ]
 	[ "$(info 3 1 | cut -d' ' -f1)" = $((far_target / 2)) ]
-	# Every relay crossed node-2, each hop spending 2 link keys (32-byte
-	# keys: one for the pad or K, one for the MAC key).
-	echo "node-2: relayed $(st 2 .relay.counters.relayed), link keys sent $(st 2 .relay.counters.link_keys_sent), received $(st 2 .relay.counters.link_keys_received)"
-	[ "$(st 2 .relay.counters.relayed)" -ge $far_target ]
-	[ "$(st 2 .relay.counters.link_keys_sent)" = $((2 * $(st 2 .relay.counters.relayed))) ]
-	[ "$(st 2 .relay.counters.mac_failures)" = 0 ]
+	# Every relay crossed node-2, each hop of a batch of b 32-byte keys
+	# spending b + 1 link keys: one for the pad or K of each key, one for
+	# the MAC key. One reading of the counters: they go together.
+	c=$(st 2 .relay.counters)
+	echo "node-2 counters: $(echo "$c" | jq -c .)"
+	echo "$c" | jq -e ".relayed >= $far_target and .mac_failures == 0 and
+		.link_keys_sent == .relayed + .relays and
+		.relays < .relayed" >/dev/null
 }
 
 test_line3_same()
@@ -159,7 +163,7 @@ local_at_least() { [ "$(info "$1" "$2" | cut -d' ' -f1)" -ge "$3" ]; }
 connects() { st "$1" ".peers[] | select(.peer == \"node-$2\") | .kx.connects"; }
 
 # node-1 (the fault build) sends its next 2 RELAY frames as relay version
-# 2: node-2 aborts them back (unsupported relay version) and keeps the
+# 3: node-2 aborts them back (unsupported relay version) and keeps the
 # connection, node-1 drops the link keys those frames named at node-2 and
 # relays again in version 1. Then no link key is at one end only.
 test_line3_version()
@@ -177,11 +181,84 @@ test_line3_version()
 	in_ns 3 "$keys" drain node-1 | cut -d' ' -f1 |
 		in_ns 1 "$keys" take node-3 >/dev/null
 	wait_for 120 idle 1 3
-	echo "aborted at node-2: $(grep -c 'RELAY of relay version 2 aborted' "$work/kmd-2.log"), at node-1: $(grep -c 'aborted: unsupported relay version at node-2' "$work/kmd-1.log")"
-	[ "$(grep -c 'RELAY of relay version 2 aborted' "$work/kmd-2.log")" = 2 ]
+	echo "aborted at node-2: $(grep -c 'RELAY of relay version 3 aborted' "$work/kmd-2.log"), at node-1: $(grep -c 'aborted: unsupported relay version at node-2' "$work/kmd-1.log")"
+	[ "$(grep -c 'RELAY of relay version 3 aborted' "$work/kmd-2.log")" = 2 ]
 	[ "$(grep -c 'aborted: unsupported relay version at node-2' "$work/kmd-1.log")" = 2 ]
 	[ "$(connects 2 1)" = "$c" ]
 	[ "$(st 2 '.peers[] | select(.peer == "node-1") | .kx.rejected_frames')" = 0 ]
+	links_mirrored 1 3
+}
+
+# far_st I J: node-I's far stream to node-J in one reading of its status.
+far_st() { st "$1" ".relay.far[] | select(.node == \"node-$2\") | tostring"; }
+
+# check_far JSON JQ: JQ holds of a far stream's status, or it is printed.
+check_far()
+{
+	echo "$1" | jq -e "$2" >/dev/null && return 0
+	echo "far stream status: $1, expected: $2"
+	return 1
+}
+
+# A line of 3 where node-1 relays batches of up to 16 keys (relay version
+# 2) and node-3 one key at a time (version 1): both far streams fill with
+# the same keys at both ends, node-1's relays carry several keys, node-3's
+# one, and node-2 spends b + 1 link keys a hop for a batch of b.
+test_line3_batch()
+{
+	local j1 j3 c
+
+	topology
+	wait_for 120 links_up
+	wait_for 180 idle 1 3 || { not_idle 1 3; return 1; }
+	# Used at both ends: both relay again, in their own versions.
+	in_ns 1 "$keys" drain node-3 | cut -d' ' -f1 |
+		in_ns 3 "$keys" take node-1 >/dev/null
+	in_ns 3 "$keys" drain node-1 | cut -d' ' -f1 |
+		in_ns 1 "$keys" take node-3 >/dev/null
+	wait_for 180 idle 1 3 || { not_idle 1 3; return 1; }
+	j1=$(far_st 1 3)
+	j3=$(far_st 3 1)
+	c=$(st 2 .relay.counters)
+	echo "node-1: $j1"
+	echo "node-3: $j3"
+	echo "node-2 counters: $(echo "$c" | jq -c .)"
+	check_far "$j1" ".relay_version == 2 and .relays > 0 and
+		.relayed >= $far_target and .relayed > .relays and
+		.received >= $far_target"
+	check_far "$j3" ".relay_version == 1 and .batch == 1 and
+		.relays > 0 and .relayed == .relays and
+		.relayed >= $far_target and .received >= $far_target"
+	check_far "$c" ".mac_failures == 0 and
+		.link_keys_sent == .relayed + .relays"
+	! grep -q 'does not speak relay version 2' "$work/kmd-1.log" || false
+	cross 1 3
+	cross 3 1
+	links_mirrored 1 3
+}
+
+# node-3 now refuses relay version 2 (the fault build, as a node of a
+# release without batches): it aborts node-1's next batch (unsupported
+# relay version), node-2 drops the link keys that batch named at node-3,
+# and node-1 relays in version 1 from then on. Nothing at one end only.
+test_line3_batch_refused()
+{
+	local j1
+
+	faults[3]="refuse-v2:1000000"
+	topology
+	wait_for 120 links_up
+	wait_for 180 idle 1 3 || { not_idle 1 3; return 1; }
+	j1=$(far_st 1 3)
+	echo "node-1: $j1"
+	check_far "$j1" ".relay_version == 1 and .relayed == .relays and
+		.relayed >= $((far_target / 2))"
+	echo "node-3 refused: $(grep -c 'RELAY of relay version 2 aborted' "$work/kmd-3.log"), node-1 fell back: $(grep -c 'does not speak relay version 2' "$work/kmd-1.log")"
+	grep -q 'RELAY of relay version 2 aborted' "$work/kmd-3.log"
+	[ "$(grep -c 'does not speak relay version 2' "$work/kmd-1.log")" = 1 ]
+	[ "$(st 3 '.peers[] | select(.peer == "node-2") | .kx.rejected_frames')" = 0 ]
+	cross 1 3
+	cross 3 1
 	links_mirrored 1 3
 }
 
@@ -434,6 +511,12 @@ ktap_test "relay: ETSI 014 short of keys: 503, key request, relayed at once" \
 	test_line3_request
 ktap_test "relay: unknown relay version: ABORT, link kept, link keys mirrored" \
 	test_line3_version
+relay_batches=([3]=1)
+ktap_test "relay: batch relays (version 2) and single ones (version 1) interoperate" \
+	test_line3_batch
+ktap_test "relay: a node refusing relay version 2: the source falls back to version 1" \
+	test_line3_batch_refused
+faults=() relay_batches=()
 nodes=5 edges="1-2 2-3 3-4 4-5" fars="1-5"
 faults=([2]="tamper-relay:3") extra_far=([1]=9)
 ktap_test "relay: line of 5, far stream fills, same keys at both ends" \

@@ -368,7 +368,7 @@ TEST(route_database_full)
 	route_db_destroy(db);
 }
 
-static uint8_t buf[4096];
+static uint8_t buf[RELAY_MSG_MAX + 2048];
 
 static int lsa_sample(void)
 {
@@ -550,23 +550,31 @@ static const char *relay_why(uint8_t type, int len)
 	return why ? why : "no reason";
 }
 
+/* m encoded is accepted, and refused cut anywhere or with a byte more. */
+static void strict_about_length(struct __test_metadata *_metadata,
+				const struct relay_msg *m)
+{
+	int len = relay_msg_encode(m, buf, sizeof(buf)), i;
+
+	ASSERT_GT(len, 0);
+	for (i = 0; i < len; i++)
+		EXPECT_STREQ("payload truncated", relay_why(m->type, i)) {
+			TH_LOG("%s cut at %d", relay_type_name(m->type), i);
+		}
+	buf[len] = 0;
+	EXPECT_STREQ("trailing bytes after the payload",
+		     relay_why(m->type, len + 1));
+	EXPECT_STREQ("accepted", relay_why(m->type, len));
+}
+
 TEST(relay_msg_truncated_and_trailing)
 {
 	static struct relay_msg m;
-	int t, len, i;
+	int t;
 
 	for (t = KX_RELAY; t < __KX_RELAY_TYPE_MAX; t++) {
 		relay_sample(&m, t);
-		len = relay_msg_encode(&m, buf, sizeof(buf));
-		ASSERT_GT(len, 0);
-		for (i = 0; i < len; i++)
-			EXPECT_STREQ("payload truncated", relay_why(t, i)) {
-				TH_LOG("%s cut at %d", relay_type_name(t), i);
-			}
-		buf[len] = 0;
-		EXPECT_STREQ("trailing bytes after the payload",
-			     relay_why(t, len + 1));
-		EXPECT_STREQ("accepted", relay_why(t, len));
+		strict_about_length(_metadata, &m);
 	}
 }
 
@@ -585,7 +593,8 @@ struct patch {
  * 26 key bytes.
  */
 static const struct patch patches[] = {
-	{ KX_RELAY, 0, 1, { 2 }, "unsupported relay version" },
+	{ KX_RELAY, 0, 1, { RELAY_VERSION_MAX + 1 }, "unsupported relay version" },
+	{ KX_RELAY, 0, 1, { 0 }, "unsupported relay version" },
 	{ KX_RELAY, 9, 1, { 1 }, "route length out of range" },
 	{ KX_RELAY, 9, 1, { 17 }, "route length out of range" },
 	{ KX_RELAY, 11, 1, { 3 }, "hop positions are not adjacent on the route" },
@@ -603,7 +612,7 @@ static const struct patch patches[] = {
 	{ KX_RELAY, 60, 16, { [0 ... 15] = 1 }, "link key named twice" },
 	{ KX_RELAY_ABORT, 40, 1, { 0 }, "unknown abort reason" },
 	{ KX_RELAY_ABORT, 40, 1, { 99 }, "unknown abort reason" },
-	{ KX_RELAY_ABORT, 41, 1, { RELAY_HOP_KEYS_MAX + 1 },
+	{ KX_RELAY_ABORT, 41, 1, { RELAY_V1_HOP_KEYS_MAX + 1 },
 	  "link key count out of range" },
 	{ KX_RELAY_ABORT, 75, 1, { '\n' }, "text is not printable ASCII" },
 	{ KX_RELAY_REQUEST, 24, 2, { 0, 0 }, "key count out of range" },
@@ -623,7 +632,7 @@ TEST(relay_msg_envelope_of_any_version)
 		relay_sample(&m, t);
 		len = relay_msg_encode(&m, buf, sizeof(buf));
 		ASSERT_GT(len, 0);
-		buf[0] = RELAY_VERSION + 1;
+		buf[0] = RELAY_VERSION_MAX + 1;
 		EXPECT_STREQ("unsupported relay version", relay_why(t, len));
 		/* A later version may change what follows the envelope. */
 		buf[len++] = 0xff;
@@ -750,36 +759,51 @@ struct hop {
 	uint8_t npad, nmac;
 };
 
-static int hop_new(struct hop *h, unsigned int key_bytes,
-		   unsigned int link_bytes)
+/* A hop carrying count keys of key_bytes over link keys of link_bytes. */
+static int hop_new_batch(struct hop *h, unsigned int key_bytes,
+			 unsigned int link_bytes, unsigned int count)
 {
 	int i, err;
 
-	err = relay_otp_cost(key_bytes, link_bytes, &h->npad, &h->nmac);
+	err = relay_otp_cost(key_bytes, link_bytes, count, &h->npad,
+			     &h->nmac);
 	for (i = 0; !err && i < h->npad + h->nmac; i++)
 		err = qkd_random_key(&h->recs[i], link_bytes, QKD_OWNER_LOCAL,
 				     0);
 	return err;
 }
 
-/*
- * Relay k (key_bytes) over hops hops: each hop's sender seals with its
- * keys, the receiver opens with its own copy, which *corrupt may spoil
- * (0 none, 1 ciphertext, 2 tag, 3 header, 4 pad key, 5 MAC key) at hop
- * corrupt_hop. Returns the first error, or 0 with k_out = K.
- */
-static int relay_over(struct hop *hops, int n, const uint8_t *k0,
-		      unsigned int kb, int corrupt, int corrupt_hop,
-		      uint8_t *k_out)
+static int hop_new(struct hop *h, unsigned int key_bytes,
+		   unsigned int link_bytes)
 {
-	uint8_t k[QKD_KEY_MAX_LEN], aad[RELAY_AAD_MAX];
-	struct relay_hop_keys tx, rx;
+	return hop_new_batch(h, key_bytes, link_bytes, 1);
+}
+
+/* corrupt 1 flips this byte of the ciphertext (-1: its last). */
+static int flip_at = -1;
+
+/*
+ * Relay a batch of count keys of kb bytes, K = k0 (count * kb bytes), over
+ * hops hops: each hop's sender seals with its keys, the receiver opens
+ * with its own copy, which corrupt may spoil (0 none, 1 ciphertext, 2 tag,
+ * 3 header, 4 pad key, 5 MAC key) at hop corrupt_hop. Returns the first
+ * error, or 0 with k_out = K.
+ */
+static int relay_batch_over(struct hop *hops, int n, const uint8_t *k0,
+			    unsigned int kb, unsigned int count, int corrupt,
+			    int corrupt_hop, uint8_t *k_out)
+{
+	static uint8_t k[RELAY_K_MAX], aad[RELAY_AAD_MAX];
+	static struct relay_hop_keys tx, rx;
 	static struct relay_msg m;
-	struct hop spoilt;
+	static struct hop spoilt;
+	unsigned int klen = count * kb;
 	int i, j, len, err = 0;
 
-	memcpy(k, k0, kb);
+	memcpy(k, k0, klen);
 	relay_sample(&m, KX_RELAY);
+	m.version = count > 1 ? 2 : 1;
+	m.nkeys = count;
 	m.nodes = n + 1;
 	m.key_bytes = kb;
 	for (i = 0; !err && i < n; i++) {
@@ -790,24 +814,24 @@ static int relay_over(struct hop *hops, int n, const uint8_t *k0,
 		for (j = 0; j < m.npad + m.nmac; j++)
 			memcpy(m.ids[j], hops[i].recs[j].id, QKD_KEY_ID_LEN);
 		err = relay_hop_keys_load(&tx, hops[i].recs, m.npad, m.nmac,
-					  kb);
+					  kb, count);
 		if (err)
 			break;
 		len = relay_msg_aad(&m, aad, sizeof(aad));
 		err = len < 0 ? len :
-		      relay_otp_seal(&tx, aad, len, k, kb, i ? m.ct : NULL,
+		      relay_otp_seal(&tx, aad, len, k, klen, i ? m.ct : NULL,
 				     m.tag);
 		relay_hop_keys_wipe(&tx);
 		if (err)
 			break;
 		/* In flight: the first hop carries no copy of K. */
-		if (i && !memcmp(m.ct, k, kb))
+		if (i && !memcmp(m.ct, k, klen))
 			err = -EPROTO;
 		memset(k, 0, sizeof(k));
 		spoilt = hops[i];
 		if (i == corrupt_hop) {
 			if (corrupt == 1)
-				m.ct[kb - 1] ^= 1;
+				m.ct[flip_at < 0 ? (int)klen - 1 : flip_at] ^= 1;
 			if (corrupt == 2)
 				m.tag[0] ^= 0x80;
 			if (corrupt == 3)
@@ -819,20 +843,28 @@ static int relay_over(struct hop *hops, int n, const uint8_t *k0,
 		}
 		if (!err)
 			err = relay_hop_keys_load(&rx, spoilt.recs, m.npad,
-						  m.nmac, kb);
+						  m.nmac, kb, count);
 		len = relay_msg_aad(&m, aad, sizeof(aad));
 		if (!err)
 			err = len < 0 ? len :
 			      relay_otp_open(&rx, aad, len, i ? m.ct : NULL,
-					     kb, m.tag, k);
+					     klen, m.tag, k);
 		relay_hop_keys_wipe(&rx);
 		qkd_wipe(&spoilt, sizeof(spoilt));
 		if (corrupt == 3 && i == corrupt_hop)
 			m.relay ^= 1ULL << 40;
 	}
-	memcpy(k_out, k, kb);
+	memcpy(k_out, k, klen);
 	qkd_wipe(k, sizeof(k));
 	return err;
+}
+
+static int relay_over(struct hop *hops, int n, const uint8_t *k0,
+		      unsigned int kb, int corrupt, int corrupt_hop,
+		      uint8_t *k_out)
+{
+	return relay_batch_over(hops, n, k0, kb, 1, corrupt, corrupt_hop,
+				k_out);
 }
 
 TEST(otp_three_hops_give_k_back)
@@ -895,7 +927,7 @@ TEST(otp_every_bit_of_ciphertext_and_tag)
 
 	ASSERT_EQ(0, hop_new(&h, 32, 32));
 	ASSERT_EQ(0, qkd_random_bytes(k, sizeof(k)));
-	ASSERT_EQ(0, relay_hop_keys_load(&hk, h.recs, 1, 1, 32));
+	ASSERT_EQ(0, relay_hop_keys_load(&hk, h.recs, 1, 1, 32, 1));
 	ASSERT_EQ(0, relay_otp_seal(&hk, aad, sizeof(aad), k, 32, ct, tag));
 	ASSERT_EQ(0, relay_otp_open(&hk, aad, sizeof(aad), ct, 32, tag, got));
 	EXPECT_EQ(0, memcmp(k, got, 32));
@@ -930,29 +962,306 @@ TEST(otp_spends_exactly_what_it_costs)
 	struct hop h;
 	uint8_t np, nm;
 
-	EXPECT_EQ(0, relay_otp_cost(32, 32, &np, &nm));
+	EXPECT_EQ(0, relay_otp_cost(32, 32, 1, &np, &nm));
 	EXPECT_EQ(1, np);
 	EXPECT_EQ(1, nm);
-	EXPECT_EQ(0, relay_otp_cost(48, 32, &np, &nm));
+	EXPECT_EQ(0, relay_otp_cost(48, 32, 1, &np, &nm));
 	EXPECT_EQ(2, np);
-	EXPECT_EQ(0, relay_otp_cost(16, 64, &np, &nm));
+	EXPECT_EQ(0, relay_otp_cost(16, 64, 1, &np, &nm));
 	EXPECT_EQ(1, np);
 	EXPECT_EQ(1, nm);
-	EXPECT_EQ(-EINVAL, relay_otp_cost(8, 32, &np, &nm));
-	EXPECT_EQ(-EINVAL, relay_otp_cost(32, 65, &np, &nm));
+	EXPECT_EQ(-EINVAL, relay_otp_cost(8, 32, 1, &np, &nm));
+	EXPECT_EQ(-EINVAL, relay_otp_cost(32, 65, 1, &np, &nm));
 
 	ASSERT_EQ(0, hop_new(&h, 32, 16));
 	ASSERT_EQ(2, h.npad);
 	ASSERT_EQ(2, h.nmac);
-	EXPECT_EQ(0, relay_hop_keys_load(&hk, h.recs, 2, 2, 32));
+	EXPECT_EQ(0, relay_hop_keys_load(&hk, h.recs, 2, 2, 32, 1));
 	/* A key too many or too few, for the pad or for the MAC. */
-	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 3, 1, 32));
-	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 1, 3, 32));
-	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 1, 2, 32));
-	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 2, 1, 32));
-	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 0, 2, 32));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 3, 1, 32, 1));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 1, 3, 32, 1));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 1, 2, 32, 1));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 2, 1, 32, 1));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 0, 2, 32, 1));
 	relay_hop_keys_wipe(&hk);
 	qkd_wipe(&h, sizeof(h));
+}
+
+/* A RELAY of relay version 2: 16 keys of 32 bytes, 32-byte link keys. */
+static void batch_sample(struct relay_msg *m, uint8_t type)
+{
+	int i;
+
+	relay_sample(m, type);
+	m->version = 2;
+	m->nkeys = RELAY_BATCH_MAX;
+	if (type != KX_RELAY)
+		return;
+	m->npad = RELAY_BATCH_MAX;
+	for (i = 0; i < m->npad + m->nmac; i++)
+		memset(m->ids[i], i + 1, QKD_KEY_ID_LEN);
+	for (i = 0; i < RELAY_BATCH_MAX * 32; i++)
+		m->ct[i] = i;
+}
+
+TEST(relay_msg_v2_roundtrip)
+{
+	static struct relay_msg in, out, v1;
+	const char *why = NULL;
+	int t, len, len1;
+
+	for (t = KX_RELAY; t < __KX_RELAY_TYPE_MAX; t++) {
+		batch_sample(&in, t);
+		len = relay_msg_encode(&in, buf, sizeof(buf));
+		ASSERT_GT(len, 0);
+		ASSERT_EQ(0, relay_msg_decode(t, buf, len, &out, &why)) {
+			TH_LOG("%s: %s", relay_type_name(t), why);
+		}
+		relay_sample(&v1, t);
+		len1 = relay_msg_encode(&v1, buf + 4096, sizeof(buf) - 4096);
+		ASSERT_GT(len1, 0);
+		if (t == KX_RELAY_REQUEST) {
+			/* Nothing of a batch in a request. */
+			EXPECT_EQ(len1, len);
+			continue;
+		}
+		EXPECT_EQ(2, buf[0]);
+		EXPECT_EQ(2, relay_msg_version(&out));
+		EXPECT_EQ(RELAY_BATCH_MAX, relay_msg_keys(&out));
+		/* The count right after the key ID, at 40. */
+		EXPECT_EQ(RELAY_BATCH_MAX, buf[40]);
+		EXPECT_EQ(0, memcmp(in.key_id, out.key_id, QKD_KEY_ID_LEN));
+		if (t != KX_RELAY) {
+			EXPECT_EQ(len1 + 1, len);
+			continue;
+		}
+		/* 15 more pad key IDs and 15 more keys of ciphertext. */
+		EXPECT_EQ(len1 + 1 + 15 * QKD_KEY_ID_LEN + 15 * 32, len);
+		EXPECT_EQ(RELAY_BATCH_MAX, out.npad);
+		EXPECT_EQ(1, out.nmac);
+		EXPECT_EQ(0, memcmp(in.ids, out.ids, 17 * QKD_KEY_ID_LEN));
+		EXPECT_EQ(0, memcmp(in.ct, out.ct, RELAY_BATCH_MAX * 32));
+		EXPECT_EQ(0, memcmp(in.tag, out.tag, RELAY_TAG_LEN));
+		/* The aad covers the count. */
+		ASSERT_EQ(len - RELAY_BATCH_MAX * 32 - RELAY_TAG_LEN + 2,
+			  relay_msg_aad(&in, buf, sizeof(buf)));
+		EXPECT_EQ(RELAY_BATCH_MAX, buf[42]);
+	}
+	/* The largest batch fits a Kx frame: 16 keys of 64 bytes. */
+	batch_sample(&in, KX_RELAY);
+	in.key_bytes = 64;
+	in.npad = RELAY_PAD_KEYS_MAX;
+	in.nmac = RELAY_MAC_KEYS_MAX;
+	for (t = 0; t < RELAY_HOP_KEYS_MAX; t++) {
+		memset(in.ids[t], 0, QKD_KEY_ID_LEN);
+		in.ids[t][0] = t;
+	}
+	for (t = 0; t < ROUTE_PATH_MAX; t++)
+		snprintf(in.route[t], sizeof(in.route[t]), "%063d", t);
+	in.nodes = ROUTE_PATH_MAX;
+	len = relay_msg_encode(&in, buf, sizeof(buf));
+	ASSERT_GT(len, 0);
+	EXPECT_LE(len, RELAY_MSG_MAX);
+	EXPECT_LE(len, KX_PAYLOAD_MAX);
+	ASSERT_EQ(0, relay_msg_decode(KX_RELAY, buf, len, &out, &why));
+	EXPECT_EQ(RELAY_HOP_KEYS_MAX, out.npad + out.nmac);
+}
+
+TEST(relay_msg_v2_refusals)
+{
+	static struct relay_msg m;
+	int t, i, len;
+
+	for (t = KX_RELAY; t < __KX_RELAY_TYPE_MAX; t++) {
+		if (t == KX_RELAY_REQUEST)
+			continue;
+		batch_sample(&m, t);
+		strict_about_length(_metadata, &m);
+		len = relay_msg_encode(&m, buf, sizeof(buf));
+		ASSERT_GT(len, 0);
+		buf[40] = 0;
+		EXPECT_STREQ("batch size out of range", relay_why(t, len));
+		buf[40] = RELAY_BATCH_MAX + 1;
+		EXPECT_STREQ("batch size out of range", relay_why(t, len));
+		/* Never sent either. */
+		m.nkeys = 0;
+		EXPECT_EQ(-EINVAL, relay_msg_encode(&m, buf, sizeof(buf)));
+		m.nkeys = RELAY_BATCH_MAX + 1;
+		EXPECT_EQ(-EINVAL, relay_msg_encode(&m, buf, sizeof(buf)));
+	}
+	/* Two keys: at most 2 x ceil(32 / 16) pad keys. */
+	batch_sample(&m, KX_RELAY);
+	m.nkeys = 2;
+	m.npad = 5;
+	EXPECT_EQ(-EINVAL, relay_msg_encode(&m, buf, sizeof(buf)));
+	m.npad = 4;
+	m.nmac = 2;
+	len = relay_msg_encode(&m, buf, sizeof(buf));
+	ASSERT_GT(len, 0);
+	buf[43] = 5;	/* npad, nmac: as many IDs, one pad key too many */
+	buf[44] = 1;
+	EXPECT_STREQ("link key counts out of range", relay_why(KX_RELAY, len));
+	/* A version 1 ABORT lists at most 6 link keys, version 2 66. */
+	batch_sample(&m, KX_RELAY_ABORT);
+	m.nids = RELAY_HOP_KEYS_MAX;
+	for (i = 0; i < m.nids; i++)
+		memset(m.ids[i], i, QKD_KEY_ID_LEN);
+	len = relay_msg_encode(&m, buf, sizeof(buf));
+	ASSERT_GT(len, 0);
+	EXPECT_STREQ("accepted", relay_why(KX_RELAY_ABORT, len));
+	m.version = 1;
+	EXPECT_EQ(-EINVAL, relay_msg_encode(&m, buf, sizeof(buf)));
+}
+
+/* A frame naming one link key more or fewer than the batch costs. */
+TEST(otp_batch_refuses_wrong_key_count)
+{
+	static struct relay_hop_keys hk;
+	static struct hop h;
+	uint8_t np, nm;
+
+	EXPECT_EQ(0, relay_otp_cost(32, 32, 16, &np, &nm));
+	EXPECT_EQ(16, np);
+	EXPECT_EQ(1, nm);
+	EXPECT_EQ(0, relay_otp_cost(64, 16, 16, &np, &nm));
+	EXPECT_EQ(RELAY_PAD_KEYS_MAX, np);
+	EXPECT_EQ(2, nm);
+	EXPECT_EQ(0, relay_otp_cost(48, 32, 3, &np, &nm));
+	EXPECT_EQ(6, np);
+	EXPECT_EQ(-EINVAL, relay_otp_cost(32, 32, 0, &np, &nm));
+	EXPECT_EQ(-EINVAL, relay_otp_cost(32, 32, RELAY_BATCH_MAX + 1, &np,
+					  &nm));
+
+	ASSERT_EQ(0, hop_new_batch(&h, 32, 32, 16));
+	EXPECT_EQ(0, relay_hop_keys_load(&hk, h.recs, 16, 1, 32, 16));
+	EXPECT_EQ(16 * 32, hk.pad_len);
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 15, 1, 32, 16));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 17, 1, 32, 16));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 16, 2, 32, 16));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 16, 0, 32, 16));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 16, 1, 32, 15));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 16, 1, 32, 0));
+	/* 32-byte keys on 16-byte link keys: two pad keys each. */
+	ASSERT_EQ(0, hop_new_batch(&h, 32, 16, 3));
+	EXPECT_EQ(6, h.npad);
+	EXPECT_EQ(0, relay_hop_keys_load(&hk, h.recs, 6, 2, 32, 3));
+	EXPECT_EQ(0, memcmp(hk.pad + 32, h.recs[2].material, 16));
+	EXPECT_EQ(0, memcmp(hk.pad + 48, h.recs[3].material, 16));
+	EXPECT_EQ(-EINVAL, relay_hop_keys_load(&hk, h.recs, 6, 2, 32, 2));
+	relay_hop_keys_wipe(&hk);
+	qkd_wipe(&h, sizeof(h));
+}
+
+TEST(relay_key_ids_carry_and_wrap)
+{
+	uint8_t id0[QKD_KEY_ID_LEN], id[QKD_KEY_ID_LEN];
+
+	memset(id0, 0xa5, sizeof(id0));
+	id0[14] = 0x00;
+	id0[15] = 0xff;
+	relay_key_id(id0, 0, id);
+	EXPECT_EQ(0, memcmp(id0, id, QKD_KEY_ID_LEN));
+	relay_key_id(id0, 1, id);
+	EXPECT_EQ(0, memcmp(id0, id, 14));
+	EXPECT_EQ(0x01, id[14]);
+	EXPECT_EQ(0x00, id[15]);
+	/* The carry stays in the last two bytes: 0xfff5 + 15 = 0x0004. */
+	id0[14] = 0xff;
+	id0[15] = 0xf5;
+	relay_key_id(id0, 15, id);
+	EXPECT_EQ(0, memcmp(id0, id, 14));
+	EXPECT_EQ(0x00, id[14]);
+	EXPECT_EQ(0x04, id[15]);
+	relay_key_id(id0, 10, id);
+	EXPECT_EQ(0xff, id[14]);
+	EXPECT_EQ(0xff, id[15]);
+	relay_key_id(id0, 11, id);
+	EXPECT_EQ(0x00, id[14]);
+	EXPECT_EQ(0x00, id[15]);
+	EXPECT_EQ(0xa5, id[13]);
+}
+
+TEST(otp_batch_of_16_over_three_hops)
+{
+	static uint8_t k[RELAY_K_MAX], out[RELAY_K_MAX];
+	static struct hop hops[3];
+	unsigned int kb = 32, n = RELAY_BATCH_MAX, i, key;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, hop_new_batch(&hops[i], kb, 32, n));
+		/* 17 link keys a hop for 16 keys, not 32. */
+		EXPECT_EQ(17, hops[i].npad + hops[i].nmac);
+	}
+	/* K is the first hop's pad keys, concatenated. */
+	for (i = 0; i < n; i++)
+		memcpy(k + i * kb, hops[0].recs[i].material, kb);
+	ASSERT_EQ(0, relay_batch_over(hops, 3, k, kb, n, 0, -1, out));
+	EXPECT_EQ(0, memcmp(k, out, n * kb));
+	/* Any one key's bytes tampered with, at any later hop: all fails. */
+	for (key = 0; key < n; key++)
+		for (i = 1; i < 3; i++) {
+			flip_at = key * kb + key % kb;
+			memset(out, 0x55, sizeof(out));
+			EXPECT_EQ(-EBADMSG, relay_batch_over(hops, 3, k, kb, n,
+							     1, i, out)) {
+				TH_LOG("key %u at hop %u", key, i);
+			}
+			/* Not a key of the batch is left behind. */
+			EXPECT_NE(0, memcmp(k, out, kb));
+			EXPECT_NE(0, memcmp(k + (n - 1) * kb,
+					    out + (n - 1) * kb, kb));
+		}
+	flip_at = -1;
+	/* Any one key's link key spoilt at a receiver, the header, the tag. */
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(-EBADMSG, relay_batch_over(hops, 3, k, kb, n, 4, i,
+						     out));
+		EXPECT_EQ(-EBADMSG, relay_batch_over(hops, 3, k, kb, n, 3, i,
+						     out));
+		EXPECT_EQ(-EBADMSG, relay_batch_over(hops, 3, k, kb, n, 2, i,
+						     out));
+		EXPECT_EQ(-EBADMSG, relay_batch_over(hops, 3, k, kb, n, 5, i,
+						     out));
+	}
+	qkd_wipe(hops, sizeof(hops));
+	qkd_wipe(k, sizeof(k));
+}
+
+/* A batch of one is a version 1 frame, byte for byte (§7.2). */
+TEST(relay_msg_batch_of_one_is_v1)
+{
+	static struct relay_msg m;
+	static uint8_t want[124];
+	const char *why;
+	int len;
+
+	want[0] = 1;
+	memcpy(want + 1, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+	memcpy(want + 9, "\4\1\2\2n1\2n2\2n3\2n4", 15);
+	memset(want + 24, 0xa5, 16);
+	memcpy(want + 40, "\0\x20\1\1", 4);
+	memset(want + 44, 1, 16);
+	memset(want + 60, 2, 16);
+	memset(want + 76, 0x3c, 32);
+	memset(want + 108, 0x7e, 16);
+	relay_sample(&m, KX_RELAY);
+	m.version = 1;
+	m.nkeys = 1;
+	len = relay_msg_encode(&m, buf, sizeof(buf));
+	ASSERT_EQ(sizeof(want), len);
+	EXPECT_EQ(0, memcmp(want, buf, sizeof(want)));
+	/* Unset version and count mean the same. */
+	relay_sample(&m, KX_RELAY);
+	ASSERT_EQ(sizeof(want), relay_msg_encode(&m, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(want, buf, sizeof(want)));
+	ASSERT_EQ(0, relay_msg_decode(KX_RELAY, buf, len, &m, &why));
+	EXPECT_EQ(1, relay_msg_version(&m));
+	EXPECT_EQ(1, relay_msg_keys(&m));
+	/* Version 2 with one key is a different frame: 1 byte longer. */
+	relay_sample(&m, KX_RELAY);
+	m.version = 2;
+	m.nkeys = 1;
+	EXPECT_EQ(sizeof(want) + 1, relay_msg_encode(&m, buf, sizeof(buf)));
 }
 
 TEST_HARNESS_MAIN

@@ -241,6 +241,8 @@ static int relay_key(struct ctx *c, const char *k, const char *v)
 			       QKD_STREAM_KEYS_LIMIT);
 	if (!strcmp(k, "window"))
 		return set_u32(c, &cfg->relay_window, v, 1, RELAY_WINDOW_MAX);
+	if (!strcmp(k, "batch"))
+		return set_u32(c, &cfg->relay_batch, v, 1, RELAY_BATCH_CFG_MAX);
 	return fail(c, "unknown key '%s' in [relay]", k);
 }
 
@@ -445,6 +447,7 @@ int kmd_config_parse(const char *name, const char *text,
 	cfg->relay_timeout_ms = 10000;
 	cfg->relay_dry = 16;
 	cfg->relay_window = 32;
+	cfg->relay_batch = RELAY_BATCH_CFG_MAX;
 	while (*p) {
 		c.line++;
 		nl = strchr(p, '\n');

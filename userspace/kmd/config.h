@@ -16,6 +16,7 @@
 #define KMD_PATH_MAX	256
 #define KMD_ROUTE_HOPS	15	/* nodes after us on a static route */
 #define RELAY_WINDOW_MAX	1024	/* [relay] window */
+#define RELAY_BATCH_CFG_MAX	16	/* [relay] batch: RELAY_BATCH_MAX */
 
 struct kmd_peer_cfg {
 	char id[KMD_ID_MAX];		/* the peer's node ID (its cert CN) */
@@ -61,6 +62,7 @@ struct kmd_config {
 	uint32_t relay_timeout_ms;
 	uint32_t relay_dry;		/* keys below which a link is dry */
 	uint32_t relay_window;		/* relays sourced at once per far */
+	uint32_t relay_batch;		/* keys per relay at most (1: v1) */
 };
 
 /*

@@ -15,6 +15,12 @@
  *
  * K (the relayed key) lives in struct rl and on the stack only, and is
  * wiped (OPENSSL_cleanse) as soon as it is in the pool or given up on.
+ *
+ * A relay carries a *batch* (§7.2): in relay version 2 up to [relay]
+ * batch keys of one far stream under one relay ID, one state machine and
+ * one MAC per hop; K is then the batch's keys concatenated. A batch of one
+ * is sent as relay version 1, byte for byte what a node without batches
+ * sends, and a node answered "unsupported relay version" falls back to it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,6 +49,17 @@
 #define LSA_MIN_MS	1000	/* between two originations */
 #define REQUEST_MS	1000	/* between two RELAY_REQUESTs to a far node */
 
+_Static_assert(RELAY_BATCH_CFG_MAX == RELAY_BATCH_MAX,
+	       "[relay] batch is bounded by what a frame carries");
+
+/* Which relay version a relay speaks, and how many keys it carries. */
+struct batch {
+	uint8_t version;	/* 1 or 2 */
+	uint8_t nkeys;		/* 1 in version 1 */
+};
+
+static const struct batch BATCH_V1 = { 1, 1 };
+
 enum rl_state {
 	RL_SENT,	/* source: RELAY sent, K in memory, awaiting COMPLETE */
 	RL_ADDED,	/* source: K added peer-owned, awaiting DONE */
@@ -57,9 +74,10 @@ struct rl {
 	uint64_t id;
 	enum rl_state state;
 	struct route_path path;		/* [0] the source */
-	uint8_t key_id[QKD_KEY_ID_LEN];
-	uint16_t key_bytes;
-	uint8_t k[QKD_KEY_MAX_LEN];	/* K, in RL_SENT and RL_COMPLETED */
+	uint8_t key_id[QKD_KEY_ID_LEN];	/* of the batch's first key */
+	struct batch b;
+	uint16_t key_bytes;		/* of each key */
+	uint8_t k[RELAY_K_MAX];		/* K, in RL_SENT and RL_COMPLETED */
 	uint8_t nhop0;			/* source: the first hop's link keys */
 	uint8_t hop0[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
 	uint64_t deadline_ms;
@@ -75,7 +93,14 @@ struct far {
 	int route_err;			/* of the last path choice */
 	struct route_path path;		/* the last path chosen */
 	unsigned int window;		/* relays sourced at once, now */
-	uint64_t delivered, aborted;
+	unsigned int batch;		/* keys per relay at most, now */
+	uint8_t version;		/* 2, or 1 once a peer refused 2 */
+	/*
+	 * Relays we sourced and saw delivered (DONE): batches and keys,
+	 * counted together (delivered()); keys the far node relayed to us.
+	 */
+	uint64_t relays, relayed, received;
+	uint64_t aborted;
 	/* RELAY_REQUEST: keys the far node asked for, not yet added... */
 	uint32_t owed;
 	/* ...and what we last asked of it, and when. */
@@ -88,6 +113,7 @@ struct hop {
 	uint64_t id;
 	struct route_path path;
 	uint8_t key_id[QKD_KEY_ID_LEN];
+	struct batch b;
 	uint8_t pos;			/* we sent hop pos -> pos + 1 */
 	uint8_t n;
 	uint8_t ids[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
@@ -104,7 +130,7 @@ struct hop {
 struct park {
 	struct park *next;
 	struct relay_msg m;		/* the next hop's frame */
-	uint8_t k[QKD_KEY_MAX_LEN];
+	uint8_t k[RELAY_K_MAX];
 	uint64_t deadline_ms;
 };
 
@@ -121,7 +147,8 @@ struct relay {
 	struct route_link adv[ROUTE_LINKS_MAX];	/* what it said */
 	unsigned int adv_count;
 	/* Counters, for status. */
-	uint64_t relayed;		/* RELAY hops passed on as a trusted node */
+	/* RELAY hops passed on as a trusted node: batches, keys (relays_on()). */
+	uint64_t relays, relayed;
 	uint64_t delivered;		/* keys added to far streams here */
 	uint64_t aborted;		/* aborts this node started */
 	uint64_t mac_failures, missing_keys;
@@ -137,7 +164,9 @@ struct relay {
  * the next N RELAY frames this node sends faulty, one kind per run.
  * tamper-relay flips a bit of the tag, as a man in the middle would, so
  * that the suite can see the MAC catch it; relay-version sends them as
- * relay version 2, as a newer node would, to see them aborted.
+ * relay version 3, as a newer node would, to see them aborted. And
+ * refuse-v2 makes the node refuse the next N relay frames of version 2 it
+ * receives, as a node of a release without batches does (§7.10).
  */
 static bool fault(const char *kind)
 {
@@ -240,13 +269,35 @@ static void path_of(const struct relay_msg *m, struct route_path *p)
 	memcpy(p->node, m->route, sizeof(p->node));
 }
 
-/* An end-to-end frame of relay id on path p, sent from position from. */
+static struct batch batch_of(const struct relay_msg *m)
+{
+	struct batch b = { relay_msg_version(m), relay_msg_keys(m) };
+
+	return b;
+}
+
+/* The IDs of a batch's keys (relay_key_id()). */
+static void batch_ids(const uint8_t key_id[QKD_KEY_ID_LEN], struct batch b,
+		      uint8_t (*ids)[QKD_KEY_ID_LEN])
+{
+	unsigned int i;
+
+	for (i = 0; i < b.nkeys; i++)
+		relay_key_id(key_id, i, ids[i]);
+}
+
+/*
+ * An end-to-end frame of relay id (batch b, first key key_id) on path p,
+ * sent from position from.
+ */
 static void envelope(struct relay_msg *m, uint8_t type, uint64_t id,
 		     const struct route_path *p, int from, int dir,
-		     const uint8_t key_id[QKD_KEY_ID_LEN])
+		     const uint8_t key_id[QKD_KEY_ID_LEN], struct batch b)
 {
 	memset(m, 0, sizeof(*m));
 	m->type = type;
+	m->version = b.version;
+	m->nkeys = b.nkeys;
 	m->relay = id;
 	m->nodes = p->nodes;
 	memcpy(m->route, p->node, sizeof(m->route));
@@ -267,7 +318,7 @@ static int send_msg(struct relay *r, const struct relay_msg *m)
 	len = relay_msg_encode(m, buf, sizeof(buf));
 #ifdef KMD_FAULTS
 	if (len > 0 && m->type == KX_RELAY && fault("relay-version"))
-		buf[0] = RELAY_VERSION + 1;
+		buf[0] = RELAY_VERSION_MAX + 1;
 #endif
 	ret = len < 0 ? len : kx_send_raw(l->kx.conn, m->type, buf, len);
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -278,24 +329,52 @@ static int send_msg(struct relay *r, const struct relay_msg *m)
 	return ret;
 }
 
+/*
+ * Send ABORT m, listing nids link keys for its receiver to drop. With
+ * keys to drop it goes in relay version 1, in as many frames as its
+ * 6 IDs a frame take (§7.5): a node that refused version 2 reads them,
+ * the first goes on, the others stop at the next node, which has nothing
+ * left to forward. 0, or the first error.
+ */
+static int send_abort_ids(struct relay *r, struct relay_msg *m,
+			  const uint8_t (*ids)[QKD_KEY_ID_LEN],
+			  unsigned int nids)
+{
+	unsigned int done = 0;
+	int err = 0, ret;
+
+	m->nids = 0;
+	if (!nids)
+		return send_msg(r, m);
+	m->version = 1;
+	m->nkeys = 1;
+	while (done < nids) {
+		m->nids = nids - done < RELAY_V1_HOP_KEYS_MAX ? nids - done :
+			  RELAY_V1_HOP_KEYS_MAX;
+		memcpy(m->ids, ids + done, (size_t)m->nids * QKD_KEY_ID_LEN);
+		done += m->nids;
+		ret = send_msg(r, m);
+		err = err ?: ret;
+	}
+	return err;
+}
+
 /* ABORT from position pos along path p, toward dir (keys: for the next). */
 static void send_abort(struct relay *r, uint64_t id,
 		       const struct route_path *p, int pos, int dir,
-		       const uint8_t key_id[QKD_KEY_ID_LEN], uint8_t reason,
-		       const uint8_t (*ids)[QKD_KEY_ID_LEN], unsigned int nids)
+		       const uint8_t key_id[QKD_KEY_ID_LEN], struct batch b,
+		       uint8_t reason, const uint8_t (*ids)[QKD_KEY_ID_LEN],
+		       unsigned int nids)
 {
 	struct relay_msg m;
 
 	if ((dir < 0 && pos == 0) || (dir > 0 && pos == p->nodes - 1))
 		return;
-	envelope(&m, KX_RELAY_ABORT, id, p, pos, dir, key_id);
+	envelope(&m, KX_RELAY_ABORT, id, p, pos, dir, key_id, b);
 	m.reason = reason;
-	m.nids = nids;
-	if (nids)
-		memcpy(m.ids, ids, (size_t)nids * QKD_KEY_ID_LEN);
 	snprintf(m.text, sizeof(m.text), "%s at %s", relay_abort_name(reason),
 		 self(r));
-	send_msg(r, &m);
+	send_abort_ids(r, &m, ids, nids);
 }
 
 static void hop_free(struct relay *r, struct hop *h)
@@ -332,6 +411,7 @@ static void hop_record(struct relay *r, const struct relay_msg *m, bool lost)
 	h->id = m->relay;
 	path_of(m, &h->path);
 	memcpy(h->key_id, m->key_id, QKD_KEY_ID_LEN);
+	h->b = batch_of(m);
 	h->pos = m->from;
 	h->n = m->npad + m->nmac;
 	memcpy(h->ids, m->ids, sizeof(h->ids));
@@ -369,6 +449,7 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	struct link *l = link_to(r, m->route[m->to]);
 	struct qkd_key_record recs[RELAY_HOP_KEYS_MAX];
 	struct qkd_genl *g = r->kmd->genl;
+	unsigned int nkeys = relay_msg_keys(m), klen = nkeys * m->key_bytes;
 	uint8_t aad[RELAY_AAD_MAX];
 	struct relay_hop_keys hk;
 	unsigned int i, n = 0, need;
@@ -376,7 +457,8 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 
 	if (!link_usable(l))
 		return RELAY_ABORT_LINK_DOWN;
-	if (relay_otp_cost(m->key_bytes, link_bytes(l), &m->npad, &m->nmac))
+	if (relay_otp_cost(m->key_bytes, link_bytes(l), nkeys, &m->npad,
+			   &m->nmac))
 		return RELAY_ABORT_PROTOCOL;
 	need = m->npad + m->nmac;
 	if (link_stock(r, l) < need)
@@ -389,14 +471,15 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 		}
 	for (i = 0; i < n; i++)
 		memcpy(m->ids[i], recs[i].id, QKD_KEY_ID_LEN);
-	if (relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes))
+	if (relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes,
+				nkeys))
 		goto err_release;
 	len = relay_msg_aad(m, aad, sizeof(aad));
 	err = len < 0 ? len : m->from ?
-	      relay_otp_seal(&hk, aad, len, k, m->key_bytes, m->ct, m->tag) :
-	      relay_otp_seal(&hk, aad, len, NULL, m->key_bytes, NULL, m->tag);
+	      relay_otp_seal(&hk, aad, len, k, klen, m->ct, m->tag) :
+	      relay_otp_seal(&hk, aad, len, NULL, klen, NULL, m->tag);
 	if (!err && !m->from)
-		memcpy(k, hk.pad, m->key_bytes);
+		memcpy(k, hk.pad, klen);
 	relay_hop_keys_wipe(&hk);
 	if (err)
 		goto err_release;
@@ -423,24 +506,59 @@ err_release:
 		qkd_genl_key_release(g, l->cfg->stream, recs[i].id);
 	OPENSSL_cleanse(recs, sizeof(recs));
 	if (!m->from)
-		OPENSSL_cleanse(k, QKD_KEY_MAX_LEN);
+		OPENSSL_cleanse(k, RELAY_K_MAX);
 	return reason;
 }
 
+/* The whole batch in one QKD_CMD_KEY_ADD: the pool adds all or none. */
 static int add_key(struct rl *rl, uint32_t owner)
 {
 	struct far *f = rl->far;
-	struct qkd_key_record rec = { 0 };
+	struct qkd_key_record recs[RELAY_BATCH_MAX];
+	uint8_t ids[RELAY_BATCH_MAX][QKD_KEY_ID_LEN];
+	unsigned int i;
 	int ret;
 
-	memcpy(rec.id, rl->key_id, QKD_KEY_ID_LEN);
-	rec.material_len = rl->key_bytes;
-	memcpy(rec.material, rl->k, rl->key_bytes);
-	ret = store_add(f->r->kmd->genl, f->cfg->stream, &rec, 1, owner,
-			f->cfg->lifetime_ms);
-	OPENSSL_cleanse(&rec, sizeof(rec));
+	memset(recs, 0, sizeof(recs));
+	batch_ids(rl->key_id, rl->b, ids);
+	for (i = 0; i < rl->b.nkeys; i++) {
+		memcpy(recs[i].id, ids[i], QKD_KEY_ID_LEN);
+		recs[i].material_len = rl->key_bytes;
+		memcpy(recs[i].material, rl->k + i * rl->key_bytes,
+		       rl->key_bytes);
+	}
+	ret = store_add(f->r->kmd->genl, f->cfg->stream, recs, rl->b.nkeys,
+			owner, f->cfg->lifetime_ms);
+	OPENSSL_cleanse(recs, sizeof(recs));
 	OPENSSL_cleanse(rl->k, sizeof(rl->k));
 	return ret;
+}
+
+/* Drop every key of a batch we may hold peer-owned (idempotent). */
+static void drop_batch(struct far *f, const uint8_t key_id[QKD_KEY_ID_LEN],
+		       struct batch b)
+{
+	uint8_t ids[RELAY_BATCH_MAX][QKD_KEY_ID_LEN];
+
+	batch_ids(key_id, b, ids);
+	store_drop(f->r->kmd->genl, f->cfg->stream,
+		   (const uint8_t (*)[QKD_KEY_ID_LEN])ids, b.nkeys);
+}
+
+/*
+ * A batch in the far stream at this end, its source (DONE) or its
+ * destination (added): the source's batch and key counters move together,
+ * here only, so that a status never shows one without the other.
+ */
+static void delivered(struct far *f, const struct rl *rl, bool source)
+{
+	if (source) {
+		f->relays++;
+		f->relayed += rl->b.nkeys;
+	} else {
+		f->received += rl->b.nkeys;
+	}
+	f->r->delivered += rl->b.nkeys;
 }
 
 static uint32_t dry_need(const struct relay *r)
@@ -456,7 +574,8 @@ static void send_added(struct relay *r, struct rl *rl)
 
 	if (!route_path(r->db, rl->far->cfg->id, 0, &p))
 		rl->path = p;
-	envelope(&m, KX_RELAY_ADDED, rl->id, &rl->path, 0, 1, rl->key_id);
+	envelope(&m, KX_RELAY_ADDED, rl->id, &rl->path, 0, 1, rl->key_id,
+		 rl->b);
 	send_msg(r, &m);
 }
 
@@ -485,12 +604,51 @@ static void far_route(struct far *f)
 		f->path = p;
 }
 
-/* Source: relay one key to the far node. false if none could start. */
-static bool far_start(struct far *f)
+/*
+ * How many keys the next relay on path p carries (§7.11): what the far
+ * stream still needs, within the batch in use (which an abort for a dry
+ * link halved), and what the path's least stocked hop can pay for (the
+ * first hop's stock as it is now, the others' as advertised), at the
+ * first link's cost: b keys spend b * pads + macs link keys a hop.
+ */
+static unsigned int far_batch(const struct far *f, const struct route_path *p,
+			      unsigned int want)
+{
+	const struct link *l = link_to(f->r, p->node[1]);
+	unsigned int n = f->version > 1 ? f->batch : 1;
+	uint32_t stock = p->bottleneck;
+	uint8_t pads, macs;
+
+	if (want < n)
+		n = want;
+	if (n < 2 || !l || relay_otp_cost(f->cfg->key_size / 8, link_bytes(l),
+					  1, &pads, &macs))
+		return 1;
+	if (link_stock(f->r, l) < stock)
+		stock = link_stock(f->r, l);
+	if (stock < macs + (uint64_t)n * pads)
+		n = stock > macs ? (stock - macs) / pads : 1;
+	return n ? n : 1;
+}
+
+static void far_not_started(struct far *f, uint64_t id, int reason)
+{
+	log_info("far %s: relay %016" PRIx64 " not started: %s", f->cfg->id,
+		 id, relay_abort_name(reason));
+	if (reason == RELAY_ABORT_DRY)
+		f->route_err = -EAGAIN;
+}
+
+/*
+ * Source: relay up to want keys to the far node, as one batch. The keys
+ * it carries, or 0 if none could start.
+ */
+static unsigned int far_start(struct far *f, unsigned int want)
 {
 	struct relay *r = f->r;
 	struct route_path p;
 	struct relay_msg m;
+	struct batch b;
 	struct rl *rl;
 	uint64_t id;
 	int reason;
@@ -498,37 +656,37 @@ static bool far_start(struct far *f)
 	f->route_err = route_path(r->db, f->cfg->id, dry_need(r), &p);
 	if (f->route_err) {
 		r->no_route++;
-		return false;
+		return 0;
 	}
 	f->path = p;
+	b.nkeys = far_batch(f, &p, want);
+	b.version = b.nkeys > 1 ? 2 : 1;
 	memset(&m, 0, sizeof(m));
 	if (random_ids(&id, m.key_id))
-		return false;
+		return 0;
 	rl = rl_new(f, id, RL_SENT);
 	if (!rl)
-		return false;
+		return 0;
 	rl->path = p;
+	rl->b = b;
 	rl->key_bytes = f->cfg->key_size / 8;
 	memcpy(rl->key_id, m.key_id, QKD_KEY_ID_LEN);
-	envelope(&m, KX_RELAY, id, &p, 0, 1, rl->key_id);
+	envelope(&m, KX_RELAY, id, &p, 0, 1, rl->key_id, b);
 	m.key_bytes = rl->key_bytes;
 	reason = hop_send(r, &m, rl->k);
 	OPENSSL_cleanse(m.tag, sizeof(m.tag));
 	if (reason) {
-		log_info("far %s: relay %016" PRIx64 " not started: %s",
-			 f->cfg->id, id, relay_abort_name(reason));
-		if (reason == RELAY_ABORT_DRY)
-			f->route_err = -EAGAIN;
+		far_not_started(f, id, reason);
 		rl_free(rl);
-		return false;
+		return 0;
 	}
 	rl->nhop0 = m.npad + m.nmac;
 	memcpy(rl->hop0, m.ids, sizeof(rl->hop0));
 	rl->start_ms = now_ms();
 	rl->deadline_ms = rl->start_ms + r->kmd->cfg.relay_timeout_ms;
-	log_debug("far %s: relay %016" PRIx64 " sent over %u hops", f->cfg->id,
-		  id, p.nodes - 1);
-	return true;
+	log_debug("far %s: relay %016" PRIx64 " of %u keys sent over %u hops",
+		  f->cfg->id, id, b.nkeys, p.nodes - 1);
+	return b.nkeys;
 }
 
 /*
@@ -556,14 +714,16 @@ static void far_window(struct far *f, uint64_t rtt_ms)
 static void far_fill(struct far *f)
 {
 	unsigned int busy = 0, sent = 0, half = f->cfg->fill_target / 2;
+	unsigned int want, n;
 	struct qkd_stream_stats st;
 	struct rl *rl;
 
 	if (f->r->stopping)
 		return;
+	/* busy counts relays (the window), sent counts keys. */
 	for (rl = f->rls; rl; rl = rl->next) {
 		busy += rl->state != RL_COMPLETED;
-		sent += rl->state == RL_SENT;
+		sent += rl->state == RL_SENT ? rl->b.nkeys : 0;
 	}
 	if (store_count(f->r->kmd->genl, f->cfg->stream, &st) < 0)
 		return;
@@ -574,10 +734,15 @@ static void far_fill(struct far *f)
 	}
 	while (busy < f->window &&
 	       (st.avail_peer + sent < half || sent < f->owed)) {
-		if (!far_start(f))
+		want = st.avail_peer + sent < half ?
+		       half - st.avail_peer - sent : 0;
+		if (sent < f->owed && f->owed - sent > want)
+			want = f->owed - sent;
+		n = far_start(f, want);
+		if (!n)
 			return;
 		busy++;
-		sent++;
+		sent += n;
 	}
 }
 
@@ -598,18 +763,19 @@ static void at_destination(struct relay *r, const struct relay_msg *m,
 			 m->route[0], !f ? "no [far] section for it" :
 			 "key size or relay ID does not fit");
 		r->aborted++;
-		send_abort(r, m->relay, &p, m->to, -1, m->key_id,
+		send_abort(r, m->relay, &p, m->to, -1, m->key_id, batch_of(m),
 			   f ? RELAY_ABORT_PROTOCOL : RELAY_ABORT_UNKNOWN,
 			   NULL, 0);
 		return;
 	}
 	rl->path = p;
 	memcpy(rl->key_id, m->key_id, QKD_KEY_ID_LEN);
+	rl->b = batch_of(m);
 	rl->key_bytes = m->key_bytes;
-	memcpy(rl->k, k, m->key_bytes);
+	memcpy(rl->k, k, rl->b.nkeys * m->key_bytes);
 	rl->deadline_ms = now_ms() + r->kmd->cfg.relay_timeout_ms;
 	envelope(&c, KX_RELAY_COMPLETE, m->relay, &rl->path, m->to, -1,
-		 m->key_id);
+		 m->key_id, rl->b);
 	send_msg(r, &c);
 }
 
@@ -624,7 +790,15 @@ static void abort_back(struct relay *r, const struct relay_msg *m, int pos,
 		 relay_abort_name(reason));
 	r->aborted++;
 	path_of(m, &p);
-	send_abort(r, m->relay, &p, pos, -1, m->key_id, reason, NULL, 0);
+	send_abort(r, m->relay, &p, pos, -1, m->key_id, batch_of(m), reason,
+		   NULL, 0);
+}
+
+/* A RELAY hop passed on: batches and keys, counted together. */
+static void relayed_on(struct relay *r, const struct relay_msg *m)
+{
+	r->relays++;
+	r->relayed += relay_msg_keys(m);
 }
 
 static int park(struct relay *r, const struct relay_msg *m, const uint8_t *k)
@@ -634,7 +808,7 @@ static int park(struct relay *r, const struct relay_msg *m, const uint8_t *k)
 	if (r->nparked >= PARK_MAX || !(pk = calloc(1, sizeof(*pk))))
 		return -ENOSPC;
 	pk->m = *m;
-	memcpy(pk->k, k, m->key_bytes);
+	memcpy(pk->k, k, relay_msg_keys(m) * m->key_bytes);
 	pk->deadline_ms = now_ms() + r->kmd->cfg.relay_timeout_ms / 4;
 	*r->parked_tail = pk;
 	r->parked_tail = &pk->next;
@@ -705,7 +879,7 @@ static void park_retry(struct relay *r, uint64_t now)
 			continue;
 		}
 		if (!reason)
-			r->relayed++;
+			relayed_on(r, &pk->m);
 		else
 			abort_back(r, &pk->m, pk->m.from, reason);
 		park_free(r, pp);
@@ -717,7 +891,8 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 {
 	struct qkd_key_record recs[RELAY_HOP_KEYS_MAX];
 	unsigned int i, n = m->npad + m->nmac, got = 0;
-	uint8_t k[QKD_KEY_MAX_LEN], aad[RELAY_AAD_MAX];
+	unsigned int klen = relay_msg_keys(m) * m->key_bytes;
+	uint8_t k[RELAY_K_MAX], aad[RELAY_AAD_MAX];
 	struct relay_hop_keys hk;
 	struct relay_msg fwd;
 	int len, err, reason;
@@ -736,15 +911,16 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 		reason = RELAY_ABORT_NO_LINK_KEY;
 		goto abort;
 	}
-	err = relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes);
+	err = relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes,
+				  relay_msg_keys(m));
 	OPENSSL_cleanse(recs, sizeof(recs));
 	reason = RELAY_ABORT_PROTOCOL;
 	if (err)
 		goto abort;
 	len = relay_msg_aad(m, aad, sizeof(aad));
 	err = len < 0 ? len :
-	      relay_otp_open(&hk, aad, len, m->from ? m->ct : NULL,
-			     m->key_bytes, m->tag, k);
+	      relay_otp_open(&hk, aad, len, m->from ? m->ct : NULL, klen,
+			     m->tag, k);
 	relay_hop_keys_wipe(&hk);
 	if (err == -EBADMSG) {
 		r->mac_failures++;
@@ -764,7 +940,7 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 	if (reason == RELAY_ABORT_DRY && !park(r, &fwd, k))
 		reason = 0;
 	else if (!reason)
-		r->relayed++;
+		relayed_on(r, &fwd);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(&fwd, sizeof(fwd));
 	if (!reason)
@@ -773,6 +949,23 @@ abort:
 	OPENSSL_cleanse(recs, sizeof(recs));
 	OPENSSL_cleanse(k, sizeof(k));
 	abort_back(r, m, m->to, reason);
+}
+
+/*
+ * A relay we sourced came back aborted: a dry link halves the batch
+ * (grown back by one a delivered batch), and a node that does not speak
+ * relay version 2 makes this stream relay in version 1 from now on (§7.10).
+ */
+static void far_aborted(struct far *f, const struct rl *rl, uint8_t reason)
+{
+	if (reason == RELAY_ABORT_DRY)
+		f->batch = f->batch > 1 ? f->batch / 2 : 1;
+	if (reason != RELAY_ABORT_VERSION || rl->b.version < 2 ||
+	    f->version < 2)
+		return;
+	f->version = 1;
+	log_notice("far %s: a node on the route does not speak relay version 2: relaying one key at a time (version 1)",
+		   f->cfg->id);
 }
 
 /* End of a relay at its source (§7.4). */
@@ -790,7 +983,7 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 		}
 		if (!rl || rl->state != RL_SENT) {
 			send_abort(r, m->relay, &p, 0, 1, m->key_id,
-				   RELAY_ABORT_UNKNOWN, NULL, 0);
+				   batch_of(m), RELAY_ABORT_UNKNOWN, NULL, 0);
 			return;
 		}
 		if (add_key(rl, QKD_OWNER_PEER)) {
@@ -798,14 +991,13 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 				 f->cfg->id, rl->id);
 			r->aborted++;
 			f->aborted++;
-			send_abort(r, m->relay, &p, 0, 1, m->key_id,
+			send_abort(r, m->relay, &p, 0, 1, m->key_id, rl->b,
 				   RELAY_ABORT_POOL, NULL, 0);
 			rl_free(rl);
 			return;
 		}
 		/* Any key added serves a request as well as the fill. */
-		if (f->owed)
-			f->owed--;
+		f->owed = f->owed > rl->b.nkeys ? f->owed - rl->b.nkeys : 0;
 		rl->state = RL_ADDED;
 		rl->resend_ms = RESEND_MIN_MS;
 		rl->deadline_ms = now_ms() + rl->resend_ms;
@@ -815,8 +1007,9 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 	if (m->type == KX_RELAY_DONE) {
 		if (rl && rl->state == RL_ADDED) {
 			far_window(f, now_ms() - rl->start_ms);
-			f->delivered++;
-			r->delivered++;
+			delivered(f, rl, true);
+			if (f->batch < f->r->kmd->cfg.relay_batch)
+				f->batch++;
 			rl_free(rl);
 			far_fill(f);
 		}
@@ -826,12 +1019,12 @@ static void at_source(struct relay *r, const struct relay_msg *m)
 	if (f && m->reason == RELAY_ABORT_POOL)
 		f->owed = 0;	/* its pool is full: asking more wastes keys */
 	if (f && (!rl || rl->state == RL_ADDED))
-		store_drop(r->kmd->genl, f->cfg->stream,
-			   (const uint8_t (*)[QKD_KEY_ID_LEN])m->key_id, 1);
+		drop_batch(f, m->key_id, rl ? rl->b : batch_of(m));
 	if (rl) {
 		log_info("far %s: relay %016" PRIx64 " aborted: %s", f->cfg->id,
 			 rl->id, m->text);
 		f->aborted++;
+		far_aborted(f, rl, m->reason);
 		rl_free(rl);
 	}
 }
@@ -858,13 +1051,12 @@ static void at_dest_end(struct relay *r, const struct relay_msg *m)
 				 f->cfg->id, rl->id);
 			r->aborted++;
 			f->aborted++;
-			send_abort(r, m->relay, &p, pos, -1, m->key_id,
+			send_abort(r, m->relay, &p, pos, -1, m->key_id, rl->b,
 				   RELAY_ABORT_POOL, NULL, 0);
 			rl_free(rl);
 			return;
 		}
-		f->delivered++;
-		r->delivered++;
+		delivered(f, rl, false);
 		rl_free(rl);
 	} else if (rl && m->type == KX_RELAY_ABORT) {
 		log_info("far %s: relay %016" PRIx64 " aborted: %s", f->cfg->id,
@@ -873,13 +1065,17 @@ static void at_dest_end(struct relay *r, const struct relay_msg *m)
 		rl_free(rl);
 		return;
 	} else if (!in_pool_local(f, m->key_id)) {
-		/* A restart, or late after our own abort: not here. */
+		/*
+		 * A restart, or late after our own abort: not here. The
+		 * batch was added in one piece: its first key answers for all.
+		 */
 		if (m->type == KX_RELAY_ADDED)
 			send_abort(r, m->relay, &p, pos, -1, m->key_id,
-				   RELAY_ABORT_UNKNOWN, NULL, 0);
+				   batch_of(m), RELAY_ABORT_UNKNOWN, NULL, 0);
 		return;
 	}
-	envelope(&d, KX_RELAY_DONE, m->relay, &p, pos, -1, m->key_id);
+	envelope(&d, KX_RELAY_DONE, m->relay, &p, pos, -1, m->key_id,
+		 batch_of(m));
 	send_msg(r, &d);
 }
 
@@ -906,7 +1102,7 @@ static void on_e2e(struct relay *r, struct link *l, const struct relay_msg *m)
 		if (m->type == KX_RELAY_ABORT &&
 		    m->reason == RELAY_ABORT_VERSION && m->from == h->pos + 1)
 			send_abort(r, h->id, &h->path, h->pos, 1, h->key_id,
-				   RELAY_ABORT_VERSION, h->ids, h->n);
+				   h->b, RELAY_ABORT_VERSION, h->ids, h->n);
 		hop_free(r, h);
 		h = NULL;
 	}
@@ -931,10 +1127,9 @@ static void on_e2e(struct relay *r, struct link *l, const struct relay_msg *m)
 		park_drop(r, m->relay);
 		return;
 	}
-	fwd.nids = h->n;
-	memcpy(fwd.ids, h->ids, sizeof(fwd.ids));
 	/* Not out: the record sends it when the link is back. */
-	if (send_msg(r, &fwd))
+	if (send_abort_ids(r, &fwd, (const uint8_t (*)[QKD_KEY_ID_LEN])h->ids,
+			   h->n))
 		h->lost = true;
 	else
 		hop_free(r, h);
@@ -1125,8 +1320,17 @@ static void on_version(struct relay *r, struct link *l,
 		 relay_type_name(m.type), km->raw[0]);
 	r->aborted++;
 	path_of(&m, &p);
-	send_abort(r, m.relay, &p, m.to, m.from - m.to, m.key_id,
+	send_abort(r, m.relay, &p, m.to, m.from - m.to, m.key_id, BATCH_V1,
 		   RELAY_ABORT_VERSION, NULL, 0);
+}
+
+static bool version_spoken(uint8_t version)
+{
+#ifdef KMD_FAULTS
+	if (version == 2 && fault("refuse-v2"))
+		return false;
+#endif
+	return version >= RELAY_VERSION && version <= RELAY_VERSION_MAX;
 }
 
 static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
@@ -1138,7 +1342,7 @@ static int relay_recv(struct kmd *k, struct link *l, const struct kx_msg *km,
 
 	if (km->type == KX_LSA)
 		return on_lsa(r, l, km, why);
-	if (km->raw_len && km->raw[0] != RELAY_VERSION) {
+	if (km->raw_len && !version_spoken(km->raw[0])) {
 		on_version(r, l, km);
 		return 0;
 	}
@@ -1175,7 +1379,7 @@ static void relay_link_up(struct kmd *k, struct link *l)
 		next = h->next;
 		if (!h->lost || strcmp(h->path.node[h->pos + 1], l->cfg->id))
 			continue;
-		send_abort(r, h->id, &h->path, h->pos, 1, h->key_id,
+		send_abort(r, h->id, &h->path, h->pos, 1, h->key_id, h->b,
 			   RELAY_ABORT_LINK_DOWN, h->ids, h->n);
 		hop_free(r, h);
 	}
@@ -1215,10 +1419,12 @@ static void timeouts(struct relay *r, struct far *f, uint64_t now)
 		if (rl->state == RL_SENT) {
 			f->window = f->window > 1 ? f->window / 2 : 1;
 			send_abort(r, rl->id, &rl->path, 0, 1, rl->key_id,
-				   RELAY_ABORT_TIMEOUT, rl->hop0, rl->nhop0);
+				   rl->b, RELAY_ABORT_TIMEOUT, rl->hop0,
+				   rl->nhop0);
 		} else {
 			send_abort(r, rl->id, &rl->path, rl->path.nodes - 1, -1,
-				   rl->key_id, RELAY_ABORT_TIMEOUT, NULL, 0);
+				   rl->key_id, rl->b, RELAY_ABORT_TIMEOUT, NULL,
+				   0);
 		}
 		r->aborted++;
 		f->aborted++;
@@ -1289,6 +1495,8 @@ int relay_start(struct kmd *k)
 		f->route_err = -EHOSTUNREACH;
 		/* Grown by the round trips, from a few (far_window()). */
 		f->window = k->cfg.relay_window < 8 ? k->cfg.relay_window : 8;
+		f->batch = k->cfg.relay_batch;
+		f->version = f->batch > 1 ? 2 : 1;
 		f->next = r->fars;
 		r->fars = f;
 		if (c->route_count &&
@@ -1326,7 +1534,7 @@ int relay_request(struct kmd *k, const struct kmd_peer_cfg *c,
 		return 0;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 		return -EIO;
-	envelope(&m, KX_RELAY_REQUEST, id, &p, 0, 1, no_key);
+	envelope(&m, KX_RELAY_REQUEST, id, &p, 0, 1, no_key, BATCH_V1);
 	m.count = count > KX_IDS_MAX ? KX_IDS_MAX : count;
 	m.key_bytes = c->key_size / 8;
 	err = send_msg(r, &m);
@@ -1409,7 +1617,7 @@ static json_t *far_json(struct far *f)
 		completed += rl->state == RL_COMPLETED;
 	}
 	return json_pack("{s:s,s:s,s:{s:b,s:I,s:I,s:I,s:I},s:s,s:o,"
-			 "s:{s:I,s:I,s:I},s:I,s:I,s:I}",
+			 "s:{s:I,s:I,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"node", f->cfg->id, "stream", f->cfg->stream,
 		"pool", "present", have >= 0,
 			"keys", (json_int_t)(have >= 0 ? have : 0),
@@ -1422,9 +1630,13 @@ static json_t *far_json(struct far *f)
 		"inflight", "sent", (json_int_t)sent,
 			    "added", (json_int_t)added,
 			    "completed", (json_int_t)completed,
-		"delivered", (json_int_t)f->delivered,
+		"relays", (json_int_t)f->relays,
+		"relayed", (json_int_t)f->relayed,
+		"received", (json_int_t)f->received,
 		"aborted", (json_int_t)f->aborted,
-		"window", (json_int_t)f->window);
+		"window", (json_int_t)f->window,
+		"relay_version", (json_int_t)f->version,
+		"batch", (json_int_t)f->batch);
 }
 
 json_t *relay_status_json(struct kmd *k)
@@ -1455,11 +1667,12 @@ json_t *relay_status_json(struct kmd *k)
 	for (f = r->fars; f; f = f->next)
 		json_array_append_new(fars, far_json(f));
 	return json_pack("{s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-			 "s:I,s:I,s:I}}",
+			 "s:I,s:I,s:I,s:I}}",
 		"lsdb", (json_int_t)route_db_count(r->db),
 		"parked", (json_int_t)r->nparked,
 		"routes", routes, "far", fars,
-		"counters", "relayed", (json_int_t)r->relayed,
+		"counters", "relays", (json_int_t)r->relays,
+			    "relayed", (json_int_t)r->relayed,
 			    "waited", (json_int_t)r->waited,
 			    "delivered", (json_int_t)r->delivered,
 			    "aborted", (json_int_t)r->aborted,

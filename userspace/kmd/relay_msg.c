@@ -6,6 +6,34 @@
 #include "relay_msg.h"
 #include "wire.h"
 
+unsigned int relay_msg_version(const struct relay_msg *m)
+{
+	return m->version ?: 1;
+}
+
+unsigned int relay_msg_keys(const struct relay_msg *m)
+{
+	return relay_msg_version(m) > 1 ? m->nkeys : 1;
+}
+
+void relay_key_id(const uint8_t id0[QKD_KEY_ID_LEN], unsigned int i,
+		  uint8_t out[QKD_KEY_ID_LEN])
+{
+	unsigned int low = (id0[QKD_KEY_ID_LEN - 2] << 8 |
+			    id0[QKD_KEY_ID_LEN - 1]) + i;
+
+	memcpy(out, id0, QKD_KEY_ID_LEN - 2);
+	out[QKD_KEY_ID_LEN - 2] = low >> 8;
+	out[QKD_KEY_ID_LEN - 1] = low;
+}
+
+/* Link key IDs a RELAY or ABORT of m's version may name. */
+static unsigned int hop_keys_max(const struct relay_msg *m)
+{
+	return relay_msg_version(m) > 1 ? RELAY_HOP_KEYS_MAX :
+	       RELAY_V1_HOP_KEYS_MAX;
+}
+
 static const char *const type_names[] = {
 	[KX_LSA] = "LSA", [KX_RELAY] = "RELAY",
 	[KX_RELAY_COMPLETE] = "RELAY_COMPLETE",
@@ -96,12 +124,17 @@ static const char *check(const struct relay_msg *m)
 
 	if (why)
 		return why;
+	if (relay_msg_version(m) > RELAY_VERSION_MAX)
+		return "unsupported relay version";
+	if (m->type != KX_RELAY_REQUEST &&
+	    (!relay_msg_keys(m) || relay_msg_keys(m) > RELAY_BATCH_MAX))
+		return "batch size out of range";
 	switch (m->type) {
 	case KX_RELAY:
 		if (!key_size_ok(m->key_bytes))
 			return "key size out of range";
-		if (!m->npad || m->npad > (m->key_bytes + QKD_KEY_MIN_LEN - 1) /
-					  QKD_KEY_MIN_LEN ||
+		if (!m->npad || m->npad > relay_msg_keys(m) *
+			((m->key_bytes + QKD_KEY_MIN_LEN - 1) / QKD_KEY_MIN_LEN) ||
 		    !m->nmac || m->nmac > RELAY_MAC_KEYS_MAX)
 			return "link key counts out of range";
 		if (!ids_distinct(m->ids, m->npad + m->nmac))
@@ -110,7 +143,7 @@ static const char *check(const struct relay_msg *m)
 	case KX_RELAY_ABORT:
 		if (!m->reason || m->reason >= __RELAY_ABORT_MAX)
 			return "unknown abort reason";
-		if (m->nids > RELAY_HOP_KEYS_MAX)
+		if (m->nids > hop_keys_max(m))
 			return "link key count out of range";
 		return NULL;
 	case KX_RELAY_REQUEST:
@@ -133,8 +166,10 @@ static void get_envelope(struct wire_rd *r, struct relay_msg *m,
 	uint64_t v;
 	unsigned int i;
 
-	if (!wire_get_be(r, &v, 1) && v != RELAY_VERSION && !any_version)
+	if (!wire_get_be(r, &v, 1) && !any_version &&
+	    (v < RELAY_VERSION || v > RELAY_VERSION_MAX))
 		wire_fail(r, "unsupported relay version");
+	m->version = r->why ? 0 : v;
 	wire_get_be(r, &m->relay, 8);
 	if (!wire_get_be(r, &v, 1) && (v < 2 || v > ROUTE_PATH_MAX))
 		wire_fail(r, "route length out of range");
@@ -163,15 +198,15 @@ static void get_relay(struct wire_rd *r, struct relay_msg *m)
 	if (!wire_get_be(r, &v, 1))
 		m->nmac = v;
 	if (!r->why && (!key_size_ok(m->key_bytes) ||
-			m->npad + m->nmac > RELAY_HOP_KEYS_MAX))
-		wire_fail(r, m->npad + m->nmac > RELAY_HOP_KEYS_MAX ?
+			m->npad + m->nmac > hop_keys_max(m)))
+		wire_fail(r, m->npad + m->nmac > hop_keys_max(m) ?
 			  "link key counts out of range" :
 			  "key size out of range");
 	if (r->why)
 		return;
 	get_ids(r, m, m->npad + m->nmac);
 	if (m->from)
-		wire_get(r, m->ct, m->key_bytes);
+		wire_get(r, m->ct, relay_msg_keys(m) * m->key_bytes);
 	wire_get(r, m->tag, RELAY_TAG_LEN);
 }
 
@@ -181,7 +216,7 @@ static void get_abort(struct wire_rd *r, struct relay_msg *m)
 
 	if (!wire_get_be(r, &v, 1))
 		m->reason = v;
-	if (!wire_get_be(r, &v, 1) && v > RELAY_HOP_KEYS_MAX)
+	if (!wire_get_be(r, &v, 1) && v > hop_keys_max(m))
 		wire_fail(r, "link key count out of range");
 	if (r->why)
 		return;
@@ -196,6 +231,14 @@ static void get_body(struct wire_rd *r, struct relay_msg *m)
 
 	if (m->type != KX_RELAY_REQUEST) {
 		wire_get(r, m->key_id, QKD_KEY_ID_LEN);
+		m->nkeys = 1;
+		if (relay_msg_version(m) > 1 && !wire_get_be(r, &v, 1) &&
+		    (!v || v > RELAY_BATCH_MAX))
+			wire_fail(r, "batch size out of range");
+		else if (relay_msg_version(m) > 1 && !r->why)
+			m->nkeys = v;
+		if (r->why)
+			return;
 	} else {
 		if (!wire_get_be(r, &v, 2))
 			m->count = v;
@@ -251,7 +294,7 @@ static void put_head(struct wire_wr *w, const struct relay_msg *m)
 {
 	unsigned int i;
 
-	wire_put_be(w, RELAY_VERSION, 1);
+	wire_put_be(w, relay_msg_version(m), 1);
 	wire_put_be(w, m->relay, 8);
 	wire_put_be(w, m->nodes, 1);
 	wire_put_be(w, m->from, 1);
@@ -264,6 +307,8 @@ static void put_head(struct wire_wr *w, const struct relay_msg *m)
 		return;
 	}
 	wire_put(w, m->key_id, QKD_KEY_ID_LEN);
+	if (relay_msg_version(m) > 1)
+		wire_put_be(w, m->nkeys, 1);
 	if (m->type != KX_RELAY)
 		return;
 	wire_put_be(w, m->key_bytes, 2);
@@ -301,7 +346,7 @@ int relay_msg_encode(const struct relay_msg *m, uint8_t *out, size_t size)
 	put_head(&w, m);
 	if (m->type == KX_RELAY) {
 		if (m->from)
-			wire_put(&w, m->ct, m->key_bytes);
+			wire_put(&w, m->ct, relay_msg_keys(m) * m->key_bytes);
 		wire_put(&w, m->tag, RELAY_TAG_LEN);
 	} else if (m->type == KX_RELAY_ABORT) {
 		wire_put_be(&w, m->reason, 1);

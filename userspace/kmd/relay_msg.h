@@ -20,9 +20,15 @@
  *   COMPLETE  key ID
  *   ADDED     key ID
  *   DONE      key ID
- *   ABORT     key ID, u8 reason, u8 count (0..RELAY_HOP_KEYS_MAX),
+ *   ABORT     key ID, u8 reason, u8 count (0..RELAY_V1_HOP_KEYS_MAX),
  *             count link key IDs, u8 len + text
  *   REQUEST   u16 count (1..KX_IDS_MAX), u16 key bytes (16..64)
+ *
+ * Relay version 2 carries a *batch* of keys: a u8 nkeys (1..RELAY_BATCH_MAX)
+ * follows the key ID of RELAY, COMPLETE, ADDED, DONE and ABORT (key i's ID
+ * is relay_key_id(key ID, i)); a RELAY's ciphertext is nkeys * key bytes
+ * and it names up to RELAY_HOP_KEYS_MAX link keys (relay_otp_cost()), as
+ * may an ABORT. REQUEST is the same in both versions.
  *
  * Decoders are strict: anything that does not parse exactly, or breaks a
  * rule above, is rejected with a reason.
@@ -58,14 +64,22 @@ enum relay_abort_reason {
 	__RELAY_ABORT_MAX
 };
 
+/* Relay versions this node speaks: 1 (one key), 2 (a batch). */
+#define RELAY_VERSION_MAX	2
+
 #define RELAY_ENVELOPE_MAX	(1 + 8 + 3 + ROUTE_PATH_MAX * (1 + ROUTE_ID_MAX))
 #define RELAY_AAD_MAX		(2 + RELAY_ENVELOPE_MAX + QKD_KEY_ID_LEN + \
-				 4 + RELAY_HOP_KEYS_MAX * QKD_KEY_ID_LEN)
-#define RELAY_MSG_MAX		(RELAY_AAD_MAX + QKD_KEY_MAX_LEN + \
+				 1 + 4 + RELAY_HOP_KEYS_MAX * QKD_KEY_ID_LEN)
+#define RELAY_MSG_MAX		(RELAY_AAD_MAX + RELAY_K_MAX + \
 				 RELAY_TAG_LEN + 1 + KX_TEXT_MAX)
+/* A batch of 16 keys of 64 bytes on 16-byte link keys fits one frame. */
+_Static_assert(RELAY_MSG_MAX <= KX_PAYLOAD_MAX,
+	       "a full relay batch does not fit a Kx frame");
 
 struct relay_msg {
 	uint8_t type;				/* enum relay_type, not LSA */
+	uint8_t version;			/* 0 is 1 */
+	uint8_t nkeys;				/* version 2: keys of the batch */
 	uint64_t relay;
 	uint8_t nodes, from, to;
 	char route[ROUTE_PATH_MAX][KMD_ID_MAX];
@@ -75,7 +89,7 @@ struct relay_msg {
 	uint8_t nids;				/* ABORT */
 	/* RELAY: npad pad then nmac MAC key IDs; ABORT: nids to drop */
 	uint8_t ids[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
-	uint8_t ct[QKD_KEY_MAX_LEN];		/* RELAY, from > 0 */
+	uint8_t ct[RELAY_K_MAX];		/* RELAY, from > 0 */
 	uint8_t tag[RELAY_TAG_LEN];		/* RELAY */
 	uint8_t reason;				/* ABORT */
 	uint16_t count;				/* REQUEST */
@@ -100,6 +114,16 @@ int relay_msg_encode(const struct relay_msg *m, uint8_t *out, size_t size);
  * bytes, npad, nmac, link key IDs). Returns the length or -errno.
  */
 int relay_msg_aad(const struct relay_msg *m, uint8_t *out, size_t size);
+
+/* Its relay version (1 or 2), and how many keys it carries (1..16). */
+unsigned int relay_msg_version(const struct relay_msg *m);
+unsigned int relay_msg_keys(const struct relay_msg *m);
+/*
+ * The ID of key i of a batch whose first key is id0: id0 with its last two
+ * bytes, a big-endian u16, plus i (mod 2^16: the carry stays in them).
+ */
+void relay_key_id(const uint8_t id0[QKD_KEY_ID_LEN], unsigned int i,
+		  uint8_t out[QKD_KEY_ID_LEN]);
 
 const char *relay_type_name(uint8_t type);
 const char *relay_abort_name(uint8_t reason);

@@ -18,12 +18,13 @@ static unsigned int keys_for(unsigned int bytes, unsigned int link_bytes)
 }
 
 int relay_otp_cost(unsigned int key_bytes, unsigned int link_bytes,
-		   uint8_t *npad, uint8_t *nmac)
+		   unsigned int count, uint8_t *npad, uint8_t *nmac)
 {
 	if (key_bytes < QKD_KEY_MIN_LEN || key_bytes > QKD_KEY_MAX_LEN ||
-	    link_bytes < QKD_KEY_MIN_LEN || link_bytes > QKD_KEY_MAX_LEN)
+	    link_bytes < QKD_KEY_MIN_LEN || link_bytes > QKD_KEY_MAX_LEN ||
+	    !count || count > RELAY_BATCH_MAX)
 		return -EINVAL;
-	*npad = keys_for(key_bytes, link_bytes);
+	*npad = count * keys_for(key_bytes, link_bytes);
 	*nmac = keys_for(RELAY_MAC_KEY_LEN, link_bytes);
 	return 0;
 }
@@ -53,15 +54,22 @@ static int gather(uint8_t *out, const struct qkd_key_record *recs,
 
 int relay_hop_keys_load(struct relay_hop_keys *hk,
 			const struct qkd_key_record *recs, unsigned int npad,
-			unsigned int nmac, unsigned int key_bytes)
+			unsigned int nmac, unsigned int key_bytes,
+			unsigned int count)
 {
-	if (!npad || npad > RELAY_PAD_KEYS_MAX || !nmac ||
-	    nmac > RELAY_MAC_KEYS_MAX || key_bytes < QKD_KEY_MIN_LEN ||
-	    key_bytes > QKD_KEY_MAX_LEN)
+	unsigned int i, per = count ? npad / count : 0;
+	int err = 0;
+
+	if (!count || count > RELAY_BATCH_MAX || !per || per * count != npad ||
+	    per > RELAY_KEY_PADS_MAX || !nmac || nmac > RELAY_MAC_KEYS_MAX ||
+	    key_bytes < QKD_KEY_MIN_LEN || key_bytes > QKD_KEY_MAX_LEN)
 		return -EINVAL;
-	hk->pad_len = key_bytes;
-	if (gather(hk->pad, recs, npad, key_bytes) ||
-	    gather(hk->mac, recs + npad, nmac, RELAY_MAC_KEY_LEN)) {
+	hk->pad_len = count * key_bytes;
+	/* Each key of the batch on link keys of its own, as in version 1. */
+	for (i = 0; !err && i < count; i++)
+		err = gather(hk->pad + i * key_bytes, recs + i * per, per,
+			     key_bytes);
+	if (err || gather(hk->mac, recs + npad, nmac, RELAY_MAC_KEY_LEN)) {
 		relay_hop_keys_wipe(hk);
 		return -EINVAL;
 	}

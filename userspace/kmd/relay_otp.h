@@ -26,34 +26,46 @@
 
 #define RELAY_TAG_LEN		16
 #define RELAY_MAC_KEY_LEN	32	/* a Poly1305 one-time key */
+/* Keys one relay (relay version 2) carries at most: a *batch*. */
+#define RELAY_BATCH_MAX		16
+/* K: the batch's keys concatenated. */
+#define RELAY_K_MAX		(RELAY_BATCH_MAX * QKD_KEY_MAX_LEN)
 /* With the smallest link keys (QKD_KEY_MIN_LEN bytes): */
-#define RELAY_PAD_KEYS_MAX	(QKD_KEY_MAX_LEN / QKD_KEY_MIN_LEN)
+#define RELAY_KEY_PADS_MAX	(QKD_KEY_MAX_LEN / QKD_KEY_MIN_LEN)
+#define RELAY_PAD_KEYS_MAX	(RELAY_BATCH_MAX * RELAY_KEY_PADS_MAX)
 #define RELAY_MAC_KEYS_MAX	(RELAY_MAC_KEY_LEN / QKD_KEY_MIN_LEN)
 #define RELAY_HOP_KEYS_MAX	(RELAY_PAD_KEYS_MAX + RELAY_MAC_KEYS_MAX)
+/* A hop of one key, as relay version 1 carries. */
+#define RELAY_V1_HOP_KEYS_MAX	(RELAY_KEY_PADS_MAX + RELAY_MAC_KEYS_MAX)
 
-/* The link key material of one hop; lives on the stack, wipe it. */
+/* The link key material of one hop; lives on the heap or stack, wipe it. */
 struct relay_hop_keys {
-	uint8_t pad[QKD_KEY_MAX_LEN];	/* K at the first hop */
+	uint8_t pad[RELAY_K_MAX];	/* K at the first hop */
 	size_t pad_len;
 	uint8_t mac[RELAY_MAC_KEY_LEN];
 };
 
 /*
- * The link keys one hop spends on a relayed key of key_bytes when the
- * link's keys have link_bytes each: *npad for the pad (K at the first
- * hop), *nmac for the MAC key. -EINVAL for sizes out of range.
+ * The link keys one hop spends on count (1..RELAY_BATCH_MAX) relayed
+ * keys of key_bytes each when the link's keys have link_bytes each: *npad
+ * for the pad (K at the first hop), count times what one key needs, each
+ * key on link keys of its own; *nmac for the one MAC key of the hop,
+ * whatever the count. -EINVAL for sizes out of range.
  */
 int relay_otp_cost(unsigned int key_bytes, unsigned int link_bytes,
-		   uint8_t *npad, uint8_t *nmac);
+		   unsigned int count, uint8_t *npad, uint8_t *nmac);
 
 /*
- * Load a hop's keys from npad + nmac link key records, pad keys first.
- * Refuses (-EINVAL) a list with a key too many or too few: a hop spends
- * exactly what relay_otp_cost() says, so a peer cannot make us waste keys.
+ * Load a hop's keys from npad + nmac link key records, pad keys first:
+ * count keys of key_bytes, each from npad / count records, so pad_len is
+ * count * key_bytes. Refuses (-EINVAL) a list with a key too many or too
+ * few: a hop spends exactly what relay_otp_cost() says, so a peer cannot
+ * make us waste keys.
  */
 int relay_hop_keys_load(struct relay_hop_keys *hk,
 			const struct qkd_key_record *recs, unsigned int npad,
-			unsigned int nmac, unsigned int key_bytes);
+			unsigned int nmac, unsigned int key_bytes,
+			unsigned int count);
 void relay_hop_keys_wipe(struct relay_hop_keys *hk);
 
 /*

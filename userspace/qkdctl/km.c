@@ -87,7 +87,8 @@ static void print_far(json_t *f)
 	       num(f, "pool", "keys"), num(f, "pool", "fill_target"),
 	       num(f, "pool", "avail_local"), num(f, "pool", "avail_peer"),
 	       num(f, "inflight", "sent") + num(f, "inflight", "added") +
-	       num(f, "inflight", "completed"), num(f, "delivered", NULL),
+	       num(f, "inflight", "completed"),
+	       num(f, "relayed", NULL) + num(f, "received", NULL),
 	       num(f, "aborted", NULL), str(f, "route_state", NULL));
 }
 

@@ -239,8 +239,6 @@ profile_tables()
 	report by-comm --no-children --sort comm
 	report kmd-syms --no-children --comm qkd-kmd --sort dso,sym \
 		--percentage relative
-	report kmd-dsos --no-children --comm qkd-kmd --sort dso \
-		--percentage relative
 	report kmd-calls --children --comm qkd-kmd --sort sym \
 		--percentage relative
 	report kme-syms --no-children --comm qkd-simkme --sort dso,sym \
@@ -250,8 +248,10 @@ profile_tables()
 
 	echo "# by command (% of the VM's samples, idle = swapper):"
 	awk '$1 + 0 >= 0.5 { printf "#   %7s %s\n", $1, $2 }' "$out/by-comm.txt"
+	# Summed from the symbols: perf's --sort dso left the kernel out.
 	echo "# qkd-kmd by shared object (% of qkd-kmd):"
-	awk '$1 + 0 >= 0.3 { printf "#   %7s %s\n", $1, $2 }' "$out/kmd-dsos.txt"
+	awk '{ s[$2] += $1 } END { for (d in s) if (s[d] >= 0.3)
+		printf "#   %6.2f%% %s\n", s[d], d }' "$out/kmd-syms.txt" | sort -k2gr
 	awk '/\[k\]/ { k += $1 } /\[\.\]/ { u += $1 }
 		END { printf "# qkd-kmd: user %.1f%%, kernel %.1f%%\n", u, k }' \
 		"$out/kmd-syms.txt"

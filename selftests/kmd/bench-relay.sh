@@ -62,50 +62,6 @@ done
 trap relay_cleanup EXIT
 rm -rf "$pki"
 
-now() { date +%s.%N; }
-# added I J: keys ever added to node I's far stream to node J.
-added() { info "$1" "$2" | cut -d' ' -f4; }
-# counter NAME: the relay counter NAME summed over every node.
-counter()
-{
-	local i n=0 v
-
-	for i in $(seq "$nodes"); do
-		v=$(st "$i" ".relay.counters.$1 // 0")
-		n=$((n + ${v:-0}))
-	done
-	echo $n
-}
-# cpu: nanoseconds on a CPU of every key manager so far.
-cpu()
-{
-	local i n=0
-
-	for i in $(seq "$nodes"); do
-		n=$((n + $(cut -d' ' -f1 "/proc/$(pidof_ "kmd-$i")/schedstat")))
-	done
-	echo $n
-}
-# far_keys: keys added to the far streams, each counted at one end.
-far_keys()
-{
-	local e n=0
-
-	for e in $fars; do
-		n=$((n + $(added "${e%-*}" "${e#*-}")))
-	done
-	echo $n
-}
-routes_up()
-{
-	local e
-
-	for e in $fars; do
-		[ -n "$(st "${e%-*}" ".relay.routes[] | select(.node == \"node-${e#*-}\") | .path[0]")" ] ||
-			return 1
-	done
-}
-
 # measure HOPS: start the network, warm up, then print one row:
 # "batch link_rate far_keys/s limit ratio link_keys/key/hop aborted
 # cpu_ms/key cpu_s/s waited" over $span seconds, relay_batch keys a relay
@@ -115,14 +71,8 @@ routes_up()
 measure()
 {
 	local hops=$1 k0 k1 l0 l1 a0 a1 c0 c1 w0 w1 t0 t1
-	local link_target=$((kme_rate < 256 ? 256 : kme_rate))
-	local link_max=$((2 * link_target))
-	local link_batch=$((link_target / 4 > 1024 ? 1024 : link_target / 4))
 
-	topology
-	wait_for 180 links_up || { echo "# links not up"; return 1; }
-	wait_for 120 routes_up || { echo "# no route"; return 1; }
-	sleep "$warmup"
+	relay_bench_up || return 1
 	k0=$(far_keys) l0=$(counter link_keys_sent) a0=$(counter aborted)
 	w0=$(counter waited) c0=$(cpu) t0=$(now)
 	sleep "$span"

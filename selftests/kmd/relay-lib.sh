@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Networks of qkd-kmd nodes in one VM, for the relay suites and benchmark
-# (selftests/kmd/relay.sh, relay-apps.sh, bench-relay.sh); sourced after
-# selftests/kmd/lib.sh.
+# Networks of qkd-kmd nodes in one VM, for the relay suites, benchmark and
+# profile (selftests/kmd/relay.sh, relay-apps.sh, bench-relay.sh,
+# prof-relay.sh); sourced after selftests/kmd/lib.sh.
 #
 # Every node is a network namespace with its own key pool, its qkd-kmd,
 # and one qkd-simkme per QKD link it has. A link i-j (i < j) is a veth pair
@@ -265,4 +265,80 @@ settled()
 	[ "$(pool_keys "$j" "$i")" = 0 ]
 	start_kmd "$i"
 	start_kmd "$j"
+}
+
+# For the benchmarks (bench-relay.sh, prof-relay.sh): counters of a
+# running network.
+
+now() { date +%s.%N; }
+# added I J: keys ever added to node I's stream to node J (far or link).
+added() { info "$1" "$2" | cut -d' ' -f4; }
+# counter NAME: the relay counter NAME summed over every node.
+counter()
+{
+	local i n=0 v
+
+	for i in $(seq "$nodes"); do
+		v=$(st "$i" ".relay.counters.$1 // 0")
+		n=$((n + ${v:-0}))
+	done
+	echo $n
+}
+# cpu_ns NAME...: nanoseconds on a CPU of the daemons NAME so far, from
+# the scheduler (/proc/PID/schedstat): under TCG the guest's tick
+# accounting overcounts.
+cpu_ns()
+{
+	local d n=0
+
+	for d in "$@"; do
+		n=$((n + $(cut -d' ' -f1 "/proc/$(pidof_ "$d")/schedstat")))
+	done
+	echo $n
+}
+# kmds: the daemon names of every node's key manager.
+kmds() { seq -f 'kmd-%g' "$nodes"; }
+# cpu: nanoseconds on a CPU of every key manager so far.
+cpu()
+{
+	local names
+
+	mapfile -t names < <(kmds)
+	cpu_ns "${names[@]}"
+}
+# far_keys: keys added to the far streams, each counted at one end.
+far_keys()
+{
+	local e n=0
+
+	for e in $fars; do
+		n=$((n + $(added "${e%-*}" "${e#*-}")))
+	done
+	echo $n
+}
+routes_up()
+{
+	local e
+
+	for e in $fars; do
+		[ -n "$(st "${e%-*}" ".relay.routes[] | select(.node == \"node-${e#*-}\") | .path[0]")" ] ||
+			return 1
+	done
+}
+
+# relay_bench_up [WARMUP]: the network of $nodes, $edges and $fars at
+# $kme_rate link keys/s, every far stream with a route, then WARMUP
+# seconds (default $warmup). The
+# link streams hold about a second of their rate, so that after the
+# warm-up the relays live on what the links bring, not on a stock filled
+# before.
+relay_bench_up()
+{
+	link_target=$((kme_rate < 256 ? 256 : kme_rate))
+	link_max=$((2 * link_target))
+	link_batch=$((link_target / 4 > 1024 ? 1024 : link_target / 4))
+	topology
+	wait_for 180 links_up || { echo "# links not up"; return 1; }
+	wait_for 120 routes_up || { echo "# no route"; return 1; }
+	sleep "${1:-$warmup}"
 }

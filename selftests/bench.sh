@@ -14,7 +14,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
-# name:command (arguments after spaces)[:host]
+# name:command (arguments after spaces)[:host | :vm:TIMEOUT] (VM default 900 s)
 benches=(
 	"links:selftests/net/bench-links.sh"
 	"pool:selftests/pool/bench.sh"
@@ -26,7 +26,7 @@ benches=(
 	"strongswan6-kecost-pool:selftests/strongswan/kecost.sh pool"
 	"macsec:selftests/macsec/bench.sh"
 	"kmd:selftests/kmd/bench.sh"
-	"relay:selftests/kmd/bench-relay.sh"
+	"relay:selftests/kmd/bench-relay.sh:vm:3600"
 	"tls:selftests/tls/bench.sh"
 )
 
@@ -34,7 +34,7 @@ scripts/deps.sh all && make -s all || exit 1
 mkdir -p build/bench
 rc=0
 for entry in "${benches[@]}"; do
-	IFS=: read -r name cmd where <<<"$entry"
+	IFS=: read -r name cmd where tmo <<<"$entry"
 	read -ra argv <<<"$cmd"
 	if (($#)) && [[ " $* " != *" $name "* ]]; then
 		continue
@@ -47,7 +47,7 @@ for entry in "${benches[@]}"; do
 	if [ "$where" = host ]; then
 		"${argv[@]}" || rc=1
 	else
-		selftests/qemu/vm-run.sh -t 900 "${argv[@]}" || rc=1
+		selftests/qemu/vm-run.sh -t "${tmo:-900}" "${argv[@]}" || rc=1
 	fi
 	echo
 done

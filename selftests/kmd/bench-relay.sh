@@ -44,8 +44,11 @@ cd "$top" || exit 1
 # shellcheck source=selftests/kmd/relay-lib.sh
 . selftests/kmd/relay-lib.sh
 
-work=$top/build/kmd-bench-relay
-pki=$top/build/kmd-bench-relay-pki
+# The daemons' status files are rewritten every second: on the VM's tmpfs,
+# not on the 9p share of build/, which took 14% of a key manager's CPU
+# (prof-relay.sh) and no gateway would pay.
+work=/tmp/kmd-bench-relay
+pki=/tmp/kmd-bench-relay-pki
 rates=${QKD_RELAY_BENCH_RATES:-200 2000 10000 50000}
 span=${QKD_RELAY_BENCH_SPAN:-10}	# seconds measured
 warmup=${QKD_RELAY_BENCH_WARMUP:-5}	# longer on a loaded machine

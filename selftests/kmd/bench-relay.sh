@@ -128,7 +128,7 @@ if [ "$first" != "$last" ]; then
 		awk -v a="${by[$last-$kme_rate]:-0}" -v b="${by[$first-$kme_rate]:-0}" \
 			-v r="$kme_rate" -v f="$first" -v l="$last" 'BEGIN {
 			printf "# %d link keys/s: batch %d / batch %d far keys/s = %s\n",
-				r, l, f, b > 0 ? sprintf("%.2f", a / b) : "n/a" }'
+				r, l, f, (b > 0 ? sprintf("%.2f", a / b) : "n/a") }'
 	done
 fi
 unset relay_batch

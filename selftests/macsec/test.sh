@@ -593,20 +593,23 @@ test_metrics()
 	python3 "$top/selftests/lib/stalled-scrape.py" "$ms_dir/gw1.metrics"
 }
 
-# gw1's MACsec frames, and only those (the control channel stays in
-# order), through netem: one in twenty held back 1.5 s, the rest sent at
-# once. False if this kernel lacks prio, matchall or netem.
-reorder_on()
+# hold_on DELAY [NETEM-ARGS...]: gw1's MACsec frames, and only those (the
+# control channel stays in order), through netem. False if this kernel
+# lacks prio, matchall or netem. reorder_on: one in twenty held back 1.5 s,
+# the rest sent at once.
+hold_on()
 {
 	n1 tc qdisc add dev veth0 root handle 1: prio bands 3 \
 		priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 &&
 		n1 tc qdisc add dev veth0 parent 1:3 handle 30: netem \
-			delay 1500ms reorder 95% &&
+			delay "$@" &&
 		n1 tc filter add dev veth0 parent 1: protocol 0x88e5 prio 1 \
 			matchall classid 1:3
 }
 
-reorder_off() { n1 tc qdisc del dev veth0 root 2>/dev/null || true; }
+hold_off() { n1 tc qdisc del dev veth0 root 2>/dev/null || true; }
+reorder_on() { hold_on 1500ms reorder 95%; }
+reorder_off() { hold_off; }
 
 can_reorder()
 {
@@ -656,6 +659,62 @@ test_rekey_reordered()
 	wait_for 20 quiet
 }
 
+# gw1's frames held late on the wire (netem; the control channel is not
+# held) and gw2's daemon stopped (SIGSTOP) right after a rekey, longer
+# than gw2's safety timeout, as a host that holds a VM's vCPUs back stalls
+# both the daemon and the softirqs that drain frames: gw2's old RX SA
+# waits for the frames gw1 sent before its switch, 2.5 s after the daemon
+# runs again. Counted on the wall clock, the safety timeout ended at the
+# daemon's first tick after SIGCONT, before those frames came, and they
+# were lost (InPktsNotUsingSA; InPktsNotValid once the AN came back with a
+# new key). Counted in time the daemon ran (runclock.h), it waits: the
+# frames come, the SA goes on proof, after a wait longer than the stall
+# (which says the frames were that late).
+sent_done_after() { (($(grep -c 'sent DONE' "$ms_dir/gw2.log") > $1)); }
+
+test_rekey_starved()
+{
+	local before after out done0 ping pw safety stall
+
+	restart
+	wait_for 30 ms_ping
+	wait_for 20 quiet
+	# gw2's safety timeout (sa.c): 10 graces (3 s), >= 5 s, >= 4 proof waits
+	pw=$(ms_field 2 proof_wait_max_ms)
+	safety=$((4 * pw > 5000 ? 4 * pw : 5000))
+	stall=$((safety + 1500))
+	echo "# gw2's longest proof wait $pw ms, safety timeout $safety ms: stalled $stall ms, frames $((stall + 2500)) ms late"
+	before=$(loss_counters)
+	done0=$(grep -c 'sent DONE' "$ms_dir/gw2.log")
+	hold_on "$((stall + 2500))ms"
+	n1 ping -q -c 40 -i 0.1 -W $((stall / 1000 + 10)) 10.1.0.2 > "$ms_dir/starved" 2>&1 &
+	ping=$!
+	sleep 1
+	kill -USR1 "$(ms_pid 1)"
+	# gw2 sends DONE right after it switched and began to retire its old
+	# RX SA: stopped then, within a poll (0.1 s) of it.
+	wait_for 20 sent_done_after "$done0"
+	kill -STOP "$(ms_pid 2)"
+	sleep "$((stall / 1000)).$((stall % 1000 / 100))"
+	kill -CONT "$(ms_pid 2)"
+	wait "$ping" || true
+	out=$(cat "$ms_dir/starved")
+	wait_for 30 quiet
+	echo "# gw2: RX SAs retired without proof $(ms_field 2 retire_timeouts), longest proof wait $(ms_field 2 proof_wait_max_ms) ms"
+	grep -E 'RETIRED|retired RX SA|peer sealed' "$ms_dir/gw2.log" | tail -4
+	hold_off
+	after=$(loss_counters)
+	echo "$out" | grep 'packets transmitted'
+	echo "# counters before: $before"
+	echo "# counters after: $after"
+	[[ $before == "$after" ]]
+	[[ $out == *"40 packets transmitted, 40 received,"* ]]
+	ms_is 2 retire_timeouts = 0
+	ms_is 2 proof_wait_max_ms -ge "$stall"
+	restart
+	wait_for 20 quiet
+}
+
 # Daemons down after a failed test: start them again for the next one.
 # One a failed test left stopped (SIGSTOP) would never answer a status
 # request, and the next test would hang on it: continue it first.
@@ -684,7 +743,7 @@ t()
 	fi
 }
 
-ktap_plan 17
+ktap_plan 18
 t "macsec: daemons key the link from the pool" test_bringup
 t "macsec: rekey on demand (SIGUSR1)" test_rekey_on_demand
 t "macsec: rekey every second for 30 s, no frame lost" test_rekey_every_second
@@ -710,4 +769,12 @@ else
 fi
 t "macsec: a follower's clock leaves the leader's key reserve alone" \
 	daemons test_follower_clock_ahead
+if can_reorder; then
+	t "macsec: a receiver stalled past its safety timeout, frames late, none lost" \
+		daemons test_rekey_starved
+else
+	tn=$((tn + 1))
+	ktap_skip "macsec: a receiver stalled while frames come late, none lost" \
+		"no netem, prio or matchall in this kernel"
+fi
 ktap_finish

@@ -14,7 +14,7 @@ if ! make -s -C "$here" >&2; then
 	exit 1
 fi
 rc=0
-for t in test_keyid test_units test_json test_secmem test_pace test_tlspsk test_ctrl test_prom; do
+for t in test_keyid test_units test_json test_secmem test_pace test_tlspsk test_ctrl test_prom test_runclock; do
 	echo "# $t"
 	"$here/$t" || rc=1
 done

@@ -18,6 +18,7 @@
 #include "pool.h"
 #include "prom.h"
 #include "rekey.h"
+#include "runclock.h"
 
 /*
  * An old RX SA the peer has left, watched until it has drained (sa.c):
@@ -30,8 +31,9 @@ struct rx_retiring {
 	uint32_t pkts;			/* InPktsOK at the last change */
 	uint64_t pn;
 	uint32_t cur_pkts;		/* cur_an's InPktsOK at that time */
-	uint64_t moved_ms;		/* that time */
+	uint64_t moved_run_ms;		/* that time, on the run clock */
 	uint64_t marked_ms;		/* when the watch began */
+	uint64_t marked_run_ms;		/* and on the run clock */
 	bool sealed;			/* the peer's SEALED came */
 	uint64_t last_pn;		/* its last PN on this SA */
 };
@@ -119,6 +121,7 @@ struct iface {
 	uint64_t key_mismatches;
 	uint64_t retire_timeouts;	/* RX SAs deleted without proof */
 	uint64_t proof_wait_max_ms;	/* longest wait a proof ended */
+	struct run_clock run;		/* retirements wait on it */
 	uint64_t bad_frames;		/* NotValid + Invalid, last seen */
 };
 

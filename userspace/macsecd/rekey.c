@@ -918,6 +918,7 @@ static void timers(struct iface *ifc, uint64_t now)
 
 void rekey_tick(struct iface *ifc, uint64_t now)
 {
+	run_clock_tick(&ifc->run, now);
 	if (observe(ifc, now))
 		return;
 	sa_seal_tx(ifc, now);

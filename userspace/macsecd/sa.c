@@ -319,8 +319,11 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  * InPktsDelayed of the SC instead (the ledger below).
  *
  * If the last frame itself was lost nothing moves next PN past it, so a
- * safety timeout (safety_ms(), from when the peer left the SA) ends the
- * wait, logged and counted (retire_timeouts).
+ * safety timeout (safety_ms(), counted on the run clock from when the peer
+ * left the SA: runclock.h) ends the wait, logged and counted
+ * (retire_timeouts). On a wall clock, a VM whose vCPUs the host held back
+ * for seconds once timed an SA out while its last frame still waited in
+ * a backlog; the frame then failed on the AN reused with a new key.
  * A peer whose HELLO does not offer SEALED (an older daemon) is judged on
  * evidence instead: the peer has left the SA (a message or frames on the
  * new SA say so), the SA received nothing for a grace period counted from
@@ -332,15 +335,16 @@ const struct tx_seal *sa_seal_due(struct iface *ifc, uint8_t an, uint64_t now)
  */
 #define RETIRE_IDLE_GRACES	3
 
-static void watch(struct rx_retiring *r,
+static void watch(const struct iface *ifc, struct rx_retiring *r,
 		  const struct msec_rxsc *sc, unsigned int an, uint8_t cur_an,
 		  uint64_t now)
 {
 	*r = (struct rx_retiring){
 		.pending = true, .cur_an = cur_an,
 		.pkts = sc->sa[an].pkts, .pn = sc->sa[an].pn,
-		.cur_pkts = sc->sa[cur_an].pkts, .moved_ms = now,
-		.marked_ms = now,
+		.cur_pkts = sc->sa[cur_an].pkts,
+		.moved_run_ms = ifc->run.ms, .marked_ms = now,
+		.marked_run_ms = ifc->run.ms,
 	};
 }
 
@@ -354,7 +358,7 @@ void sa_retire_mark(struct iface *ifc, uint8_t cur_an, uint64_t now)
 	for (an = 0; an < MSEC_NUM_AN; an++)
 		if (an != cur_an && sc->sa[an].present &&
 		    !ifc->retiring[an].pending)
-			watch(&ifc->retiring[an], sc, an, cur_an, now);
+			watch(ifc, &ifc->retiring[an], sc, an, cur_an, now);
 }
 
 void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
@@ -370,7 +374,7 @@ void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
 	    memcmp(sc->sa[an].keyid, keyid, 16))
 		return;
 	if (!r->pending)
-		watch(r, sc, an, an, now);
+		watch(ifc, r, sc, an, an, now);
 	if (!r->sealed)
 		log_debug("%s: peer sealed its SA %u at PN %llu", ifc->cfg.name,
 			  an, (unsigned long long)last_pn);
@@ -380,10 +384,11 @@ void sa_peer_sealed(struct iface *ifc, uint8_t an, const uint8_t keyid[16],
 
 /* Evidence (an older peer): whether the SA has drained; restarts on a frame. */
 static bool drained(struct iface *ifc, struct rx_retiring *r,
-		    const struct msec_rxsc *sc, unsigned int an, uint64_t now)
+		    const struct msec_rxsc *sc, unsigned int an)
 {
 	const struct msec_sa *sa = &sc->sa[an], *cur = &sc->sa[r->cur_an];
-	uint64_t quiet = now - r->moved_ms, grace = ifc->cfg.grace_ms;
+	uint64_t quiet = ifc->run.ms - r->moved_run_ms;
+	uint64_t grace = ifc->cfg.grace_ms;
 
 	if (sa->pkts != r->pkts || sa->pn != r->pn) {
 		log_debug("%s: RX SA %u still receiving (%u frames late)",
@@ -391,7 +396,7 @@ static bool drained(struct iface *ifc, struct rx_retiring *r,
 		r->pkts = sa->pkts;
 		r->pn = sa->pn;
 		r->cur_pkts = cur->pkts;
-		r->moved_ms = now;
+		r->moved_run_ms = ifc->run.ms;
 		return false;
 	}
 	if (cur->pkts != r->cur_pkts)
@@ -468,7 +473,7 @@ static bool may_retire(struct iface *ifc, struct rx_retiring *r,
 		       uint64_t now)
 {
 	if (!ifc->peer_seals && !r->sealed)
-		return drained(ifc, r, sc, an, now);
+		return drained(ifc, r, sc, an);
 	if (proven(ifc, r, &sc->sa[an], sc)) {
 		if (sc->sa[an].pkts < r->last_pn)
 			log_debug("%s: RX SA %u: %llu frames out of order, all in by the ledger",
@@ -478,11 +483,12 @@ static bool may_retire(struct iface *ifc, struct rx_retiring *r,
 			ifc->proof_wait_max_ms = now - r->marked_ms;
 		return true;
 	}
-	if (now - r->marked_ms < safety_ms(ifc))
+	if (ifc->run.ms - r->marked_run_ms < safety_ms(ifc))
 		return false;
 	ifc->retire_timeouts++;
-	log_warn("%s: RX SA %u RETIRED WITHOUT PROOF after %llu ms: %s (next PN %llu, %u frames)",
+	log_warn("%s: RX SA %u RETIRED WITHOUT PROOF after %llu ms (%llu ms running): %s (next PN %llu, %u frames)",
 		 ifc->cfg.name, an, (unsigned long long)(now - r->marked_ms),
+		 (unsigned long long)(ifc->run.ms - r->marked_run_ms),
 		 r->sealed ? "the peer's last frame never came" :
 			     "no SEALED from the peer",
 		 (unsigned long long)sc->sa[an].pn, sc->sa[an].pkts);

@@ -22,11 +22,12 @@
 #    (b + 1) / b),
 #    relays aborted, and relays that waited at a trusted node for keys of
 #    their next link, over the same spans.
-# 3. Latency of one key: [relay] window 1 (one relay at a time at each
-#    end, no queue anywhere), so one relay takes 2 / (far keys/s); a line
+# 3. Latency of one key: [relay] window 1 and batch 1 (one relay of one
+#    key at a time at each end, no queue anywhere), so one relay takes
+#    2 / (far keys/s); a line
 #    of 3 (2 hops) against the line of 4 (3 hops) gives what a hop adds.
 # 4. Scale: a ring of 10 nodes with 5 far streams of 5 hops each, every
-#    node an end of one: keys/s over all far streams, and the CPU time of
+#    node an end of one, batches of 16: keys/s over all far streams, and the CPU time of
 #    all key managers per relayed key.
 #
 # CPU time is the scheduler's (/proc/PID/schedstat), not clock ticks:
@@ -134,22 +135,26 @@ fi
 unset relay_batch
 [ "$extra" = 0 ] && exit 0
 
-# One key at a time, where the links are no limit.
+# One key at a time, where the links are no limit: one relay in flight
+# at each end, of one key ([relay] batch 1).
 relay_window=1
+relay_batch=1
 kme_rate=${rates##* }
-echo "# one key at a time ([relay] window 1) at $kme_rate link keys/s:"
+echo "# one key at a time ([relay] window 1, batch 1) at $kme_rate link keys/s:"
 r3=$(measure 3)
 echo "# $r3  (3 hops)"
 nodes=3 edges="1-2 2-3" fars="1-3"
 r2=$(measure 2)
 echo "# $r2  (2 hops)"
-awk -v a="$(awk '{ print $2 }' <<<"$r3")" -v b="$(awk '{ print $2 }' <<<"$r2")" 'BEGIN {
+# (far keys/s is the row's third column)
+awk -v a="$(awk '{ print $3 }' <<<"$r3")" -v b="$(awk '{ print $3 }' <<<"$r2")" 'BEGIN {
 	if (a > 0 && b > 0)
 		printf "# one relay: %.1f ms over 3 hops, %.1f ms over 2: %.1f ms per hop\n",
 			2000 / a, 2000 / b, 2000 / a - 2000 / b }'
 
 echo "# scale: ring of 10, far streams 1-6 2-7 3-8 4-9 5-10 (5 hops each),"
-echo "# limit: 10 links x link rate / (2 x 5 hops); [relay] window $window"
+unset relay_batch
+echo "# limit: 10 links x link rate x b / ((b + 1) x 5 hops), b = 16; [relay] window $window"
 relay_window=$window
 kme_rate=2000
 nodes=10 edges="1-2 2-3 3-4 4-5 5-6 6-7 7-8 8-9 9-10 1-10"

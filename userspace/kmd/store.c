@@ -71,38 +71,61 @@ int store_drop(struct qkd_genl *g, const char *stream,
 	       const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n)
 {
 	char text[QKD_KEYID_STR_SIZE];
-	struct qkd_key_record rec;
-	int ret, dropped = 0;
+	struct qkd_key_record *recs;
+	int *errs, dropped;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		ret = qkd_genl_key_take(g, stream, ids[i], &rec);
-		explicit_bzero(&rec, sizeof(rec));
-		if (!ret)
-			dropped++;
-		else if (ret != -ENOENT)
+	if (!n)
+		return 0;
+	recs = calloc(n, sizeof(*recs));
+	errs = calloc(n, sizeof(*errs));
+	dropped = recs && errs ?
+		  qkd_genl_keys_take(g, stream, ids, n, recs, errs) : -ENOMEM;
+	if (recs)
+		explicit_bzero(recs, n * sizeof(*recs));
+	free(recs);
+	for (i = 0; dropped >= 0 && i < n; i++)
+		if (errs[i] && errs[i] != -ENOENT)
 			log_warn("stream %s: cannot drop key %s: %s", stream,
 				 qkd_keyid_format(ids[i], text),
-				 strerror(-ret));
-	}
-	return dropped;
+				 strerror(-errs[i]));
+	if (dropped < 0)
+		log_warn("stream %s: cannot drop %zu keys: %s", stream, n,
+			 strerror(-dropped));
+	free(errs);
+	return dropped < 0 ? 0 : dropped;
 }
 
 int store_probe_local(struct qkd_genl *g, const char *stream,
 		      const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n)
 {
-	struct qkd_key_record rec;
-	int ret, present = 0;
-	size_t i;
+	struct qkd_key_record *recs;
+	uint8_t (*back)[QKD_KEY_ID_LEN];
+	int *errs, present = 0;
+	size_t i, nback = 0;
 
-	for (i = 0; i < n; i++) {
-		ret = qkd_genl_key_reserve(g, stream, ids[i], 1000, &rec,
-					   NULL);
-		explicit_bzero(&rec, sizeof(rec));
-		if (ret == -EACCES || ret == -EBUSY)
-			present++;
-		else if (!ret)	/* peer-owned: not ours to count; put back */
-			qkd_genl_key_release(g, stream, ids[i]);
-	}
+	if (!n)
+		return 0;
+	recs = calloc(n, sizeof(*recs));
+	errs = calloc(n, sizeof(*errs));
+	back = calloc(n, sizeof(*back));
+	if (recs && errs && back &&
+	    qkd_genl_keys_reserve(g, stream, ids, n, 1000, recs, errs) >= 0)
+		for (i = 0; i < n; i++) {
+			if (errs[i] == -EACCES || errs[i] == -EBUSY)
+				present++;
+			/* peer-owned: not ours to count; put back */
+			else if (!errs[i])
+				memcpy(back[nback++], ids[i], QKD_KEY_ID_LEN);
+		}
+	if (nback)
+		qkd_genl_keys_release(g, stream,
+				      (const uint8_t (*)[QKD_KEY_ID_LEN])back,
+				      nback, NULL);
+	if (recs)
+		explicit_bzero(recs, n * sizeof(*recs));
+	free(recs);
+	free(errs);
+	free(back);
 	return present;
 }

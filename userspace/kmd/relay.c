@@ -449,9 +449,8 @@ static void release_reserved(struct qkd_genl *g, const char *stream,
 		if (!errs[i])
 			memcpy(ids[k++], recs[i].id, QKD_KEY_ID_LEN);
 	if (k)
-		qkd_genl_keys_release(g, stream,
-				      (const uint8_t (*)[QKD_KEY_ID_LEN])ids,
-				      k, NULL);
+		store_release(g, stream,
+			      (const uint8_t (*)[QKD_KEY_ID_LEN])ids, k);
 }
 
 /*
@@ -481,8 +480,7 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	need = m->npad + m->nmac;
 	if (link_stock(r, l) < need)
 		return RELAY_ABORT_DRY;
-	err = qkd_genl_keys_reserve(g, l->cfg->stream, NULL, need, RESERVE_MS,
-				    recs, errs);
+	err = store_reserve(g, l->cfg->stream, need, RESERVE_MS, recs, errs);
 	/* What was reserved, in order: all of it, or it goes back. */
 	for (n = 0; err > 0 && n < need && !errs[n]; n++)
 		memcpy(m->ids[n], recs[n].id, QKD_KEY_ID_LEN);
@@ -511,8 +509,8 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	 * bring a used pad back into the pool (§7.3).
 	 */
 	OPENSSL_cleanse(recs, sizeof(recs));
-	qkd_genl_keys_commit(g, l->cfg->stream,
-			     (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids, n, errs);
+	store_commit(g, l->cfg->stream,
+		     (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids, n, errs);
 	for (i = 0; i < n; i++)
 		if (errs[i])
 			log_err("relay %016" PRIx64 ": stream %s: cannot commit a link key",
@@ -922,9 +920,9 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 	 * Taken (wiped) before anything is checked, whatever follows: a
 	 * link key named in a RELAY is destroyed at both ends.
 	 */
-	ret = qkd_genl_keys_take(r->kmd->genl, l->cfg->stream,
-				 (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids, n,
-				 recs, errs);
+	ret = store_take(r->kmd->genl, l->cfg->stream,
+			 (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids, n, recs,
+			 errs);
 	got = ret > 0 ? ret : 0;
 	r->link_keys_rcvd += got;
 	if (got < n) {

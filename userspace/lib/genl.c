@@ -695,28 +695,31 @@ static int keys_run(struct qkd_genl *g, const char *name, struct keys_op op,
 {
 	int e[QKD_GENL_PIPE_MAX], ret = 0, done = 0;
 	size_t off, chunk, i;
+	bool sent = false;
 
-	if (strlen(name) >= QKD_STREAM_NAME_MAX || n > INT32_MAX)
+	if (n > INT32_MAX)
 		return -EINVAL;
-	if (op.recs)
+	if (strlen(name) >= QKD_STREAM_NAME_MAX)
+		ret = -EINVAL;
+	if (op.recs && !ret)
 		memset(op.recs, 0, n * sizeof(*op.recs));
 	for (off = 0; off < n; off += chunk) {
 		chunk = n - off < QKD_GENL_PIPE_MAX ? n - off : QKD_GENL_PIPE_MAX;
 		if (ret >= 0)
 			ret = keys_chunk(g, name, &op, chunk, e);
+		sent |= ret >= 0;
 		for (i = 0; i < chunk; i++)
 			if (errs)
 				errs[off + i] = ret < 0 ? ret : e[i];
 		if (ret > 0)
 			done += ret;
-		if (off == 0 && ret < 0)
-			return ret;
 		if (op.ids)
 			op.ids += chunk;
 		if (op.recs)
 			op.recs += chunk;
 	}
-	return done;
+	/* No request made at all: the error says why (errs has it too). */
+	return sent || !n ? done : ret;
 }
 
 int qkd_genl_keys_take(struct qkd_genl *g, const char *name,

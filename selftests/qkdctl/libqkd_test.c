@@ -410,6 +410,29 @@ TEST_F(pool, keys_take_by_id_unknown_in_middle)
 	EXPECT_EQ(1, peer);	/* in[1] only */
 }
 
+/* A stream that is not there: every key's request made, and refused. */
+TEST_F(pool, keys_no_stream)
+{
+	struct qkd_key_record out[3];
+	uint8_t ids[3][QKD_KEY_ID_LEN];
+	int errs[3], i;
+
+	NEED_POOL();
+	memset(ids, 0x11, sizeof(ids));
+	EXPECT_EQ(0, qkd_genl_keys_take(self->g, "lib-nonexistent",
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, out, errs));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-ENOENT, errs[i]);
+	EXPECT_EQ(0, qkd_genl_keys_reserve(self->g, "lib-nonexistent", NULL,
+					   3, 0, out, errs));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-ENOENT, errs[i]);
+	EXPECT_EQ(-EINVAL, qkd_genl_keys_commit(self->g,
+		"0123456789012345678901234567890123456789012345678901234567890123",
+		(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, errs));
+	EXPECT_EQ(-EINVAL, errs[2]);
+}
+
 /* Commit and release by ID, an unknown ID among them. */
 TEST_F(pool, keys_commit_release_unknown_in_middle)
 {

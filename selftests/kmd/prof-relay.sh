@@ -27,7 +27,9 @@
 #    kernel: no ptrace stop slows the daemon as strace -c would), divided
 #    by the far keys relayed in each counter's own enabled time, at the
 #    span's rate;
-# 4. the link keys fetched per second, per link.
+# 4. the link keys fetched per second, per link;
+# 5. pool requests (netlink) per relayed key, by kind, of nodes 1 and 2,
+#    from their status files' counters.
 #
 # Without perf (or its syscall tracepoints), 3. falls back to strace -c
 # and 1. to the scheduler's figures alone. perf.data, a copy of
@@ -54,6 +56,7 @@ ref=${QKD_RELAY_PROF_REF:-10}		# seconds measured without profiling
 freq=${QKD_RELAY_PROF_FREQ:-499}	# perf samples per second per CPU
 relay_window=${QKD_RELAY_PROF_WINDOW:-32}
 far_target=2000000
+link_key_bytes=32	# qkd-kmd's default key_size (relay-lib.sh sets none)
 far_max=2000000
 nodes=4 edges="1-2 2-3 3-4" fars="1-4"
 declare -A faults=() extra_far=() ctl=() ack=()
@@ -194,6 +197,29 @@ snapshot()
 	for e in $edges; do echo "link-$e $(added "${e%-*}" "${e#*-}")"; done
 	echo "spent $(counter link_keys_sent)"
 	for d in $(daemons); do echo "cpu-$d $(cpu_ns "$d")"; done
+	for d in 1 2; do
+		st "$d" '.pool_requests // {} | to_entries[] |
+			"\(.key) \(.value)"' | sed "s/^/nl-$d-/"
+	done
+}
+
+# requests_table DELTAS: pool requests per relayed key by kind, nodes 1
+# and 2 (the status files are a second old at most: over $span s, noise).
+requests_table()
+{
+	printf '#   %-18s %9s %9s\n' request kmd-1 kmd-2
+	awk '$1 ~ /^nl-/ { split($1, a, "-"); sub(/^nl-[0-9]+-/, "", $1)
+		c[$1, a[2]] = $2; kinds[$1] = 1 }
+		$1 == "far" { k = $2 }
+		END {
+			for (n in kinds) {
+				printf "#   %-18s %9.2f %9.2f\n", n,
+					k ? c[n, 1] / k : 0, k ? c[n, 2] / k : 0
+				t1 += c[n, 1]; t2 += c[n, 2]
+			}
+			printf "#   %-18s %9.2f %9.2f\n", "total",
+				k ? t1 / k : 0, k ? t2 / k : 0
+		}' "$1" | sort -k1,1
 }
 
 # role DAEMON: what the daemon is in the line 1-2-3-4.
@@ -367,9 +393,14 @@ profile()
 	echo "# $kme_rate link keys/s: unprofiled ${ref}s: $(span_rates "$tmp/ref" "$tmp/s0")"
 	echo "# profiled $(val time "$out/deltas" | cut -d. -f1)s:" \
 		"$(span_rates "$tmp/s0" "$tmp/s1")"
-	awk -v r="$kme_rate" -v h=3 '{ v[$1] = $2 } END {
-		t = v["time"]; k = v["far"]
-		printf "# limit %d far keys/s, ratio %.3f;", r / 2, k / t / (r / 2)
+	# A relay of b 32-byte keys over 32-byte link keys spends b + 1 link
+	# keys a hop (b pads, one MAC key): bench-relay.sh's limit.
+	awk -v r="$kme_rate" -v h=3 -v b="${relay_batch:-16}" \
+		-v m="$(( (32 + link_key_bytes - 1) / link_key_bytes ))" '
+		{ v[$1] = $2 } END {
+		t = v["time"]; k = v["far"]; lim = r * b / (b + m)
+		printf "# limit %d far keys/s (batch %d), ratio %.3f;", lim, b,
+			k / t / lim
 		printf " link keys spent per relayed key per hop %.2f\n",
 			k ? v["spent"] / k / h : 0
 		printf "# link keys fetched per second:"
@@ -388,6 +419,8 @@ profile()
 	fi
 	echo "# 3. syscalls per relayed key:"
 	syscall_table "$out/deltas" kmd-1 kmd-2 kmes | tee "$out/syscalls.txt"
+	echo "# 5. pool requests per relayed key:"
+	requests_table "$out/deltas" | tee "$out/requests.txt"
 	progress "reports done"
 }
 

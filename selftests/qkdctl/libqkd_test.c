@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "kselftest_harness.h"
 #include "genl.h"
@@ -317,6 +318,264 @@ TEST_F_TIMEOUT(pool, netlink_dump_many_streams, 300)
 		snprintf(name, sizeof(name), "dump-%d-%d", getpid(), k);
 		EXPECT_EQ(0, qkd_genl_stream_del(g, name));
 	}
+}
+
+/* Pipelined key operations (genl.h: qkd_genl_keys_*). */
+
+/* n keys of one owner into the stream; their records in out. */
+static int add_keys(struct qkd_genl *g, const char *name,
+		    struct qkd_key_record *out, size_t n, uint32_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		make_key(&out[i], owner, i);
+		out[i].id[1] = i >> 8;
+	}
+	return qkd_genl_key_add(g, name, out, n, NULL);
+}
+
+static int stream_counts(struct qkd_genl *g, const char *name,
+			 uint32_t *local, uint32_t *peer, uint32_t *resv)
+{
+	struct qkd_stream_stats st = { 0 };
+	int ret = qkd_genl_stream_get(g, name, &st);
+
+	*local = st.avail_local;
+	*peer = st.avail_peer;
+	*resv = st.reserved;
+	return ret;
+}
+
+TEST_F(pool, keys_reserve_fewer_than_asked)
+{
+	struct qkd_key_record in[3], out[5];
+	uint8_t ids[3][QKD_KEY_ID_LEN];
+	uint32_t local, peer, resv;
+	int errs[5], i;
+
+	NEED_POOL();
+	ASSERT_EQ(3, add_keys(self->g, self->name, in, 3, QKD_OWNER_LOCAL));
+	memset(out, 0xa5, sizeof(out));
+	EXPECT_EQ(3, qkd_genl_keys_reserve(self->g, self->name, NULL, 5, 5000,
+					   out, errs));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, errs[i]);
+		EXPECT_EQ(0, memcmp(in[i].id, out[i].id, QKD_KEY_ID_LEN));
+		EXPECT_EQ(0, memcmp(in[i].material, out[i].material, 32));
+		memcpy(ids[i], out[i].id, QKD_KEY_ID_LEN);
+	}
+	/* The two the pool did not have: reported, and no record. */
+	for (i = 3; i < 5; i++) {
+		EXPECT_EQ(-EAGAIN, errs[i]);
+		EXPECT_EQ(0, out[i].material_len);
+		EXPECT_EQ(0, out[i].material[0]);
+	}
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(0, local);
+	EXPECT_EQ(3, resv);
+	EXPECT_EQ(3, qkd_genl_keys_release(self->g, self->name,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, NULL));
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(3, local);
+	EXPECT_EQ(0, resv);
+}
+
+TEST_F(pool, keys_take_by_id_unknown_in_middle)
+{
+	struct qkd_key_record in[3], out[4];
+	uint8_t ids[4][QKD_KEY_ID_LEN];
+	uint32_t local, peer, resv;
+	int errs[4];
+
+	NEED_POOL();
+	ASSERT_EQ(3, add_keys(self->g, self->name, in, 3, QKD_OWNER_PEER));
+	memcpy(ids[0], in[0].id, QKD_KEY_ID_LEN);
+	memset(ids[1], 0xee, QKD_KEY_ID_LEN);	/* in no pool */
+	memcpy(ids[2], in[2].id, QKD_KEY_ID_LEN);
+	memcpy(ids[3], in[0].id, QKD_KEY_ID_LEN);	/* taken just before */
+	EXPECT_EQ(2, qkd_genl_keys_take(self->g, self->name,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 4, out, errs));
+	EXPECT_EQ(0, errs[0]);
+	EXPECT_EQ(-ENOENT, errs[1]);
+	EXPECT_EQ(0, errs[2]);
+	EXPECT_EQ(-ENOENT, errs[3]);
+	EXPECT_EQ(0, memcmp(in[0].material, out[0].material, 32));
+	EXPECT_EQ(0, memcmp(in[2].material, out[2].material, 32));
+	EXPECT_EQ(QKD_OWNER_PEER, out[2].owner);
+	EXPECT_EQ(0, out[1].material_len);
+	EXPECT_EQ(0, out[3].material_len);
+	EXPECT_NE(0, strlen(qkd_genl_extack(self->g)));
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(1, peer);	/* in[1] only */
+}
+
+/* A stream that is not there: every key's request made, and refused. */
+TEST_F(pool, keys_no_stream)
+{
+	struct qkd_key_record out[3];
+	uint8_t ids[3][QKD_KEY_ID_LEN];
+	int errs[3], i;
+
+	NEED_POOL();
+	memset(ids, 0x11, sizeof(ids));
+	EXPECT_EQ(0, qkd_genl_keys_take(self->g, "lib-nonexistent",
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, out, errs));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-ENOENT, errs[i]);
+	EXPECT_EQ(0, qkd_genl_keys_reserve(self->g, "lib-nonexistent", NULL,
+					   3, 0, out, errs));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-ENOENT, errs[i]);
+	EXPECT_EQ(-EINVAL, qkd_genl_keys_commit(self->g,
+		"0123456789012345678901234567890123456789012345678901234567890123",
+		(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, errs));
+	EXPECT_EQ(-EINVAL, errs[2]);
+}
+
+/* Commit and release by ID, an unknown ID among them. */
+TEST_F(pool, keys_commit_release_unknown_in_middle)
+{
+	struct qkd_key_record in[4], out[4];
+	uint8_t ids[3][QKD_KEY_ID_LEN];
+	uint32_t local, peer, resv;
+	int errs[4];
+
+	NEED_POOL();
+	ASSERT_EQ(4, add_keys(self->g, self->name, in, 4, QKD_OWNER_LOCAL));
+	ASSERT_EQ(4, qkd_genl_keys_reserve(self->g, self->name, NULL, 4, 0,
+					   out, errs));
+	memcpy(ids[0], out[0].id, QKD_KEY_ID_LEN);
+	memset(ids[1], 0xee, QKD_KEY_ID_LEN);
+	memcpy(ids[2], out[1].id, QKD_KEY_ID_LEN);
+	EXPECT_EQ(2, qkd_genl_keys_commit(self->g, self->name,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, errs));
+	EXPECT_EQ(0, errs[0]);
+	EXPECT_EQ(-ENOENT, errs[1]);
+	EXPECT_EQ(0, errs[2]);
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(0, local);
+	EXPECT_EQ(2, resv);
+	memcpy(ids[0], out[2].id, QKD_KEY_ID_LEN);
+	memcpy(ids[2], out[3].id, QKD_KEY_ID_LEN);
+	EXPECT_EQ(2, qkd_genl_keys_release(self->g, self->name,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, 3, errs));
+	EXPECT_EQ(0, errs[0]);
+	EXPECT_EQ(-ENOENT, errs[1]);
+	EXPECT_EQ(0, errs[2]);
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(2, local);
+	EXPECT_EQ(0, resv);
+	/* The released two come back, the committed two are gone. */
+	EXPECT_EQ(2, qkd_genl_keys_take(self->g, self->name, NULL, 3, out,
+					errs));
+	EXPECT_EQ(-EAGAIN, errs[2]);
+	qkd_wipe(out, sizeof(out));
+}
+
+/* More keys than one datagram carries: every one done, in order. */
+TEST_F(pool, keys_more_than_one_chunk)
+{
+	const size_t n = 2 * QKD_GENL_PIPE_MAX + 22;
+	struct qkd_key_record *in = calloc(n, sizeof(*in));
+	struct qkd_key_record *out = calloc(n, sizeof(*out));
+	uint8_t (*ids)[QKD_KEY_ID_LEN] = calloc(n, sizeof(*ids));
+	int *errs = calloc(n, sizeof(*errs));
+	uint32_t local, peer, resv;
+	size_t i;
+
+	NEED_POOL();
+	ASSERT_TRUE(in && out && ids && errs);
+	ASSERT_EQ((int)n, add_keys(self->g, self->name, in, n,
+				   QKD_OWNER_LOCAL));
+	ASSERT_EQ((int)n, qkd_genl_keys_reserve(self->g, self->name, NULL, n,
+						0, out, errs));
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(0, errs[i]);
+		EXPECT_EQ(0, memcmp(in[i].id, out[i].id, QKD_KEY_ID_LEN));
+		EXPECT_EQ(0, memcmp(in[i].material, out[i].material, 32));
+		memcpy(ids[i], out[i].id, QKD_KEY_ID_LEN);
+	}
+	EXPECT_EQ((int)n, qkd_genl_keys_commit(self->g, self->name,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, n, errs));
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(0, local);
+	EXPECT_EQ(0, resv);
+	/* Peer-owned, taken by ID, one unknown in the second chunk. */
+	ASSERT_EQ((int)n, add_keys(self->g, self->name, in, n,
+				   QKD_OWNER_PEER));
+	for (i = 0; i < n; i++)
+		memcpy(ids[i], in[i].id, QKD_KEY_ID_LEN);
+	ids[QKD_GENL_PIPE_MAX + 3][0] ^= 0xff;
+	EXPECT_EQ((int)n - 1, qkd_genl_keys_take(self->g, self->name,
+			(const uint8_t (*)[QKD_KEY_ID_LEN])ids, n, out, errs));
+	for (i = 0; i < n; i++) {
+		if (i == QKD_GENL_PIPE_MAX + 3) {
+			EXPECT_EQ(-ENOENT, errs[i]);
+			continue;
+		}
+		EXPECT_EQ(0, errs[i]);
+		EXPECT_EQ(0, memcmp(in[i].material, out[i].material, 32));
+	}
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(1, peer);
+	qkd_wipe(in, n * sizeof(*in));
+	qkd_wipe(out, n * sizeof(*out));
+	free(in);
+	free(out);
+	free(ids);
+	free(errs);
+}
+
+/*
+ * A receive buffer too small for a chunk's replies: the dropped ones are
+ * errors (-ENOBUFS), never successes, each success has its key, and the
+ * handle still works after.
+ */
+TEST_F(pool, keys_dropped_replies_are_errors)
+{
+	const size_t n = QKD_GENL_PIPE_MAX;
+	struct qkd_key_record in[QKD_GENL_PIPE_MAX], out[QKD_GENL_PIPE_MAX];
+	uint8_t ids[QKD_GENL_PIPE_MAX][QKD_KEY_ID_LEN];
+	int errs[QKD_GENL_PIPE_MAX], small = 1, got, lost = 0, rcvbuf;
+	socklen_t len = sizeof(rcvbuf);
+	uint32_t local, peer, resv;
+	size_t i;
+
+	NEED_POOL();
+	ASSERT_EQ((int)n, add_keys(self->g, self->name, in, n,
+				   QKD_OWNER_PEER));
+	for (i = 0; i < n; i++)
+		memcpy(ids[i], in[i].id, QKD_KEY_ID_LEN);
+	ASSERT_EQ(0, getsockopt(qkd_genl_fd(self->g), SOL_SOCKET, SO_RCVBUF,
+				&rcvbuf, &len));
+	/* The kernel's minimum: a few replies. */
+	ASSERT_EQ(0, setsockopt(qkd_genl_fd(self->g), SOL_SOCKET, SO_RCVBUF,
+				&small, sizeof(small)));
+	got = qkd_genl_keys_take(self->g, self->name,
+				 (const uint8_t (*)[QKD_KEY_ID_LEN])ids, n,
+				 out, errs);
+	EXPECT_LT(0, got);
+	EXPECT_GT((int)n, got);
+	for (i = 0; i < n; i++) {
+		if (errs[i]) {
+			EXPECT_EQ(-ENOBUFS, errs[i]);
+			EXPECT_EQ(0, out[i].material_len);
+			lost++;
+			continue;
+		}
+		EXPECT_EQ(0, memcmp(in[i].material, out[i].material, 32));
+	}
+	EXPECT_EQ((int)n - got, lost);
+	/* getsockopt() said twice what was set. */
+	rcvbuf /= 2;
+	ASSERT_EQ(0, setsockopt(qkd_genl_fd(self->g), SOL_SOCKET, SO_RCVBUF,
+				&rcvbuf, sizeof(rcvbuf)));
+	/* Taken in the pool all the same: destroyed, never handed out twice. */
+	ASSERT_EQ(0, stream_counts(self->g, self->name, &local, &peer, &resv));
+	EXPECT_EQ(0, peer);
+	qkd_wipe(in, sizeof(in));
+	qkd_wipe(out, sizeof(out));
 }
 
 TEST_HARNESS_MAIN

@@ -290,6 +290,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	k.base = event_base_new();
+	/* Pool counts are cached per pass of this loop (store.h). */
+	store_clock(k.base);
 	ret = k.base ? run(&k) : 1;
 	teardown(&k);
 	return ret;

@@ -437,6 +437,22 @@ static uint32_t link_stock(const struct relay *r, const struct link *l)
 	return st.avail_local - l->cfg->relay_reserve;
 }
 
+/* Release the keys of recs[0..n) that a pipelined reservation got. */
+static void release_reserved(struct qkd_genl *g, const char *stream,
+			     const struct qkd_key_record *recs,
+			     const int *errs, unsigned int n)
+{
+	uint8_t ids[RELAY_HOP_KEYS_MAX][QKD_KEY_ID_LEN];
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n && i < RELAY_HOP_KEYS_MAX; i++)
+		if (!errs[i])
+			memcpy(ids[k++], recs[i].id, QKD_KEY_ID_LEN);
+	if (k)
+		store_release(g, stream,
+			      (const uint8_t (*)[QKD_KEY_ID_LEN])ids, k);
+}
+
 /*
  * Send the hop m->from -> m->to of a RELAY whose envelope, key ID and key
  * size m holds (§7.3): reserve the hop's link keys, seal, commit them,
@@ -450,9 +466,10 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	struct qkd_key_record recs[RELAY_HOP_KEYS_MAX];
 	struct qkd_genl *g = r->kmd->genl;
 	unsigned int nkeys = relay_msg_keys(m), klen = nkeys * m->key_bytes;
+	int errs[RELAY_HOP_KEYS_MAX];
 	uint8_t aad[RELAY_AAD_MAX];
 	struct relay_hop_keys hk;
-	unsigned int i, n = 0, need;
+	unsigned int i, n, need;
 	int len, reason = RELAY_ABORT_PROTOCOL, err;
 
 	if (!link_usable(l))
@@ -463,14 +480,14 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	need = m->npad + m->nmac;
 	if (link_stock(r, l) < need)
 		return RELAY_ABORT_DRY;
-	for (n = 0; n < need; n++)
-		if (qkd_genl_key_reserve(g, l->cfg->stream, NULL, RESERVE_MS,
-					 &recs[n], NULL)) {
-			reason = RELAY_ABORT_DRY;
-			goto err_release;
-		}
-	for (i = 0; i < n; i++)
-		memcpy(m->ids[i], recs[i].id, QKD_KEY_ID_LEN);
+	err = store_reserve(g, l->cfg->stream, need, RESERVE_MS, recs, errs);
+	/* What was reserved, in order: all of it, or it goes back. */
+	for (n = 0; err > 0 && n < need && !errs[n]; n++)
+		memcpy(m->ids[n], recs[n].id, QKD_KEY_ID_LEN);
+	if ((unsigned int)err != need) {
+		reason = RELAY_ABORT_DRY;
+		goto err_release;
+	}
 	if (relay_hop_keys_load(&hk, recs, m->npad, m->nmac, m->key_bytes,
 				nkeys))
 		goto err_release;
@@ -491,19 +508,20 @@ static int hop_send(struct relay *r, struct relay_msg *m, uint8_t *k)
 	 * Commit before the frame is out: a crash after sending must not
 	 * bring a used pad back into the pool (§7.3).
 	 */
+	OPENSSL_cleanse(recs, sizeof(recs));
+	store_commit(g, l->cfg->stream,
+		     (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids, n, errs);
 	for (i = 0; i < n; i++)
-		if (qkd_genl_key_commit(g, l->cfg->stream, m->ids[i]))
+		if (errs[i])
 			log_err("relay %016" PRIx64 ": stream %s: cannot commit a link key",
 				m->relay, l->cfg->stream);
-	OPENSSL_cleanse(recs, sizeof(recs));
 	r->link_keys_sent += n;
 	err = send_msg(r, m);
 	hop_record(r, m, err != 0);
 	return err ? RELAY_ABORT_LINK_DOWN : 0;
 
 err_release:
-	for (i = 0; i < n; i++)
-		qkd_genl_key_release(g, l->cfg->stream, recs[i].id);
+	release_reserved(g, l->cfg->stream, recs, errs, need);
 	OPENSSL_cleanse(recs, sizeof(recs));
 	if (!m->from)
 		OPENSSL_cleanse(k, RELAY_K_MAX);
@@ -890,7 +908,8 @@ static void park_retry(struct relay *r, uint64_t now)
 static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 {
 	struct qkd_key_record recs[RELAY_HOP_KEYS_MAX];
-	unsigned int i, n = m->npad + m->nmac, got = 0;
+	unsigned int n = m->npad + m->nmac, got;
+	int errs[RELAY_HOP_KEYS_MAX], ret;
 	unsigned int klen = relay_msg_keys(m) * m->key_bytes;
 	uint8_t k[RELAY_K_MAX], aad[RELAY_AAD_MAX];
 	struct relay_hop_keys hk;
@@ -901,10 +920,10 @@ static void on_relay(struct relay *r, struct link *l, const struct relay_msg *m)
 	 * Taken (wiped) before anything is checked, whatever follows: a
 	 * link key named in a RELAY is destroyed at both ends.
 	 */
-	for (i = 0; i < n; i++)
-		if (!qkd_genl_key_take(r->kmd->genl, l->cfg->stream, m->ids[i],
-				       &recs[got]))
-			got++;
+	ret = store_take(r->kmd->genl, l->cfg->stream,
+			 (const uint8_t (*)[QKD_KEY_ID_LEN])m->ids, n, recs,
+			 errs);
+	got = ret > 0 ? ret : 0;
 	r->link_keys_rcvd += got;
 	if (got < n) {
 		r->missing_keys++;

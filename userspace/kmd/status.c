@@ -90,6 +90,32 @@ static json_t *link_json(struct link *l)
 		"fill_backoff_ms", (json_int_t)l->fill_backoff_ms);
 }
 
+/*
+ * The pool requests made so far, by command: what a relayed key costs in
+ * netlink round trips (selftests/kmd/prof-relay.sh reads them).
+ */
+static json_t *requests_json(const struct qkd_genl *g)
+{
+	static const struct {
+		uint8_t cmd;
+		const char *name;
+	} cmds[] = {
+		{ QKD_CMD_STREAM_GET, "stream_get" },
+		{ QKD_CMD_KEY_ADD, "key_add" },
+		{ QKD_CMD_KEY_TAKE, "key_take" },
+		{ QKD_CMD_KEY_RESERVE, "key_reserve" },
+		{ QKD_CMD_KEY_COMMIT, "key_commit" },
+		{ QKD_CMD_KEY_RELEASE, "key_release" },
+	};
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		json_object_set_new(o, cmds[i].name, json_integer(
+			(json_int_t)qkd_genl_requests(g, cmds[i].cmd)));
+	return o;
+}
+
 static int write_status(struct kmd *k)
 {
 	const char *path = k->cfg.status_file;
@@ -101,10 +127,11 @@ static int write_status(struct kmd *k)
 	peers = json_array();
 	for (l = k->links; l; l = l->next)
 		json_array_append_new(peers, link_json(l));
-	root = json_pack("{s:s,s:I,s:I,s:o,s:o}", "node", k->cfg.node_id,
+	root = json_pack("{s:s,s:I,s:I,s:o,s:o,s:o*}", "node", k->cfg.node_id,
 			 "pid", (json_int_t)getpid(),
 			 "time", (json_int_t)time(NULL), "peers", peers,
-			 "relay", relay_status_json(k));
+			 "relay", relay_status_json(k),
+			 "pool_requests", requests_json(k->genl));
 	if (!root)
 		return -ENOMEM;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);

@@ -3,10 +3,100 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 
 #include "keyid.h"
 #include "log.h"
 #include "store.h"
+
+/* Streams whose counts are cached: every link's and far stream's fits. */
+#define CACHE_MAX	64
+
+struct cached {
+	char name[QKD_STREAM_NAME_MAX];
+	struct qkd_stream_stats st;
+	uint64_t read_ms;
+	bool valid;
+};
+
+static struct event_base *clock_base;
+static struct cached cache[CACHE_MAX];
+
+void store_clock(struct event_base *base)
+{
+	clock_base = base;
+}
+
+/* The event loop's time of this pass, or 0: then nothing is cached. */
+static uint64_t pass_ms(void)
+{
+	struct timeval tv;
+
+	if (!clock_base || event_base_gettimeofday_cached(clock_base, &tv))
+		return 0;
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static struct cached *cached_of(const char *stream, bool add)
+{
+	struct cached *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < CACHE_MAX; i++) {
+		if (cache[i].name[0] && !strcmp(cache[i].name, stream))
+			return &cache[i];
+		if (!cache[i].name[0] && !free_slot)
+			free_slot = &cache[i];
+	}
+	if (!add || !free_slot || strlen(stream) >= sizeof(free_slot->name))
+		return NULL;
+	strcpy(free_slot->name, stream);
+	return free_slot;
+}
+
+static void invalidate(const char *stream)
+{
+	struct cached *c = cached_of(stream, false);
+
+	if (c)
+		c->valid = false;
+}
+
+static bool add_to(uint32_t *v, long d)
+{
+	if (d < 0 && (unsigned long)-d > *v)
+		return false;
+	*v += d;
+	return true;
+}
+
+/* Our own requests' effect on the cached counts; a doubt drops them. */
+static void counted(const char *stream, long local, long peer, long resv)
+{
+	struct cached *c = cached_of(stream, false);
+
+	if (c && c->valid &&
+	    !(add_to(&c->st.avail_local, local) &&
+	      add_to(&c->st.avail_peer, peer) &&
+	      add_to(&c->st.reserved, resv)))
+		c->valid = false;
+}
+
+/*
+ * Errors that say a request changed nothing; any other (a reply lost to a
+ * full socket buffer: done or not) leaves the counts in doubt.
+ */
+static void settle(const char *stream, const int *errs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (errs[i] && errs[i] != -ENOENT && errs[i] != -EAGAIN &&
+		    errs[i] != -EACCES && errs[i] != -EBUSY) {
+			invalidate(stream);
+			return;
+		}
+}
 
 int store_stream_ensure(struct qkd_genl *g, const struct kmd_peer_cfg *p)
 {
@@ -17,6 +107,7 @@ int store_stream_ensure(struct qkd_genl *g, const struct kmd_peer_cfg *p)
 	};
 	int ret = qkd_genl_stream_new(g, p->stream, &lim);
 
+	invalidate(p->stream);
 	if (ret == -EEXIST)
 		return 0;
 	if (ret)
@@ -31,11 +122,73 @@ int store_stream_ensure(struct qkd_genl *g, const struct kmd_peer_cfg *p)
 int store_count(struct qkd_genl *g, const char *stream,
 		struct qkd_stream_stats *st)
 {
-	int ret = qkd_genl_stream_get(g, stream, st);
+	struct cached *c = cached_of(stream, true);
+	uint64_t now = pass_ms();
+	int ret;
 
-	if (ret)
-		return ret;
+	if (c && c->valid && now >= c->read_ms &&
+	    now - c->read_ms < STORE_FRESH_MS) {
+		*st = c->st;
+	} else {
+		ret = qkd_genl_stream_get(g, stream, st);
+		if (c)
+			c->valid = !ret && now;
+		if (ret)
+			return ret;
+		if (c) {
+			c->st = *st;
+			c->read_ms = now;
+		}
+	}
 	return st->avail_local + st->avail_peer + st->reserved;
+}
+
+int store_reserve(struct qkd_genl *g, const char *stream, size_t n,
+		  uint32_t timeout_ms, struct qkd_key_record *recs, int *errs)
+{
+	int got = qkd_genl_keys_reserve(g, stream, NULL, n, timeout_ms, recs,
+					errs);
+
+	if (got > 0)
+		counted(stream, -got, 0, got);
+	settle(stream, errs, n);
+	return got;
+}
+
+int store_commit(struct qkd_genl *g, const char *stream,
+		 const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n, int *errs)
+{
+	int done = qkd_genl_keys_commit(g, stream, ids, n, errs);
+
+	if (done > 0)
+		counted(stream, 0, 0, -done);
+	settle(stream, errs, n);
+	return done;
+}
+
+int store_release(struct qkd_genl *g, const char *stream,
+		  const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n)
+{
+	int done = qkd_genl_keys_release(g, stream, ids, n, NULL);
+
+	/* Which went back, an error would not say: read them again. */
+	if (done == (int)n)
+		counted(stream, done, 0, -done);
+	else
+		invalidate(stream);
+	return done;
+}
+
+int store_take(struct qkd_genl *g, const char *stream,
+	       const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+	       struct qkd_key_record *recs, int *errs)
+{
+	int got = qkd_genl_keys_take(g, stream, ids, n, recs, errs);
+
+	if (got > 0)
+		counted(stream, 0, -got, 0);
+	settle(stream, errs, n);
+	return got;
 }
 
 int store_add(struct qkd_genl *g, const char *stream,
@@ -64,6 +217,11 @@ int store_add(struct qkd_genl *g, const char *stream,
 	/* One request of <= QKD_ADD_BATCH_MAX keys: all or nothing. */
 	if (ret >= 0 && (size_t)ret != n)
 		ret = err ? err : -EIO;
+	if (ret < 0)
+		invalidate(stream);
+	else
+		counted(stream, owner == QKD_OWNER_LOCAL ? (long)n : 0,
+			owner == QKD_OWNER_PEER ? (long)n : 0, 0);
 	return ret < 0 ? ret : 0;
 }
 
@@ -71,38 +229,64 @@ int store_drop(struct qkd_genl *g, const char *stream,
 	       const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n)
 {
 	char text[QKD_KEYID_STR_SIZE];
-	struct qkd_key_record rec;
-	int ret, dropped = 0;
+	struct qkd_key_record *recs;
+	int *errs, dropped;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		ret = qkd_genl_key_take(g, stream, ids[i], &rec);
-		explicit_bzero(&rec, sizeof(rec));
-		if (!ret)
-			dropped++;
-		else if (ret != -ENOENT)
+	if (!n)
+		return 0;
+	recs = calloc(n, sizeof(*recs));
+	errs = calloc(n, sizeof(*errs));
+	dropped = recs && errs ?
+		  store_take(g, stream, ids, n, recs, errs) : -ENOMEM;
+	if (recs)
+		explicit_bzero(recs, n * sizeof(*recs));
+	free(recs);
+	for (i = 0; dropped >= 0 && i < n; i++)
+		if (errs[i] && errs[i] != -ENOENT)
 			log_warn("stream %s: cannot drop key %s: %s", stream,
 				 qkd_keyid_format(ids[i], text),
-				 strerror(-ret));
-	}
-	return dropped;
+				 strerror(-errs[i]));
+	if (dropped < 0)
+		log_warn("stream %s: cannot drop %zu keys: %s", stream, n,
+			 strerror(-dropped));
+	free(errs);
+	return dropped < 0 ? 0 : dropped;
 }
 
 int store_probe_local(struct qkd_genl *g, const char *stream,
 		      const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n)
 {
-	struct qkd_key_record rec;
-	int ret, present = 0;
-	size_t i;
+	struct qkd_key_record *recs;
+	uint8_t (*back)[QKD_KEY_ID_LEN];
+	int *errs, present = 0;
+	size_t i, nback = 0;
 
-	for (i = 0; i < n; i++) {
-		ret = qkd_genl_key_reserve(g, stream, ids[i], 1000, &rec,
-					   NULL);
-		explicit_bzero(&rec, sizeof(rec));
-		if (ret == -EACCES || ret == -EBUSY)
-			present++;
-		else if (!ret)	/* peer-owned: not ours to count; put back */
-			qkd_genl_key_release(g, stream, ids[i]);
+	if (!n)
+		return 0;
+	recs = calloc(n, sizeof(*recs));
+	errs = calloc(n, sizeof(*errs));
+	back = calloc(n, sizeof(*back));
+	if (recs && errs && back &&
+	    qkd_genl_keys_reserve(g, stream, ids, n, 1000, recs, errs) >= 0) {
+		settle(stream, errs, n);
+		for (i = 0; i < n; i++) {
+			if (errs[i] == -EACCES || errs[i] == -EBUSY)
+				present++;
+			/* peer-owned: not ours to count; put back */
+			else if (!errs[i])
+				memcpy(back[nback++], ids[i], QKD_KEY_ID_LEN);
+		}
 	}
+	if (nback &&
+	    qkd_genl_keys_release(g, stream,
+				  (const uint8_t (*)[QKD_KEY_ID_LEN])back,
+				  nback, NULL) != (int)nback)
+		invalidate(stream);
+	if (recs)
+		explicit_bzero(recs, n * sizeof(*recs));
+	free(recs);
+	free(errs);
+	free(back);
 	return present;
 }

@@ -22,13 +22,25 @@
 #define ADD_MSG_MAX	(MNL_NLMSG_HDRLEN + MNL_ALIGN(GENL_HDRLEN) + \
 			 MNL_ATTR_HDRLEN + QKD_STREAM_NAME_MAX + UINT16_MAX)
 
+/* One request of a pipelined key operation: name, key ID and timeout. */
+#define KEY_MSG_MAX	(MNL_NLMSG_HDRLEN + MNL_ALIGN(GENL_HDRLEN) + \
+			 MNL_ATTR_HDRLEN + QKD_STREAM_NAME_MAX + \
+			 MNL_ATTR_HDRLEN + QKD_KEY_ID_LEN + \
+			 MNL_ATTR_HDRLEN + sizeof(uint32_t))
+
+_Static_assert(QKD_GENL_PIPE_MAX <= QKD_NL_PIPE_MAX &&
+	       QKD_GENL_PIPE_MAX * QKD_NL_PIPE_SLOT <= RECV_SIZE,
+	       "a pipeline's replies fit the receive buffer's slots");
+
 struct qkd_genl {
 	struct mnl_socket *nl;
 	uint32_t seq;
 	uint16_t family;
 	uint32_t events_grp;
+	uint64_t requests[QKD_CMD_MAX + 1];
 	char extack[256];
 	uint8_t buf[RECV_SIZE];
+	uint8_t pipe[QKD_GENL_PIPE_MAX * KEY_MSG_MAX];
 };
 
 /* One request in flight: what the parsers see. */
@@ -36,6 +48,7 @@ struct req {
 	struct qkd_genl *g;
 	int (*parse)(const struct nlmsghdr *nlh, struct req *r);
 	void *data;
+	const struct qkd_nlreq *q;
 };
 
 typedef int (*parse_fn)(const struct nlmsghdr *nlh, struct req *r);
@@ -114,6 +127,8 @@ static struct nlmsghdr *msg_start(struct qkd_genl *g, void *buf,
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
 	genl->cmd = cmd;
 	genl->version = type == GENL_ID_CTRL ? 1 : QKD_GENL_VERSION;
+	if (type == g->family && cmd <= QKD_CMD_MAX)
+		g->requests[cmd]++;
 	return nlh;
 }
 
@@ -251,6 +266,11 @@ int qkd_genl_fd(const struct qkd_genl *g)
 const char *qkd_genl_extack(const struct qkd_genl *g)
 {
 	return g->extack;
+}
+
+uint64_t qkd_genl_requests(const struct qkd_genl *g, uint8_t cmd)
+{
+	return cmd <= QKD_CMD_MAX ? g->requests[cmd] : 0;
 }
 
 /* Streams */
@@ -595,6 +615,150 @@ int qkd_genl_key_release(struct qkd_genl *g, const char *name,
 			 const uint8_t id[QKD_KEY_ID_LEN])
 {
 	return key_ref(g, QKD_CMD_KEY_RELEASE, name, id);
+}
+
+/*
+ * Pipelined key operations: one request per key, QKD_GENL_PIPE_MAX to a
+ * datagram, each drawing one reply (nlreq.h): take and reserve answer with
+ * the key or an error, so only commit and release ask for an ACK.
+ */
+struct keys_op {
+	uint8_t cmd;
+	const uint8_t (*ids)[QKD_KEY_ID_LEN];	/* NULL: the next keys */
+	uint32_t timeout_ms;
+	struct qkd_key_record *recs;		/* take, reserve: the keys */
+};
+
+static int keys_parse(const struct nlmsghdr *nlh, struct req *r)
+{
+	const struct keys_op *op = r->data;
+	struct take t = { .rec = &op->recs[r->q->index] };
+	struct req one = { .g = r->g, .data = &t };
+	int ret = take_parse(nlh, &one);
+
+	return ret ? ret : t.found ? 0 : -EPROTO;
+}
+
+static size_t keys_msgs(struct qkd_genl *g, const char *name,
+			const struct keys_op *op, size_t n)
+{
+	uint16_t flags = op->recs ? 0 : NLM_F_ACK;
+	uint8_t *p = g->pipe;
+	struct nlmsghdr *nlh;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		nlh = msg_start(g, p, g->family, op->cmd, flags);
+		mnl_attr_put_strz(nlh, QKD_A_STREAM_NAME, name);
+		if (op->ids)
+			mnl_attr_put(nlh, QKD_A_KEY_ID, QKD_KEY_ID_LEN,
+				     op->ids[i]);
+		if (op->timeout_ms)
+			mnl_attr_put_u32(nlh, QKD_A_TIMEOUT, op->timeout_ms);
+		p += nlh->nlmsg_len;
+	}
+	return p - g->pipe;
+}
+
+/* Up to QKD_GENL_PIPE_MAX keys in one datagram: see qkd_nl_pipeline(). */
+static int keys_chunk(struct qkd_genl *g, const char *name,
+		      const struct keys_op *op, size_t n, int *errs)
+{
+	struct req r = { .g = g, .parse = keys_parse, .data = (void *)op };
+	struct qkd_nlreq q = {
+		.cb = parse_cb, .data = &r, .buf = g->buf,
+		.size = sizeof(g->buf), .wipe = op->recs != NULL,
+		.extack = g->extack, .extack_size = sizeof(g->extack),
+	};
+	uint32_t seq = g->seq + 1;
+	size_t i, len = keys_msgs(g, name, op, n);
+	int ret;
+
+	r.q = &q;
+	ret = qkd_nl_pipeline(g->nl, g->pipe, len, seq, n, &q, errs);
+	if (ret < 0)
+		for (i = 0; i < n; i++)
+			errs[i] = ret;
+	for (i = 0; op->recs && i < n; i++)
+		if (errs[i])
+			explicit_bzero(&op->recs[i], sizeof(op->recs[i]));
+	return ret;
+}
+
+/*
+ * op on n keys, chunk by chunk. A chunk that could not be sent fails its
+ * keys and those after it. Returns the keys done, or -errno if none was
+ * asked for.
+ */
+static int keys_run(struct qkd_genl *g, const char *name, struct keys_op op,
+		    size_t n, int *errs)
+{
+	int e[QKD_GENL_PIPE_MAX], ret = 0, done = 0;
+	size_t off, chunk, i;
+	bool sent = false;
+
+	if (n > INT32_MAX)
+		return -EINVAL;
+	if (strlen(name) >= QKD_STREAM_NAME_MAX)
+		ret = -EINVAL;
+	if (op.recs && !ret)
+		memset(op.recs, 0, n * sizeof(*op.recs));
+	for (off = 0; off < n; off += chunk) {
+		chunk = n - off < QKD_GENL_PIPE_MAX ? n - off : QKD_GENL_PIPE_MAX;
+		if (ret >= 0)
+			ret = keys_chunk(g, name, &op, chunk, e);
+		sent |= ret >= 0;
+		for (i = 0; i < chunk; i++)
+			if (errs)
+				errs[off + i] = ret < 0 ? ret : e[i];
+		if (ret > 0)
+			done += ret;
+		if (op.ids)
+			op.ids += chunk;
+		if (op.recs)
+			op.recs += chunk;
+	}
+	/* No request made at all: the error says why (errs has it too). */
+	return sent || !n ? done : ret;
+}
+
+int qkd_genl_keys_take(struct qkd_genl *g, const char *name,
+		       const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+		       struct qkd_key_record *recs, int *errs)
+{
+	struct keys_op op = { .cmd = QKD_CMD_KEY_TAKE, .ids = ids,
+			      .recs = recs };
+
+	return keys_run(g, name, op, n, errs);
+}
+
+int qkd_genl_keys_reserve(struct qkd_genl *g, const char *name,
+			  const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+			  uint32_t timeout_ms, struct qkd_key_record *recs,
+			  int *errs)
+{
+	struct keys_op op = { .cmd = QKD_CMD_KEY_RESERVE, .ids = ids,
+			      .timeout_ms = timeout_ms, .recs = recs };
+
+	return keys_run(g, name, op, n, errs);
+}
+
+int qkd_genl_keys_commit(struct qkd_genl *g, const char *name,
+			 const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+			 int *errs)
+{
+	struct keys_op op = { .cmd = QKD_CMD_KEY_COMMIT, .ids = ids };
+
+	return keys_run(g, name, op, n, errs);
+}
+
+int qkd_genl_keys_release(struct qkd_genl *g, const char *name,
+			  const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+			  int *errs)
+{
+	struct keys_op op = { .cmd = QKD_CMD_KEY_RELEASE, .ids = ids };
+
+	return keys_run(g, name, op, n, errs);
 }
 
 static int count_parse(const struct nlmsghdr *nlh, struct req *r)

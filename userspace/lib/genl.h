@@ -73,6 +73,8 @@ void qkd_genl_close(struct qkd_genl *g);
 int qkd_genl_fd(const struct qkd_genl *g);
 /* The extack message of the last failed request, or "" if none. */
 const char *qkd_genl_extack(const struct qkd_genl *g);
+/* Requests of command cmd (QKD_CMD_*) this handle has sent (profiling). */
+uint64_t qkd_genl_requests(const struct qkd_genl *g, uint8_t cmd);
 
 int qkd_genl_stream_new(struct qkd_genl *g, const char *name,
 			const struct qkd_stream_limits *lim);
@@ -113,6 +115,37 @@ int qkd_genl_key_commit(struct qkd_genl *g, const char *name,
 			const uint8_t id[QKD_KEY_ID_LEN]);
 int qkd_genl_key_release(struct qkd_genl *g, const char *name,
 			 const uint8_t id[QKD_KEY_ID_LEN]);
+/*
+ * Pipelined key operations on n keys of one stream: results as n calls of
+ * the functions above would give them, one by one in order, but the
+ * requests go out QKD_GENL_PIPE_MAX to a datagram and their replies are
+ * read with few syscalls (recvmmsg). errs[i] (errs may be NULL) is 0 or
+ * the -errno of key i; a reply the socket dropped (its buffer full) is an
+ * error of its key (-ENOBUFS), never a success: a take may then have
+ * destroyed a key nobody received, a reservation times out, a commit or
+ * release may or may not have happened. Each returns the number of keys
+ * done, or -errno if no request could be made (bad arguments, socket);
+ * then errs holds that error for every key.
+ *
+ * ids names the keys; NULL for take and reserve means the next n
+ * local-owned keys. recs[i] is key i's record (zeroed on its error).
+ */
+#define QKD_GENL_PIPE_MAX	64
+
+int qkd_genl_keys_take(struct qkd_genl *g, const char *name,
+		       const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+		       struct qkd_key_record *recs, int *errs);
+int qkd_genl_keys_reserve(struct qkd_genl *g, const char *name,
+			  const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+			  uint32_t timeout_ms, struct qkd_key_record *recs,
+			  int *errs);
+int qkd_genl_keys_commit(struct qkd_genl *g, const char *name,
+			 const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+			 int *errs);
+int qkd_genl_keys_release(struct qkd_genl *g, const char *name,
+			  const uint8_t (*ids)[QKD_KEY_ID_LEN], size_t n,
+			  int *errs);
+
 /* flags: QKD_F_LOCAL and/or QKD_F_PEER, 0 = both. Returns keys flushed. */
 int qkd_genl_key_flush(struct qkd_genl *g, const char *name, uint32_t flags);
 

@@ -242,12 +242,16 @@ progress() { echo "cost-relay: ${SECONDS}s: $*" >&2; }
 mkdir -p "$out"
 : >"$out/labels"
 topology
+# The links fill from (nearly) empty once all are up: under TCG the first
+# link up would be full before the last.
+kmes STOP
 wait_for 300 links_up || { echo "# links not up"; exit 1; }
 progress "links up"
+kmes CONT
 # Past every link's first batch: their TLS sessions are set up.
 wait_for 300 at_least $((3 * link_batch)) link_keys ||
 	{ echo "# no link keys"; exit 1; }
-span $FILL 2 $((3 * link_target / 2)) 600
+span $FILL 2 $((3 * link_target / 2)) 300
 progress "fill measured"
 wait_for 600 full || { echo "# links not full"; exit 1; }
 sleep 5

@@ -15,9 +15,11 @@
 # window 32, status files on tmpfs), each quantity the difference of two
 # marks, so that start-up cancels out:
 #
-# - fill: the three links filling to $link_target keys (KMEs at 50,000
-#   keys/s, link batches of 1024, no far stream): instructions per link
-#   key delivered into both ends' pools (all six KMEs and four KMs);
+# - fill: the three links filling from empty to $link_target keys each
+#   (KMEs at 50,000 keys/s, link batches of 1024, no far stream; marked
+#   with the KMEs stopped, then when the fill is over: it is too fast to
+#   mark in flight): instructions per link key delivered into both ends'
+#   pools (all six KMEs and four KMs, the KMEs' TLS sessions included);
 # - idle: the same network full and doing nothing: instructions per
 #   second (timers, status files, this script's once-a-second probe),
 #   subtracted from the other spans as their time's share;
@@ -35,16 +37,16 @@
 # test, not in make check or make bench: a measurement, no assertion.
 # Marks and counts stay in build/bench/cost-relay/.
 #
-# QKD_COST_LINK_TARGET (8000), QKD_COST_KEYS16 (3000), QKD_COST_KEYS1
-# (600): a link's stock, and the far keys counted at batch 16 and 1.
+# QKD_COST_LINK_TARGET (30000), QKD_COST_KEYS16 (6000), QKD_COST_KEYS1
+# (1000): a link's stock, and the far keys counted at batch 16 and 1.
 set -u
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench/cost-relay
-link_target=${QKD_COST_LINK_TARGET:-8000}
-keys16=${QKD_COST_KEYS16:-3000}
-keys1=${QKD_COST_KEYS1:-600}
+link_target=${QKD_COST_LINK_TARGET:-30000}
+keys16=${QKD_COST_KEYS16:-6000}
+keys1=${QKD_COST_KEYS1:-1000}
 mark=$top/selftests/qemu/qkd-mark
 
 # Labels of the marks: a span is the pair LABEL, LABEL + 1.
@@ -68,18 +70,19 @@ host()
 }
 
 # table COUNTS LABELS: COUNTS has the plugin's "label instructions ns"
-# lines, LABELS the guest's "label keys" (keys counted at that mark).
+# lines, LABELS the guest's "label far link far link" (far and link keys
+# probed just before and just after the mark).
 table()
 {
 	awk 'NR == FNR { i[$1] = $2; t[$1] = $3 / 1e9; next }
-	     { k[$1] = $2 }
+	     { far[$1] = ($2 + $4) / 2; link[$1] = ($3 + $5) / 2 }
 	     function d(a, x) { return x[a + 1] - x[a] }
 	     END {
 		idle = d(3, i) / d(3, t)
-		fill = (d(1, i) - idle * d(1, t)) / d(1, k)
+		fill = (d(1, i) - idle * d(1, t)) / d(1, link)
 		printf "# relay cost: guest instructions (whole VM), line 1-2-3-4, far stream 1-4\n"
 		printf "# link key filled (both ends, 6 KMEs, 4 KMs): %12.0f  (%d keys, %.1f s)\n",
-			fill, d(1, k), d(1, t)
+			fill, d(1, link), d(1, t)
 		printf "# idle, per second:                           %12.0f  (%.1f s)\n",
 			idle, d(3, t)
 		printf "# %5s %14s %12s %11s %12s %10s %10s\n", "batch",
@@ -87,12 +90,12 @@ table()
 			"ceiling/s", "per hop"
 		for (b = 16; b >= 1; b -= 15) {
 			s = (b == 16 ? 5 : 7)
-			relay[b] = (d(s, i) - idle * d(s, t)) / d(s, k)
+			relay[b] = (d(s, i) - idle * d(s, t)) / d(s, far)
 			busy[b] = d(s, i) / d(s, t)
 			cost = relay[b] + (b + 1) / b * 3 * fill
 			ceil[b] = (busy[b] - idle) / cost
 			printf "# %5d %14.0f %12d %11.1f %12.3g %10.1f %10.0f\n", b,
-				relay[b], d(s, k), d(s, k) / d(s, t), busy[b], ceil[b],
+				relay[b], d(s, far), d(s, far) / d(s, t), busy[b], ceil[b],
 				relay[b] / 3
 		}
 		printf "# ceiling = (VM instr/s - idle/s) / (instr/far key + (b+1)/b x 3 x instr/link key)\n"
@@ -145,8 +148,9 @@ link_keys()
 	done
 	echo $n
 }
-# probe: "far link" keys so far. Every span polls with it once a second,
-# the idle span too, so that its cost is in the idle rate.
+# probe: "far link" keys so far (far: added at node 1; link: each link's
+# at its master). Every span polls with it once a second, the idle span
+# too, so that its cost is in the idle rate.
 probe()
 {
 	local far
@@ -169,26 +173,43 @@ full()
 	done
 }
 
-# span LABEL FIELD KEYS SECONDS: marks LABEL and LABEL + 1 around at most
-# SECONDS, ended early once FIELD (1 far, 2 link) of probe has grown by
-# KEYS; each mark's key count goes to $out/labels.
-span()
+# at_mark LABEL: mark LABEL; "LABEL far link far link" to $out/labels,
+# probed just before and just after the mark (the host takes the mean).
+at_mark()
 {
-	local label=$1 field=$2 want=$3 secs=$4 k0 k end=$((SECONDS + $4))
+	local before
 
-	"$mark" "$label"
-	k0=$(probe | cut -d' ' -f"$field")
-	echo "$label $k0" >>"$out/labels"
-	k=$k0
-	while ((k < k0 + want && SECONDS < end)); do
-		sleep 1
-		k=$(probe | cut -d' ' -f"$field")
-	done
-	"$mark" $((label + 1))
-	k=$(probe | cut -d' ' -f"$field")
-	echo "$((label + 1)) $k" >>"$out/labels"
-	echo "# span $label: $((k - k0)) keys" >&2
+	before=$(probe)
+	"$mark" "$1"
+	echo "$1 $before $(probe)" >>"$out/labels"
 }
+
+# poll SECONDS DONE: probe once a second until DONE FAR LINK succeeds, for
+# at most SECONDS.
+poll()
+{
+	local end=$((SECONDS + $1)) p
+
+	while ((SECONDS < end)); do
+		sleep 1
+		p=$(probe)
+		# shellcheck disable=SC2086
+		"$2" $p && return
+	done
+	echo "# $2: not within $1 s" >&2
+}
+# filled FAR LINK: the links gained $goal keys and no more since the last
+# probe: the fill is over.
+filled()
+{
+	local was=$last
+
+	last=$2
+	(($2 >= goal && $2 == was))
+}
+# relayed FAR LINK: the far stream reached $goal keys.
+relayed() { (($1 >= goal)); }
+never() { return 1; }
 
 # ends FARS BATCH: restart both ends' key managers with the far streams
 # FARS ("" for none) and [relay] batch BATCH; the pools keep their keys.
@@ -218,15 +239,15 @@ kmes()
 # full links with every KME stopped, KEYS far keys counted.
 relay_span()
 {
-	local k
-
 	kmes STOP
 	ends "1-4" "$2" || return 1
 	wait_for 120 routes_up || { echo "# no route"; return 1; }
 	# Relays under way before the count starts.
-	k=$(far_keys)
-	wait_for 120 at_least $((k + 4 * $2)) far_keys || true
-	span "$1" 1 "$3" 300
+	wait_for 120 at_least $(($(far_keys) + 4 * $2)) far_keys || true
+	goal=$(($(far_keys) + $3))
+	at_mark "$1"
+	poll 300 relayed
+	at_mark $(($1 + 1))
 }
 
 # refill: no far stream, the KMEs running, until every link is full.
@@ -242,20 +263,24 @@ progress() { echo "cost-relay: ${SECONDS}s: $*" >&2; }
 mkdir -p "$out"
 : >"$out/labels"
 topology
-# The links fill from (nearly) empty once all are up: under TCG the first
-# link up would be full before the last.
+# The links fill from (nearly) empty once all are up, between two marks
+# where nothing moves: under TCG the first link up would be full before
+# the last, and the fill is too fast to mark in flight.
 kmes STOP
 wait_for 300 links_up || { echo "# links not up"; exit 1; }
 progress "links up"
+sleep 3
+goal=$(($(link_keys) + 3 * link_target / 2)) last=-1
+at_mark $FILL
 kmes CONT
-# Past every link's first batch: their TLS sessions are set up.
-wait_for 300 at_least $((3 * link_batch)) link_keys ||
-	{ echo "# no link keys"; exit 1; }
-span $FILL 2 $((3 * link_target / 2)) 300
+poll 600 filled
+at_mark $((FILL + 1))
 progress "fill measured"
 wait_for 600 full || { echo "# links not full"; exit 1; }
 sleep 5
-span $IDLE 2 $((1 << 30)) 20
+at_mark $IDLE
+poll 20 never 2>/dev/null
+at_mark $((IDLE + 1))
 progress "idle measured"
 relay_span $RELAY16 16 "$keys16" || exit 1
 progress "batch 16 measured"

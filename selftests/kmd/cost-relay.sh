@@ -21,7 +21,7 @@
 #   mark in flight): instructions per link key delivered into both ends'
 #   pools (all six KMEs and four KMs, the KMEs' TLS sessions included);
 # - idle: the same network full and doing nothing: instructions per
-#   second (timers, status files, this script's once-a-second probe),
+#   second (timers, status files, this script's once-a-second count),
 #   subtracted from the other spans as their time's share;
 # - relay, [relay] batch 16 then 1: the ends restarted with the far
 #   stream, the links full and every KME stopped (SIGSTOP), so that no
@@ -70,19 +70,23 @@ host()
 }
 
 # table COUNTS LABELS: COUNTS has the plugin's "label instructions ns"
-# lines, LABELS the guest's "label far link far link" (far and link keys
-# probed just before and just after the mark).
+# lines, LABELS the guest's at_mark lines: the key count at each mark is
+# interpolated between the counts read just before and just after it
+# (each taken at the middle of its read).
 table()
 {
 	awk 'NR == FNR { i[$1] = $2; t[$1] = $3 / 1e9; next }
-	     { far[$1] = ($2 + $4) / 2; link[$1] = ($3 + $5) / 2 }
+	     {
+		ta = ($3 + $4) / 2; tb = ($7 + $8) / 2
+		k[$1] = $2 + ($6 - $2) * (tb > ta ? ($5 - ta) / (tb - ta) : 0)
+	     }
 	     function d(a, x) { return x[a + 1] - x[a] }
 	     END {
 		idle = d(3, i) / d(3, t)
-		fill = (d(1, i) - idle * d(1, t)) / d(1, link)
+		fill = (d(1, i) - idle * d(1, t)) / d(1, k)
 		printf "# relay cost: guest instructions (whole VM), line 1-2-3-4, far stream 1-4\n"
 		printf "# link key filled (both ends, 6 KMEs, 4 KMs): %12.0f  (%d keys, %.1f s)\n",
-			fill, d(1, link), d(1, t)
+			fill, d(1, k), d(1, t)
 		printf "# idle, per second:                           %12.0f  (%.1f s)\n",
 			idle, d(3, t)
 		printf "# %5s %14s %12s %11s %12s %10s %10s\n", "batch",
@@ -90,12 +94,12 @@ table()
 			"ceiling/s", "per hop"
 		for (b = 16; b >= 1; b -= 15) {
 			s = (b == 16 ? 5 : 7)
-			relay[b] = (d(s, i) - idle * d(s, t)) / d(s, far)
+			relay[b] = (d(s, i) - idle * d(s, t)) / d(s, k)
 			busy[b] = d(s, i) / d(s, t)
 			cost = relay[b] + (b + 1) / b * 3 * fill
 			ceil[b] = (busy[b] - idle) / cost
 			printf "# %5d %14.0f %12d %11.1f %12.3g %10.1f %10.0f\n", b,
-				relay[b], d(s, far), d(s, far) / d(s, t), busy[b], ceil[b],
+				relay[b], d(s, k), d(s, k) / d(s, t), busy[b], ceil[b],
 				relay[b] / 3
 		}
 		printf "# ceiling = (VM instr/s - idle/s) / (instr/far key + (b+1)/b x 3 x instr/link key)\n"
@@ -148,16 +152,6 @@ link_keys()
 	done
 	echo $n
 }
-# probe: "far link" keys so far (far: added at node 1; link: each link's
-# at its master). Every span polls with it once a second, the idle span
-# too, so that its cost is in the idle rate.
-probe()
-{
-	local far
-
-	far=$(added 1 4 2>/dev/null)
-	echo "${far:-0} $(link_keys)"
-}
 # at_least N CMD...: CMD prints N or more (for wait_for, which runs CMD
 # anew each time).
 at_least() { local n=$1; shift; (($("$@") >= n)); }
@@ -173,43 +167,53 @@ full()
 	done
 }
 
-# at_mark LABEL: mark LABEL; "LABEL far link far link" to $out/labels,
-# probed just before and just after the mark (the host takes the mean).
+# at_mark LABEL COUNT...: mark LABEL between two runs of COUNT (a key
+# count), and write "LABEL a t0 t1 tm b t2 t3" to $out/labels: COUNT's a
+# between guest times t0 and t1, the mark at tm, COUNT's b between t2 and
+# t3. The host interpolates the count at the mark: in a busy VM a count
+# takes a while and keys move meanwhile.
 at_mark()
 {
-	local before
+	local label=$1 a b t0 t1 tm t2
+	shift
 
-	before=$(probe)
-	"$mark" "$1"
-	echo "$1 $before $(probe)" >>"$out/labels"
+	t0=$EPOCHREALTIME
+	a=$("$@")
+	t1=$EPOCHREALTIME
+	tm=$EPOCHREALTIME
+	"$mark" "$label"
+	t2=$EPOCHREALTIME
+	b=$("$@")
+	echo "$label $a $t0 $t1 $tm $b $t2 $EPOCHREALTIME" >>"$out/labels"
 }
 
-# poll SECONDS DONE: probe once a second until DONE FAR LINK succeeds, for
-# at most SECONDS.
+# poll SECONDS COUNT DONE: once a second one COUNT (one kmd-keys run),
+# until DONE succeeds on it, at most SECONDS: every span polls alike, the
+# idle span too, so that the polls' cost is in the idle rate.
 poll()
 {
-	local end=$((SECONDS + $1)) p
+	local end=$((SECONDS + $1))
 
 	while ((SECONDS < end)); do
 		sleep 1
-		p=$(probe)
-		# shellcheck disable=SC2086
-		"$2" $p && return
+		"$3" "$("$2")" && return
 	done
-	echo "# $2: not within $1 s" >&2
+	echo "# $3: not within $1 s" >&2
 }
-# filled FAR LINK: the links gained $goal keys and no more since the last
-# probe: the fill is over.
+# filled LINK12: the fill is over: every link full, checked (six counts)
+# once link 1-2's count stopped growing.
 filled()
 {
 	local was=$last
 
-	last=$2
-	(($2 >= goal && $2 == was))
+	last=$1
+	((last == was)) && full
 }
-# relayed FAR LINK: the far stream reached $goal keys.
+# relayed FAR: the far stream reached $goal keys.
 relayed() { (($1 >= goal)); }
 never() { return 1; }
+# link12: keys added to the link 1-2, as at node 1.
+link12() { added 1 2; }
 
 # ends FARS BATCH: restart both ends' key managers with the far streams
 # FARS ("" for none) and [relay] batch BATCH; the pools keep their keys.
@@ -245,9 +249,9 @@ relay_span()
 	# Relays under way before the count starts.
 	wait_for 120 at_least $(($(far_keys) + 4 * $2)) far_keys || true
 	goal=$(($(far_keys) + $3))
-	at_mark "$1"
-	poll 300 relayed
-	at_mark $(($1 + 1))
+	at_mark "$1" far_keys
+	poll 300 far_keys relayed
+	at_mark $(($1 + 1)) far_keys
 }
 
 # refill: no far stream, the KMEs running, until every link is full.
@@ -270,17 +274,17 @@ kmes STOP
 wait_for 300 links_up || { echo "# links not up"; exit 1; }
 progress "links up"
 sleep 3
-goal=$(($(link_keys) + 3 * link_target / 2)) last=-1
-at_mark $FILL
+last=-1
+at_mark $FILL link_keys
 kmes CONT
-poll 600 filled
-at_mark $((FILL + 1))
+poll 600 link12 filled
+at_mark $((FILL + 1)) link_keys
 progress "fill measured"
 wait_for 600 full || { echo "# links not full"; exit 1; }
 sleep 5
-at_mark $IDLE
-poll 20 never 2>/dev/null
-at_mark $((IDLE + 1))
+at_mark $IDLE link_keys
+poll 20 link12 never 2>/dev/null
+at_mark $((IDLE + 1)) link_keys
 progress "idle measured"
 relay_span $RELAY16 16 "$keys16" || exit 1
 progress "batch 16 measured"

@@ -98,19 +98,21 @@ table()
 			busy[b] = d(s, i) / d(s, t)
 			cost = relay[b] + (b + 1) / b * 3 * fill
 			ceil[b] = (busy[b] - idle) / cost
+			per[b] = cost
 			printf "# %5d %14.0f %12d %11.1f %12.3g %10.1f %10.0f\n", b,
 				relay[b], d(s, k), d(s, k) / d(s, t), busy[b], ceil[b],
 				relay[b] / 3
 		}
 		printf "# ceiling = (VM instr/s - idle/s) / (instr/far key + (b+1)/b x 3 x instr/link key)\n"
-		printf "# %8s %5s %10s %10s %8s\n", "link/s", "batch", "limit/s",
-			"ceiling/s", "ratio"
+		printf "# needed: guest instructions/s to relay at the limit (idle/s + limit x that cost)\n"
+		printf "# %8s %5s %10s %10s %8s %12s\n", "link/s", "batch", "limit/s",
+			"ceiling/s", "ratio", "needed/s"
 		split("2000 10000 50000", rate, " ")
 		for (r = 1; r <= 3; r++)
 			for (b = 16; b >= 1; b -= 15) {
 				lim = rate[r] * b / (b + 1)
-				printf "# %8d %5d %10.0f %10.1f %8.3f\n", rate[r], b,
-					lim, ceil[b], ceil[b] / lim
+				printf "# %8d %5d %10.0f %10.1f %8.3f %12.3g\n", rate[r], b,
+					lim, ceil[b], ceil[b] / lim, idle + lim * per[b]
 			}
 	     }' "$1" "$2"
 }
@@ -143,15 +145,7 @@ trap relay_cleanup EXIT
 rm -rf "$pki"
 
 # link_keys: link keys delivered so far, each counted once (at the master).
-link_keys()
-{
-	local e n=0
-
-	for e in $edges; do
-		n=$((n + $(added "${e%-*}" "${e#*-}")))
-	done
-	echo $n
-}
+link_keys() { pair_keys "$edges"; }
 # at_least N CMD...: CMD prints N or more (for wait_for, which runs CMD
 # anew each time).
 at_least() { local n=$1; shift; (($("$@") >= n)); }

@@ -21,8 +21,13 @@
 #   mark in flight): instructions per link key delivered into both ends'
 #   pools (all six KMEs and four KMs, the KMEs' TLS sessions included);
 # - idle: the same network full and doing nothing: instructions per
-#   second (timers, status files, this script's once-a-second count),
-#   subtracted from the other spans as their time's share;
+#   second (timers, status files), subtracted from the other spans as
+#   their time's share; the spans poll with bash builtins alone (a
+#   FIFO read's timeout, the status files matched in the shell), which
+#   cost next to nothing;
+# - counts: ten kmd-keys runs (one key count each, tens of millions of
+#   instructions: ip netns exec, a dynamic program): subtracted for the
+#   counts read inside the other spans at their marks;
 # - relay, [relay] batch 16 then 1: the ends restarted with the far
 #   stream, the links full and every KME stopped (SIGSTOP), so that no
 #   fill runs while the far keys are counted: instructions per relayed
@@ -50,7 +55,10 @@ keys1=${QKD_COST_KEYS1:-1000}
 mark=$top/selftests/qemu/qkd-mark
 
 # Labels of the marks: a span is the pair LABEL, LABEL + 1.
-FILL=1 IDLE=3 RELAY16=5 RELAY1=7
+FILL=1 IDLE=3 RELAY16=5 RELAY1=7 COUNTS=9
+# kmd-keys runs inside each span (the counts at its marks, COUNTS' ten),
+# whose instructions the COUNTS span measures and the others subtract.
+CALLS_FILL=6 CALLS_RELAY=2 CALLS_COUNTS=10
 
 # host: the VM run, then the table from its marks.
 host()
@@ -83,18 +91,20 @@ table()
 	     function d(a, x) { return x[a + 1] - x[a] }
 	     END {
 		idle = d(3, i) / d(3, t)
-		fill = (d(1, i) - idle * d(1, t)) / d(1, k)
+		call = (d(9, i) - idle * d(9, t)) / '"$CALLS_COUNTS"'
+		fill = (d(1, i) - idle * d(1, t) - '"$CALLS_FILL"' * call) / d(1, k)
 		printf "# relay cost: guest instructions (whole VM), line 1-2-3-4, far stream 1-4\n"
 		printf "# link key filled (both ends, 6 KMEs, 4 KMs): %12.0f  (%d keys, %.1f s)\n",
 			fill, d(1, k), d(1, t)
 		printf "# idle, per second:                           %12.0f  (%.1f s)\n",
 			idle, d(3, t)
+		printf "# one kmd-keys count (subtracted per count):  %12.0f\n", call
 		printf "# %5s %14s %12s %11s %12s %10s %10s\n", "batch",
 			"instr/far key", "keys counted", "far keys/s", "VM instr/s",
 			"ceiling/s", "per hop"
 		for (b = 16; b >= 1; b -= 15) {
 			s = (b == 16 ? 5 : 7)
-			relay[b] = (d(s, i) - idle * d(s, t)) / d(s, k)
+			relay[b] = (d(s, i) - idle * d(s, t) - '"$CALLS_RELAY"' * call) / d(s, k)
 			busy[b] = d(s, i) / d(s, t)
 			cost = relay[b] + (b + 1) / b * 3 * fill
 			ceil[b] = (busy[b] - idle) / cost
@@ -138,10 +148,11 @@ relay_window=32
 nodes=4 edges="1-2 2-3 3-4" fars=""
 declare -A faults=() extra_far=()
 
+tmp_fifo=/tmp/cost-relay-tick.$$
 for f in "$kmd" "$sim" "$keys" "$ko" "$mark"; do
 	[ -e "$f" ] || { echo "# SKIP relay cost: $f not built"; exit 0; }
 done
-trap relay_cleanup EXIT
+trap 'relay_cleanup; rm -f "$tmp_fifo"' EXIT
 rm -rf "$pki"
 
 # link_keys: link keys delivered so far, each counted once (at the master).
@@ -181,31 +192,51 @@ at_mark()
 	echo "$label $a $t0 $t1 $tm $b $t2 $EPOCHREALTIME" >>"$out/labels"
 }
 
-# poll SECONDS COUNT DONE: once a second one COUNT (one kmd-keys run),
-# until DONE succeeds on it, at most SECONDS: every span polls alike, the
-# idle span too, so that the polls' cost is in the idle rate.
+# poll SECONDS DONE: once a second, until DONE succeeds, at most SECONDS.
+# Bash builtins only (a read timing out on a FIFO, the status files read
+# and matched in the shell): a poll costs next to nothing, whatever the
+# VM's speed, where a kmd-keys run costs tens of millions of instructions.
 poll()
 {
 	local end=$((SECONDS + $1))
 
 	while ((SECONDS < end)); do
-		sleep 1
-		"$3" "$("$2")" && return
+		read -r -t 1 -u "$tick" _
+		"$2" && return
 	done
-	echo "# $3: not within $1 s" >&2
+	echo "# $2: not within $1 s" >&2
 }
-# filled LINK12: the fill is over: every link full, checked (six counts)
-# once link 1-2's count stopped growing.
+# status_keys I: the "keys" counts of node I's status file, in order
+# (links, then the far stream's), into the array $counts.
+status_keys()
+{
+	local s=
+
+	counts=()
+	read -r -d '' s <"$work/$1.status.json"
+	while [[ $s =~ \"keys\":\ ([0-9]+)(.*) ]]; do
+		counts+=("${BASH_REMATCH[1]}")
+		s=${BASH_REMATCH[2]}
+	done
+}
+# filled: every link full at both ends, as the status files say (no far
+# stream meanwhile: every "keys" is a link's).
 filled()
 {
-	local was=$last
+	local i n
 
-	last=$1
-	((last == was)) && full
+	for i in $(seq "$nodes"); do
+		status_keys "$i"
+		((${#counts[@]})) || return 1
+		for n in "${counts[@]}"; do
+			((n >= link_target - link_batch)) || return 1
+		done
+	done
 }
-# relayed FAR: the far stream reached $goal keys.
-relayed() { (($1 >= goal)); }
+# relayed: node 1's far stream (its last "keys") reached $goal keys.
+relayed() { status_keys 1; ((${counts[-1]:-0} >= goal)); }
 never() { return 1; }
+none() { echo 0; }
 # link12: keys added to the link 1-2, as at node 1.
 link12() { added 1 2; }
 
@@ -242,9 +273,10 @@ relay_span()
 	wait_for 120 routes_up || { echo "# no route"; return 1; }
 	# Relays under way before the count starts.
 	wait_for 120 at_least $(($(far_keys) + 4 * $2)) far_keys || true
-	goal=$(($(far_keys) + $3))
+	status_keys 1
+	goal=$((${counts[-1]:-0} + $3))
 	at_mark "$1" far_keys
-	poll 300 far_keys relayed
+	poll 300 relayed
 	at_mark $(($1 + 1)) far_keys
 }
 
@@ -260,6 +292,8 @@ progress() { echo "cost-relay: ${SECONDS}s: $*" >&2; }
 
 mkdir -p "$out"
 : >"$out/labels"
+mkfifo "$tmp_fifo"
+exec {tick}<>"$tmp_fifo"
 topology
 # The links fill from (nearly) empty once all are up, between two marks
 # where nothing moves: under TCG the first link up would be full before
@@ -268,18 +302,20 @@ kmes STOP
 wait_for 300 links_up || { echo "# links not up"; exit 1; }
 progress "links up"
 sleep 3
-last=-1
 at_mark $FILL link_keys
 kmes CONT
-poll 600 link12 filled
+poll 600 filled
 at_mark $((FILL + 1)) link_keys
 progress "fill measured"
 wait_for 600 full || { echo "# links not full"; exit 1; }
 sleep 5
-at_mark $IDLE link_keys
-poll 20 link12 never 2>/dev/null
-at_mark $((IDLE + 1)) link_keys
-progress "idle measured"
+at_mark $IDLE none
+poll 20 never 2>/dev/null
+at_mark $((IDLE + 1)) none
+at_mark $COUNTS none
+for _ in $(seq $CALLS_COUNTS); do link12 >/dev/null; done
+at_mark $((COUNTS + 1)) none
+progress "idle and counts measured"
 relay_span $RELAY16 16 "$keys16" || exit 1
 progress "batch 16 measured"
 refill || exit 1

@@ -306,16 +306,19 @@ cpu()
 	mapfile -t names < <(kmds)
 	cpu_ns "${names[@]}"
 }
-# far_keys: keys added to the far streams, each counted at one end.
-far_keys()
+# pair_keys PAIRS: keys added to the streams of PAIRS ("1-2 2-3"), each
+# counted at its first node.
+pair_keys()
 {
 	local e n=0
 
-	for e in $fars; do
+	for e in $1; do
 		n=$((n + $(added "${e%-*}" "${e#*-}")))
 	done
 	echo $n
 }
+# far_keys: keys added to the far streams, each counted at one end.
+far_keys() { pair_keys "$fars"; }
 routes_up()
 {
 	local e

@@ -100,7 +100,28 @@ test_ktap_reports_failure()
 	grep -q '^not ok 1 x' "$tmp/k.out"
 }
 
-ktap_plan 7
+# The instruction-count plugin (qkdcount.so, for cost-relay.sh) counts
+# what the guest runs: a loop of 10^6 iterations between two marks costs
+# at least 10^6 instructions, and more than a loop of 10^3.
+test_plugin_counts()
+{
+	local d_small d_big
+
+	rm -f "$tmp/count"
+	QKD_VM_ACCEL=tcg QKD_VM_QEMU_ARGS=$plugin "$vmrun" -t 180 sh -c \
+		'selftests/qemu/qkd-mark --loop 1000 &&
+		 selftests/qemu/qkd-mark --loop 1000000'
+	cat "$tmp/count"
+	# Lines "1 N T" and "2 N T" of each loop, in order, then "0 N T" at exit.
+	[ "$(cut -d' ' -f1 "$tmp/count" | paste -sd' ')" = "1 2 1 2 0" ]
+	read -r d_small d_big < <(awk '$1 == 1 { a = $2 } $1 == 2 { printf "%d ", $2 - a } END { print "" }' \
+		"$tmp/count")
+	echo "loop of 10^3: $d_small instructions, of 10^6: $d_big"
+	((d_big >= 1000000 && d_big > d_small && d_small > 0))
+}
+
+plugin=$("$here/qkdcount.sh" "$tmp/count") || plugin_skip=$plugin
+ktap_plan 8
 ktap_test "ktap: a failing command fails its test" test_ktap_reports_failure
 ktap_test "kreports: finds each detector's report in a kernel log" test_kreports_finds_reports
 ktap_test "vm-run: the command's exit status and serial log" test_status_passes_through
@@ -108,4 +129,9 @@ ktap_test "vm-run: the checkout is writable from the guest" test_checkout_is_wri
 ktap_test "vm-run: a hung guest is killed, status 124" test_timeout_is_124
 ktap_test "vm-run: a kernel panic gives status 125" test_panic_is_125
 ktap_test "vm-run: a bug report in the kernel log gives status 122" test_kreport_is_122
+if [ -n "${plugin_skip:-}" ]; then
+	ktap_skip "qkdcount: counts the guest's instructions between marks" "$plugin_skip"
+else
+	ktap_test "qkdcount: counts the guest's instructions between marks" test_plugin_counts
+fi
 ktap_finish

@@ -20,6 +20,8 @@
 # The serial log is kept in LOGFILE (default build/vm/logs/). KVM is used
 # only if a probe boot once proved it works on this host (cached in
 # build/vm/accel); QKD_VM_ACCEL=tcg|kvm overrides. Runs may overlap.
+# QKD_VM_QEMU_ARGS: more QEMU arguments for the run (not the KVM probe),
+# e.g. a TCG plugin (selftests/kmd/cost-relay.sh); words split on blanks.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -111,7 +113,7 @@ printf '%q ' "$@" >"$ctl/cmd"
 echo >>"$ctl/cmd"
 
 start=$(date +%s)
-eval "timeout -k 5 $timeout $(qemu_cmd "$accel" "$ctl" "")" </dev/null 2>&1 |
+eval "timeout -k 5 $timeout $(qemu_cmd "$accel" "$ctl" "") ${QKD_VM_QEMU_ARGS:-}" </dev/null 2>&1 |
 	tr -d '\r' | tee "$log" |
 	grep -v -e '^QKDVM-RESULT' -e '^\[ *[0-9.]*\] reboot: '
 qemu_rc=${PIPESTATUS[0]}

@@ -4,7 +4,7 @@
  * VM executes (every vCPU, kernel and user), and writes the count at each
  * marker a guest program executes (qkd-mark.c, qkd-mark.h):
  *
- *   -plugin build/qemu/qkdcount.so,out=FILE
+ *   -plugin selftests/qemu/qkdcount.so,out=FILE   (qkdcount.sh prints it)
  *
  * appends "LABEL INSTRUCTIONS HOST_NS" to FILE at each mark (HOST_NS: the
  * host's CLOCK_MONOTONIC), and "0 INSTRUCTIONS HOST_NS" when QEMU exits.

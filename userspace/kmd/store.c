@@ -184,9 +184,17 @@ int store_take(struct qkd_genl *g, const char *stream,
 	       struct qkd_key_record *recs, int *errs)
 {
 	int got = qkd_genl_keys_take(g, stream, ids, n, recs, errs);
+	long local = 0, peer = 0;
+	size_t i;
 
+	/* Relayed link keys are peer-owned; a drop may take either owner's. */
+	for (i = 0; got > 0 && i < n; i++)
+		if (!errs[i]) {
+			local += recs[i].owner == QKD_OWNER_LOCAL;
+			peer += recs[i].owner != QKD_OWNER_LOCAL;
+		}
 	if (got > 0)
-		counted(stream, 0, -got, 0);
+		counted(stream, -local, -peer, 0);
 	settle(stream, errs, n);
 	return got;
 }
